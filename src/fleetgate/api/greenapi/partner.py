@@ -1,0 +1,130 @@
+"""GREEN-API partner methods: createInstance, getInstances, deleteInstanceAccount."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response, StreamingResponse
+
+from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.greenapi.errors import PartnerRoute
+from fleetgate.api.greenapi.wire import (
+    CreateInstanceBody,
+    DeleteInstanceBody,
+    parse_body,
+    to_patch,
+)
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.clock import DAY_MS, green_time, now_ms
+from fleetgate.context import Context
+from fleetgate.services import instances, partners
+from fleetgate.services.types import InstanceListing, Partner
+
+router = APIRouter(prefix="/partner", tags=["GREEN-API partner"], route_class=PartnerRoute)
+
+METHODS = ("createInstance", "getInstances", "deleteInstanceAccount")
+
+
+def _json_body(model: Any) -> dict[str, Any]:
+    """OpenAPI description of a JSON body that the handler parses itself."""
+    schema = {"application/json": {"schema": model.model_json_schema()}}
+    return {"requestBody": {"content": schema, "required": False}}
+
+
+async def _partner(ctx: Context, token: str) -> Partner:
+    async with ctx.db.reading() as session:
+        return await partners.authenticate_partner(session=session, token=token)
+
+
+@router.post("/createInstance/{partnerToken}", openapi_extra=_json_body(CreateInstanceBody))
+async def create_instance(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
+    """Create an instance with any subset of its settings; returns its id and token."""
+    partner = await _partner(ctx, partnerToken)
+    body = parse_body(
+        CreateInstanceBody, await read_json(request, ctx.settings.http.max_body_bytes)
+    )
+    async with ctx.db.transaction() as session:
+        created = await instances.create_instance(
+            session=session,
+            cipher=ctx.cipher,
+            partner=partner,
+            provisioning=ctx.provisioning,
+            patch=to_patch(body),
+        )
+    return OrjsonResponse(
+        {
+            "idInstance": created.id_instance,
+            "apiTokenInstance": created.api_token,
+            "typeInstance": created.type_instance,
+        }
+    )
+
+
+@router.get("/getInstances/{partnerToken}")
+async def get_instances(partnerToken: str, ctx: ContextDep) -> Response:
+    """Every instance of the partner, deleted ones included, as one JSON array (streamed)."""
+    partner = await _partner(ctx, partnerToken)
+    return StreamingResponse(_stream_listing(ctx, partner), media_type="application/json")
+
+
+@router.post("/deleteInstanceAccount/{partnerToken}", openapi_extra=_json_body(DeleteInstanceBody))
+async def delete_instance_account(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
+    """Delete one of the partner's instances; it stays listed with `deleted: true`."""
+    partner = await _partner(ctx, partnerToken)
+    body = parse_body(
+        DeleteInstanceBody, await read_json(request, ctx.settings.http.max_body_bytes)
+    )
+    async with ctx.db.transaction() as session:
+        await instances.delete_instance(
+            session=session, partner=partner, id_instance=body.idInstance
+        )
+    return OrjsonResponse({"deleteInstanceAccount": True})
+
+
+async def _stream_listing(ctx: Context, partner: Partner) -> AsyncIterator[bytes]:
+    # Rows are read and sent a batch at a time, so memory stays flat however many there are.
+    yield b"["
+    first = True
+    now = now_ms()
+    async with ctx.db.reading() as session:
+        batches = instances.list_instances(session=session, cipher=ctx.cipher, partner=partner)
+        async for batch in batches:
+            chunk = orjson.dumps([_listing_item(item, now) for item in batch])[1:-1]
+            yield chunk if first else b"," + chunk
+            first = False
+    yield b"]"
+
+
+def _listing_item(item: InstanceListing, now: int) -> dict[str, Any]:
+    deleted = item.deleted_ms is not None
+    return {
+        "idInstance": item.id_instance,
+        "name": item.name,
+        "typeInstance": item.type_instance,
+        "typeAccount": "",
+        "partnerUserUiid": "",
+        "timeCreated": green_time(item.created_ms),
+        "timeDeleted": green_time(item.deleted_ms),
+        "apiTokenInstance": item.api_token,
+        "deleted": deleted,
+        "tariff": item.tariff,
+        "isFree": False,
+        "isPartner": True,
+        "expirationDate": green_time(_paid_until(item, now)),
+        "isExpired": item.expires_ms is not None and item.expires_ms <= now,
+    }
+
+
+def _paid_until(item: InstanceListing, now: int) -> int:
+    """A fixed expiry, or for auto-renewing instances the next daily renewal after now.
+
+    A deleted instance's last renewal is the first one after it was deleted.
+    """
+    if item.expires_ms is not None:
+        return item.expires_ms
+    ref = item.deleted_ms if item.deleted_ms is not None else now
+    days = max(1, (ref - item.created_ms) // DAY_MS + 1)
+    return item.created_ms + days * DAY_MS

@@ -1,0 +1,116 @@
+"""GREEN-API wire names and body models: camelCase keys and "yes"/"no" live only here."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from fleetgate.errors import InvalidInput
+from fleetgate.services.config import SWITCHES, ConfigPatch
+
+YesNo = Literal["yes", "no"]
+
+# Wire key -> switch name of the settings model, in the order getSettings shows them.
+WIRE_SWITCHES: dict[str, str] = {
+    "markIncomingMessagesReaded": "mark_incoming_messages_read",
+    "markIncomingMessagesReadedOnReply": "mark_incoming_messages_read_on_reply",
+    "outgoingWebhook": "outgoing_webhook",
+    "outgoingMessageWebhook": "outgoing_message_webhook",
+    "outgoingAPIMessageWebhook": "outgoing_api_message_webhook",
+    "incomingWebhook": "incoming_webhook",
+    "deviceWebhook": "device_webhook",
+    "statusInstanceWebhook": "status_instance_webhook",
+    "stateWebhook": "state_webhook",
+    "enableMessagesHistory": "enable_messages_history",
+    "keepOnlineStatus": "keep_online_status",
+    "pollMessageWebhook": "poll_message_webhook",
+    "incomingBlockWebhook": "incoming_block_webhook",
+    "incomingCallWebhook": "incoming_call_webhook",
+    "editedMessageWebhook": "edited_message_webhook",
+    "deletedMessageWebhook": "deleted_message_webhook",
+}
+assert sorted(WIRE_SWITCHES.values()) == sorted(SWITCHES)
+
+# Keys getSettings shows but nobody can set; accepted and ignored so that a getSettings
+# answer can be sent back as is.
+READ_ONLY_KEYS = ("wid", "countryInstance", "typeAccount", "sharedSession", "proxyInstance")
+
+M = TypeVar("M", bound=BaseModel)
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class _SettingsBase(BaseModel):
+    model_config = _STRICT
+
+    webhookUrl: str | None = Field(None, description='Webhook target; "" = poll instead.')
+    webhookUrlToken: str | None = Field(
+        None, description="Sent to the webhook as `Authorization: Bearer <token>`."
+    )
+    delaySendMessagesMilliseconds: int | None = Field(
+        None, description="Pause between two sends of the queue, 500..600000 ms."
+    )
+
+
+def _settings_model(name: str, base: type[BaseModel], doc: str) -> type[BaseModel]:
+    fields: dict[str, Any] = {key: (YesNo | None, None) for key in WIRE_SWITCHES}
+    fields |= {key: (Any, Field(None, description="read-only, ignored")) for key in READ_ONLY_KEYS}
+    model = create_model(name, __base__=base, **fields)
+    model.__doc__ = doc
+    return model
+
+
+class _CreateBase(_SettingsBase):
+    name: str | None = Field(None, description="Display name; default `Instance <idInstance>`.")
+
+
+CreateInstanceBody = _settings_model(
+    "CreateInstanceBody", _CreateBase, "Settings of the new instance; every key is optional."
+)
+
+
+class DeleteInstanceBody(BaseModel):
+    """Which instance to delete."""
+
+    model_config = _STRICT
+    idInstance: int
+
+
+def parse_body(model: type[M], data: Any) -> M:
+    """Validate a parsed JSON body, turning the first problem into a clear InvalidInput."""
+    try:
+        return model.model_validate({} if data is None else data)
+    except ValidationError as exc:
+        raise InvalidInput(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in err["loc"])
+    if not where:
+        return "request body must be a JSON object"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown field {where}"
+    if kind == "missing":
+        return f"field {where} is required"
+    if kind == "literal_error":
+        return f'{where} must be "yes" or "no"'
+    if kind.startswith("int"):
+        return f"{where} must be an integer"
+    if kind.startswith("string"):
+        return f"{where} must be a string"
+    return f"{where}: {err['msg']}"
+
+
+def to_patch(body: BaseModel) -> ConfigPatch:
+    """The settings change a validated GREEN-API body asks for."""
+    data = body.model_dump(exclude_none=True)
+    return ConfigPatch(
+        name=data.get("name"),
+        webhook_url=data.get("webhookUrl"),
+        webhook_url_token=data.get("webhookUrlToken"),
+        delay_send_ms=data.get("delaySendMessagesMilliseconds"),
+        switches={WIRE_SWITCHES[k]: v == "yes" for k, v in data.items() if k in WIRE_SWITCHES},
+    )

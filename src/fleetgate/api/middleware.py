@@ -1,0 +1,73 @@
+"""Pure ASGI middleware: method-name case folding and request metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Paths whose second segment is a method name: /partner/{method}/…, /waInstance{id}/{method}/…
+_METHOD_PATH = re.compile(r"^/(partner|waInstance\d+)/([^/]+)(/.*)?$")
+
+
+class MethodCaseMiddleware:
+    """Route GREEN-API method names case-insensitively (``/partner/GetInstances/...`` works).
+
+    Rewrites the method segment to the spelling the routes are registered with, so every
+    other layer (routing, OpenAPI, metrics) sees one canonical name.
+    """
+
+    def __init__(self, app: ASGIApp, *, method_names: Iterable[str]) -> None:
+        self.app = app
+        self.canonical = {name.lower(): name for name in method_names}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match = _METHOD_PATH.match(scope["path"])
+            if match:
+                canonical = self.canonical.get(match[2].lower())
+                if canonical is not None and canonical != match[2]:
+                    path = f"/{match[1]}/{canonical}{match[3] or ''}"
+                    scope = dict(scope, path=path, raw_path=path.encode())
+        await self.app(scope, receive, send)
+
+
+class MetricsMiddleware:
+    """Count requests and time them, labelled by route template (never by raw path)."""
+
+    def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter(
+            "fleetgate_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "fleetgate_http_request_duration_seconds",
+            "Time to answer an HTTP request (until the response starts)",
+            ["method", "route"],
+            registry=registry,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                route = scope.get("route")
+                template = getattr(route, "path", "unmatched")
+                self.latency.labels(scope["method"], template).observe(time.perf_counter() - start)
+                self.requests.labels(scope["method"], template, str(status)).inc()
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

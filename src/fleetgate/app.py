@@ -1,0 +1,44 @@
+"""The application factory: nothing runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from fleetgate.api import fallback, system
+from fleetgate.api.greenapi import partner
+from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.context import Context
+from fleetgate.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, context: Context | None = None) -> FastAPI:
+    """Build the ASGI app; its lifespan migrates the database and closes it at the end."""
+    ctx = context or Context.from_settings(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await ctx.db.migrate()
+        try:
+            yield
+        finally:
+            await ctx.db.dispose()
+
+    app = FastAPI(
+        title="fleetgate",
+        summary="Self-hosted messenger API gateway (GREEN-API and Z-API wire formats)",
+        version="0.1.0",
+        lifespan=lifespan,
+        default_response_class=OrjsonResponse,
+    )
+    app.state.ctx = ctx
+    fallback.install(app)
+    app.include_router(system.router)
+    app.include_router(partner.router)
+    # Outermost first: names are folded before routing, so metrics see the matched route.
+    app.add_middleware(MetricsMiddleware, registry=ctx.registry)
+    app.add_middleware(MethodCaseMiddleware, method_names=partner.METHODS)
+    return app

@@ -1,0 +1,31 @@
+"""Domain errors: one small tree, mapped to wire errors by each façade."""
+
+from __future__ import annotations
+
+
+class FleetgateError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAuthenticated(FleetgateError):
+    """A token was missing, wrong, revoked or belongs to a deleted instance."""
+
+
+class NotFound(FleetgateError):
+    """The thing asked for does not exist, or is not visible to the caller."""
+
+
+class InvalidInput(FleetgateError):
+    """The request was malformed: bad JSON, wrong types, out-of-range values."""
+
+
+class BodyTooLarge(InvalidInput):
+    """The request body exceeded the configured size limit."""
+
+
+class Exhausted(FleetgateError):
+    """A finite resource ran out (for example the idInstance space of a shard prefix)."""

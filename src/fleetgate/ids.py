@@ -1,0 +1,23 @@
+"""Identifiers and secrets handed out by fleetgate."""
+
+from __future__ import annotations
+
+import secrets
+
+INSTANCE_SUFFIX_SPACE = 1_000_000
+PARTNER_TOKEN_PREFIX = "gac."
+
+
+def new_instance_id(prefix: int) -> int:
+    """A random 10-digit idInstance whose first 4 digits are the shard prefix."""
+    return prefix * INSTANCE_SUFFIX_SPACE + secrets.randbelow(INSTANCE_SUFFIX_SPACE)
+
+
+def new_instance_token() -> str:
+    """A fresh apiTokenInstance: 50 lowercase hex characters."""
+    return secrets.token_hex(25)
+
+
+def new_partner_token() -> str:
+    """A fresh partner token: ``gac.`` and 48 lowercase hex characters."""
+    return PARTNER_TOKEN_PREFIX + secrets.token_hex(24)

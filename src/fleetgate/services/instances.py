@@ -1,0 +1,95 @@
+"""Instances: create, delete and list a partner's messenger accounts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fleetgate.clock import now_ms
+from fleetgate.crypto import TokenCipher
+from fleetgate.errors import Exhausted, NotFound
+from fleetgate.ids import new_instance_id, new_instance_token
+from fleetgate.services.config import DELAY_DEFAULT_MS, SWITCHES, ConfigPatch
+from fleetgate.services.types import InstanceListing, NewInstance, Partner
+from fleetgate.storage.repos import instances as repo
+
+TYPE_WHATSAPP = "whatsapp"
+DEFAULT_ENGINE = "sandbox"
+# Random ids collide now and then once a shard prefix fills up; give up only when it is nearly full.
+_ID_ATTEMPTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Provisioning:
+    """Server-side defaults for new instances (from Settings)."""
+
+    id_prefix: int
+    tariff: str
+
+
+async def create_instance(
+    *,
+    session: AsyncSession,
+    cipher: TokenCipher,
+    partner: Partner,
+    provisioning: Provisioning,
+    patch: ConfigPatch,
+) -> NewInstance:
+    """Create an instance for a partner with the given settings; returns its id and token."""
+    patch.validate()
+    now = now_ms()
+    values: dict[str, object] = {
+        "partner_id": partner.id,
+        "type_instance": TYPE_WHATSAPP,
+        "engine": DEFAULT_ENGINE,
+        "tariff": provisioning.tariff,
+        "created_ms": now,
+        "webhook_url": patch.webhook_url or "",
+        "webhook_url_token": patch.webhook_url_token or "",
+        "delay_send_ms": patch.delay_send_ms or DELAY_DEFAULT_MS,
+        **{name: patch.switches.get(name, False) for name in SWITCHES},
+    }
+    for _ in range(_ID_ATTEMPTS):
+        id_instance = new_instance_id(provisioning.id_prefix)
+        token = new_instance_token()
+        values |= {
+            "id_instance": id_instance,
+            "name": patch.name or f"Instance {id_instance}",
+            "token_cipher": cipher.encrypt(token, id_instance=id_instance),
+            "token_digest": cipher.digest(token),
+        }
+        if await repo.try_insert(session, values):
+            return NewInstance(
+                id_instance=id_instance, api_token=token, type_instance=TYPE_WHATSAPP
+            )
+    raise Exhausted(f"no free idInstance left under prefix {provisioning.id_prefix}")
+
+
+async def delete_instance(*, session: AsyncSession, partner: Partner, id_instance: int) -> None:
+    """Delete a live instance of this partner; it stays listed as deleted."""
+    if not await repo.mark_deleted(
+        session, partner_id=partner.id, id_instance=id_instance, now=now_ms()
+    ):
+        raise NotFound("Not found")
+
+
+async def list_instances(
+    *, session: AsyncSession, cipher: TokenCipher, partner: Partner, batch: int = 1000
+) -> AsyncIterator[list[InstanceListing]]:
+    """Every instance the partner ever created, deleted ones included, in creation order."""
+    async for rows in repo.listing_batches(session, partner_id=partner.id, batch=batch):
+        yield [
+            InstanceListing(
+                id_instance=r.id_instance,
+                name=r.name,
+                type_instance=r.type_instance,
+                api_token=cipher.decrypt(r.token_cipher, id_instance=r.id_instance),
+                tariff=r.tariff,
+                created_ms=r.created_ms,
+                deleted_ms=r.deleted_ms,
+                expires_ms=r.expires_ms,
+            )
+            for r in rows
+        ]

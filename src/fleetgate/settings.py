@@ -1,0 +1,97 @@
+"""One nested Settings object for the whole process, read from ``FLEETGATE_*`` variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"
+
+
+class HttpSettings(BaseModel):
+    """Where and how the HTTP API listens."""
+
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port of the HTTP server (0 = any).")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted, in bytes."
+    )
+
+
+class InstanceSettings(BaseModel):
+    """Defaults and limits for new instances."""
+
+    id_prefix: int = Field(
+        1101,
+        ge=1000,
+        le=9999,
+        description="4-digit shard prefix of every new idInstance (the first 4 of its 10 digits).",
+    )
+    tariff: str = Field("PARTNER", description="Tariff code shown by getInstances.")
+
+
+class Settings(BaseSettings):
+    """fleetgate configuration; every field can be set as ``FLEETGATE_<NAME>``.
+
+    Nested fields use a double underscore: ``FLEETGATE_HTTP__PORT=9000``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="FLEETGATE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        Path("./fleetgate-data"),
+        description="Folder for the SQLite database and the generated secret key.",
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "SQLAlchemy async URL, e.g. postgresql+asyncpg://user@host/db. "
+            "Default: a SQLite file fleetgate.db in data_dir."
+        ),
+    )
+    secret_key: str | None = Field(
+        None,
+        description=(
+            "Server key (hex, at least 32 bytes) that encrypts instance tokens at rest. "
+            "Default: generated once into data_dir/secret.key. Keep it outside the database."
+        ),
+    )
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    instances: InstanceSettings = Field(default_factory=InstanceSettings)
+
+    def resolved_database_url(self) -> str:
+        """The database URL in effect (the SQLite default lives in data_dir)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'fleetgate.db').resolve()}"
+
+    def resolved_secret_key(self) -> bytes:
+        """The server key in effect, generating and saving one on first use."""
+        if self.secret_key:
+            return _decode_key(self.secret_key)
+        path = self.data_dir / SECRET_KEY_FILE
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Create with owner-only permissions; exclusive so two first starts agree on one key.
+            try:
+                with path.open("x", encoding="ascii") as f:
+                    path.chmod(0o600)
+                    f.write(secrets.token_hex(32) + "\n")
+            except FileExistsError:
+                pass
+        return _decode_key(path.read_text(encoding="ascii").strip())
+
+
+def _decode_key(text: str) -> bytes:
+    try:
+        key = bytes.fromhex(text)
+    except ValueError as exc:
+        raise ValueError("secret key must be hex") from exc
+    if len(key) < 32:
+        raise ValueError("secret key must be at least 32 bytes (64 hex characters)")
+    return key

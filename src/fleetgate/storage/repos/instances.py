@@ -1,0 +1,77 @@
+"""Instance rows. Flushes only; the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import Row, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fleetgate.storage.tables import InstanceRow
+
+# Columns a partner listing needs, nothing more (getInstances reads them for every instance).
+_LISTING = (
+    InstanceRow.id_instance,
+    InstanceRow.name,
+    InstanceRow.type_instance,
+    InstanceRow.token_cipher,
+    InstanceRow.tariff,
+    InstanceRow.created_ms,
+    InstanceRow.deleted_ms,
+    InstanceRow.expires_ms,
+)
+ListingRow = Row[int, str, str, bytes, str, int, int | None, int | None]
+
+
+async def try_insert(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert one instance inside a savepoint; False if its id (or token) is already taken."""
+    try:
+        async with session.begin_nested():
+            session.add(InstanceRow(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def mark_deleted(
+    session: AsyncSession, *, partner_id: int, id_instance: int, now: int
+) -> bool:
+    """Soft-delete a live instance of this partner; False if there is none."""
+    result = await session.execute(
+        update(InstanceRow)
+        .where(
+            InstanceRow.id_instance == id_instance,
+            InstanceRow.partner_id == partner_id,
+            InstanceRow.deleted_ms.is_(None),
+        )
+        .values(deleted_ms=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def listing_batches(
+    session: AsyncSession, *, partner_id: int, batch: int
+) -> AsyncIterator[Sequence[ListingRow]]:
+    """One partner's instances in creation order, ``batch`` rows at a time (keyset pages)."""
+    stmt = (
+        select(*_LISTING)
+        .where(InstanceRow.partner_id == partner_id)
+        .order_by(InstanceRow.created_ms, InstanceRow.id_instance)
+        .limit(batch)
+    )
+    after: tuple[int, int] | None = None
+    while True:
+        page_stmt = stmt
+        if after is not None:
+            page_stmt = stmt.where(
+                tuple_(InstanceRow.created_ms, InstanceRow.id_instance) > tuple_(*after)
+            )
+        rows = (await session.execute(page_stmt)).all()
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        last = rows[-1]
+        after = (last.created_ms, last.id_instance)

@@ -1,0 +1,51 @@
+"""Partner rows: insert, look up, revoke. Flushes only; the caller commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fleetgate.services.types import Partner
+from fleetgate.storage.tables import PartnerRow
+
+
+def _to_partner(row: PartnerRow) -> Partner:
+    return Partner(id=row.id, name=row.name, created_ms=row.created_ms, revoked_ms=row.revoked_ms)
+
+
+async def insert(session: AsyncSession, *, name: str, token_hash: str, now: int) -> Partner:
+    row = PartnerRow(name=name, token_hash=token_hash, created_ms=now)
+    session.add(row)
+    await session.flush()
+    return _to_partner(row)
+
+
+async def by_name(session: AsyncSession, name: str) -> Partner | None:
+    row = await session.scalar(select(PartnerRow).where(PartnerRow.name == name))
+    return _to_partner(row) if row else None
+
+
+async def by_token_hash(session: AsyncSession, token_hash: str) -> tuple[Partner, str] | None:
+    """The partner with this token hash, and the stored hash for a constant-time re-check."""
+    row = await session.scalar(select(PartnerRow).where(PartnerRow.token_hash == token_hash))
+    return (_to_partner(row), row.token_hash) if row else None
+
+
+async def all_partners(session: AsyncSession) -> list[Partner]:
+    rows = await session.scalars(select(PartnerRow).order_by(PartnerRow.id))
+    return [_to_partner(r) for r in rows]
+
+
+async def count_active(session: AsyncSession) -> int:
+    stmt = select(func.count()).select_from(PartnerRow).where(PartnerRow.revoked_ms.is_(None))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def revoke(session: AsyncSession, *, name: str, now: int) -> bool:
+    """Mark a partner revoked; False if there is no such active partner."""
+    result = await session.execute(
+        update(PartnerRow)
+        .where(PartnerRow.name == name, PartnerRow.revoked_ms.is_(None))
+        .values(revoked_ms=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,94 @@
+"""Fixtures: each database test runs on SQLite and on PostgreSQL, against a live server."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleetgate.context import Context
+from fleetgate.services import partners
+from fleetgate.settings import Settings
+from tests.support import (
+    BACKENDS,
+    LiveServer,
+    create_pg_database,
+    drop_pg_database,
+    live_server,
+    make_settings,
+    postgres_required,
+    postgres_unavailable_reason,
+    sqlite_url,
+)
+
+MakePartner = Callable[[], Awaitable[str]]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated-on-first-use database of each backend, shared by the session."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path_factory.mktemp("sqlite"))
+        return
+    reason = await postgres_unavailable_reason()
+    if reason is not None:
+        if postgres_required():
+            pytest.fail(
+                f"PostgreSQL is required here (FLEETGATE_TEST_REQUIRE_POSTGRES=1): {reason}"
+            )
+        pytest.skip(f"PostgreSQL tests skipped: {reason}; set FLEETGATE_TEST_POSTGRES_URL")
+    url = await create_pg_database()
+    try:
+        yield url
+    finally:
+        await drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("data"), database_url)
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings) -> Iterator[LiveServer]:
+    """One live fleetgate per backend; tests isolate themselves by using their own partner."""
+    with live_server(settings) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+async def ctx(server: LiveServer) -> AsyncIterator[Context]:
+    """A test-side handle on the live server's database (after it migrated it)."""
+    context = Context.from_settings(server.settings)
+    yield context
+    await context.db.dispose()
+
+
+@pytest.fixture
+def make_partner(ctx: Context) -> MakePartner:
+    """Factory: create a fresh partner directly through the service, return its token."""
+    counter = iter(range(1_000_000))
+
+    async def make() -> str:
+        name = f"p{next(counter)}-{secrets.token_hex(6)}"
+        async with ctx.db.transaction() as session:
+            _, token = await partners.create_partner(session=session, name=name)
+        return token
+
+    return make
+
+
+@pytest.fixture
+async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def tmp_data(tmp_path: Path) -> Path:
+    return tmp_path / "data"

@@ -1,0 +1,122 @@
+"""Test helpers: database URLs for each backend and a real uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from fleetgate.app import create_app
+from fleetgate.settings import Settings
+
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+BACKENDS = ("sqlite", "postgres")
+
+
+def postgres_url() -> str:
+    return os.environ.get("FLEETGATE_TEST_POSTGRES_URL", DEFAULT_PG_URL)
+
+
+def postgres_required() -> bool:
+    return os.environ.get("FLEETGATE_TEST_REQUIRE_POSTGRES") == "1"
+
+
+async def postgres_unavailable_reason() -> str | None:
+    """None when the test PostgreSQL answers, else why not."""
+    url = make_url(postgres_url())
+    try:
+        conn = await asyncpg.connect(
+            host=url.host, port=url.port, user=url.username, database=url.database, timeout=3
+        )
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"PostgreSQL not reachable at {url.host}:{url.port} ({type(exc).__name__}: {exc})"
+    await conn.close()
+    return None
+
+
+async def create_pg_database() -> str:
+    """A fresh, empty PostgreSQL database for one test session; returns its URL."""
+    url = make_url(postgres_url())
+    name = f"fleetgate_test_{os.getpid()}_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, database=url.database
+    )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_pg_database(db_url: str) -> None:
+    url = make_url(db_url)
+    admin = make_url(postgres_url())
+    conn = await asyncpg.connect(
+        host=admin.host, port=admin.port, user=admin.username, database=admin.database
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def sqlite_url(folder: Path) -> str:
+    return f"sqlite+aiosqlite:///{folder / 'fleetgate.db'}"
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
+    """Settings for a test process: a throwaway data dir and the backend under test."""
+    return Settings(data_dir=data_dir, database_url=database_url, **overrides)  # type: ignore[arg-type]
+
+
+class LiveServer:
+    """fleetgate under a real uvicorn, in a thread, on 127.0.0.1 and a free port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._sock]))
+
+    def start(self) -> None:
+        self._thread.start()
+        for _ in range(600):
+            if self._server.started:
+                return
+            if not self._thread.is_alive():
+                raise RuntimeError("live server failed to start")
+            threading.Event().wait(0.02)
+        raise RuntimeError("live server did not start within 12 s")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._sock.close()
+
+
+@contextmanager
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    server = LiveServer(settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
