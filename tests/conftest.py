@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -32,8 +33,22 @@ async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
     """A migrated-on-first-use database of each backend, shared by the session."""
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path_factory.mktemp("sqlite"))
+    async with fresh_database(request.param, tmp_path_factory.mktemp("sqlite")) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+async def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of each backend for one test (not migrated)."""
+    async with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, folder: Path) -> AsyncIterator[str]:
+    """A new empty database: a SQLite file in folder, or a throwaway PostgreSQL database."""
+    if backend == "sqlite":
+        yield sqlite_url(folder)
         return
     reason = await postgres_unavailable_reason()
     if reason is not None:

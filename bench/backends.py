@@ -1,0 +1,56 @@
+"""Throwaway databases for one benchmark run: a SQLite file or a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+
+BACKENDS = ("sqlite", "postgres")
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def admin_pg_url() -> str:
+    """The PostgreSQL server to create bench databases on (any existing database of it)."""
+    return os.environ.get("FLEETGATE_BENCH_POSTGRES_URL", DEFAULT_PG_URL)
+
+
+async def _admin_connect(url: URL) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+        timeout=5,
+    )
+
+
+@asynccontextmanager
+async def database(backend: str, work_dir: Path) -> AsyncIterator[str]:
+    """The URL of an empty database of this backend, removed again when the block ends."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{(work_dir / 'fleetgate.db').resolve()}"
+        return
+    if backend != "postgres":
+        raise ValueError(f"unknown backend {backend!r}")
+    admin = make_url(admin_pg_url())
+    name = f"fleetgate_bench_{os.getpid()}_{secrets.token_hex(4)}"
+    conn = await _admin_connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await _admin_connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()

@@ -1,0 +1,63 @@
+"""Operator endpoints: /health, /metrics and the OpenAPI docs."""
+
+from __future__ import annotations
+
+import httpx
+
+from fleetgate.storage.db import Database
+from tests.conftest import MakePartner
+from tests.support import LiveServer
+
+
+async def test_health_reports_database_ok(client: httpx.AsyncClient) -> None:
+    r = await client.get("/health")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_health_is_503_when_database_is_unreachable(server: LiveServer) -> None:
+    ctx = server.app.state.ctx
+    healthy = ctx.db
+    # Nothing listens on port 9 of loopback: a real, unreachable PostgreSQL.
+    ctx.db = Database("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            r = await client.get("/health")
+        assert r.status_code == 503
+        assert r.json() == {"status": "error", "database": "unreachable"}
+    finally:
+        unreachable, ctx.db = ctx.db, healthy
+        await unreachable.dispose()
+
+
+async def test_metrics_count_requests_by_route_without_tokens(
+    client: httpx.AsyncClient, make_partner: MakePartner
+) -> None:
+    token = await make_partner()
+    await client.get(f"/partner/getInstances/{token}")
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    assert 'route="/partner/getInstances/{partnerToken}"' in text
+    assert "fleetgate_http_request_duration_seconds_bucket" in text
+    assert token not in text
+
+
+async def test_openapi_documents_every_partner_method(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    assert "post" in paths["/partner/createInstance/{partnerToken}"]
+    assert "get" in paths["/partner/getInstances/{partnerToken}"]
+    assert "post" in paths["/partner/deleteInstanceAccount/{partnerToken}"]
+    body = paths["/partner/createInstance/{partnerToken}"]["post"]["requestBody"]
+    props = body["content"]["application/json"]["schema"]["properties"]
+    assert "delaySendMessagesMilliseconds" in props and "stateWebhook" in props
+    docs = await client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+async def test_unknown_paths_outside_facades_use_fastapi_format(client: httpx.AsyncClient) -> None:
+    r = await client.get("/nothing-here")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "Not Found"}
