@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetgate.api import fallback, system
-from fleetgate.api.greenapi import partner
+from fleetgate.api import fallback, sandbox, system
+from fleetgate.api.greenapi import account, partner
 from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context
@@ -22,9 +22,16 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await ctx.db.migrate()
+        await ctx.signals.start()
+        runner = ctx.new_runner() if ctx.settings.runner.enabled else None
         try:
+            if runner is not None:
+                await runner.start()
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
+            await ctx.signals.stop()
             await ctx.db.dispose()
 
     app = FastAPI(
@@ -38,7 +45,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     fallback.install(app)
     app.include_router(system.router)
     app.include_router(partner.router)
+    app.include_router(account.router)
+    app.include_router(sandbox.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
-    app.add_middleware(MethodCaseMiddleware, method_names=partner.METHODS)
+    app.add_middleware(MethodCaseMiddleware, method_names=partner.METHODS + account.METHODS)
     return app

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry
 
 from fleetgate.crypto import TokenCipher
+from fleetgate.engines.base import EngineHost
+from fleetgate.engines.registry import EngineRegistry
+from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services.instances import Provisioning
 from fleetgate.settings import Settings
 from fleetgate.storage.db import Database
+from fleetgate.storage.signals import Signals, signals_for
 
 
 @dataclass(slots=True)
@@ -18,7 +22,9 @@ class Context:
 
     settings: Settings
     db: Database
+    signals: Signals
     cipher: TokenCipher
+    engines: EngineRegistry
     registry: CollectorRegistry
 
     @property
@@ -30,9 +36,23 @@ class Context:
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
         """Open the database and load the server key named by the settings."""
+        db = Database(settings.resolved_database_url())
+        signals = signals_for(db.url)
         return cls(
             settings=settings,
-            db=Database(settings.resolved_database_url()),
+            db=db,
+            signals=signals,
             cipher=TokenCipher(settings.resolved_secret_key()),
+            engines=EngineRegistry(EngineHost(db=db, signals=signals)),
             registry=CollectorRegistry(auto_describe=True),
+        )
+
+    def new_runner(self) -> Runner:
+        """A runner for this process, configured by the settings."""
+        cfg = self.settings.runner
+        return Runner(
+            db=self.db,
+            signals=self.signals,
+            engines=self.engines,
+            config=RunnerConfig(tick_s=cfg.tick_s, lease_ttl_s=cfg.lease_ttl_s),
         )

@@ -29,3 +29,11 @@ class BodyTooLarge(InvalidInput):
 
 class Exhausted(FleetgateError):
     """A finite resource ran out (for example the idInstance space of a shard prefix)."""
+
+
+class Forbidden(FleetgateError):
+    """The caller may not use this thing (for example an unknown or deleted instance id)."""
+
+
+class NotReady(FleetgateError):
+    """The instance cannot do this now (starting, not authorized, engine not answering)."""

@@ -33,6 +33,20 @@ class InstanceSettings(BaseModel):
     tariff: str = Field("PARTNER", description="Tariff code shown by getInstances.")
 
 
+class RunnerSettings(BaseModel):
+    """The runner that owns engine sessions (see docs/runner.md)."""
+
+    enabled: bool = Field(True, description="Run engine sessions in this process.")
+    tick_s: float = Field(
+        2.0, gt=0, description="Seconds between full passes (signals wake it sooner)."
+    )
+    lease_ttl_s: float = Field(
+        15.0,
+        gt=0,
+        description="A runner silent this long is dead; its instances are taken over.",
+    )
+
+
 class Settings(BaseSettings):
     """fleetgate configuration; every field can be set as ``FLEETGATE_<NAME>``.
 
@@ -63,6 +77,7 @@ class Settings(BaseSettings):
     )
     http: HttpSettings = Field(default_factory=HttpSettings)
     instances: InstanceSettings = Field(default_factory=InstanceSettings)
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
 
     def resolved_database_url(self) -> str:
         """The database URL in effect (the SQLite default lives in data_dir)."""

@@ -11,9 +11,11 @@ from fleetgate.clock import now_ms
 from fleetgate.crypto import TokenCipher
 from fleetgate.errors import Exhausted, NotFound
 from fleetgate.ids import new_instance_id, new_instance_token
+from fleetgate.services import engine_calls
 from fleetgate.services.config import DELAY_DEFAULT_MS, SWITCHES, ConfigPatch
 from fleetgate.services.types import InstanceListing, NewInstance, Partner
 from fleetgate.storage.repos import instances as repo
+from fleetgate.storage.signals import Signals
 
 TYPE_WHATSAPP = "whatsapp"
 DEFAULT_ENGINE = "sandbox"
@@ -32,6 +34,7 @@ class Provisioning:
 async def create_instance(
     *,
     session: AsyncSession,
+    signals: Signals,
     cipher: TokenCipher,
     partner: Partner,
     provisioning: Provisioning,
@@ -61,18 +64,23 @@ async def create_instance(
             "token_digest": cipher.digest(token),
         }
         if await repo.try_insert(session, values):
+            # The runners take the new instance at once instead of on their next pass.
+            await signals.send(session, engine_calls.RUNNER_CHANNEL, str(id_instance))
             return NewInstance(
                 id_instance=id_instance, api_token=token, type_instance=TYPE_WHATSAPP
             )
     raise Exhausted(f"no free idInstance left under prefix {provisioning.id_prefix}")
 
 
-async def delete_instance(*, session: AsyncSession, partner: Partner, id_instance: int) -> None:
-    """Delete a live instance of this partner; it stays listed as deleted."""
+async def delete_instance(
+    *, session: AsyncSession, signals: Signals, partner: Partner, id_instance: int
+) -> None:
+    """Delete a live instance of this partner; it stays listed as deleted, its session stops."""
     if not await repo.mark_deleted(
         session, partner_id=partner.id, id_instance=id_instance, now=now_ms()
     ):
         raise NotFound("Not found")
+    await signals.send(session, engine_calls.RUNNER_CHANNEL, str(id_instance))
 
 
 async def list_instances(

@@ -36,3 +36,27 @@ class InstanceListing:
     created_ms: int
     deleted_ms: int | None
     expires_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceView:
+    """An instance as the instance API sees it after authentication."""
+
+    id_instance: int
+    partner_id: int
+    type_instance: str
+    state: str
+    wid: str
+    webhook_url: str
+    webhook_url_token: str
+    delay_send_ms: int
+    switches: dict[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One entry of an instance's state history."""
+
+    state: str
+    wid: str
+    at_ms: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, false
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fleetgate.storage.coltypes import Blob, EpochMs, Flag, text
@@ -50,6 +50,16 @@ class InstanceRow(Base):
     # NULL = renews automatically (partner plan); otherwise the instance stops working then.
     expires_ms: Mapped[int | None] = mapped_column(EpochMs)
 
+    # Live state, written by the runner that owns the instance's engine session.
+    state: Mapped[str] = mapped_column(text(16), default="starting", server_default="starting")
+    wid: Mapped[str] = mapped_column(text(64), default="", server_default="")
+    runner_id: Mapped[str | None] = mapped_column(text(80), index=True)
+    # Bumped by reboot / logout; the owning runner restarts or logs out when it sees a new value.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    logout_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Engine credentials (JSON), so an authorized session survives restarts without a new scan.
+    engine_auth: Mapped[str | None] = mapped_column(Text)
+
     webhook_url: Mapped[str] = mapped_column(text(2048), default="", server_default="")
     webhook_url_token: Mapped[str] = mapped_column(text(1024), default="", server_default="")
     delay_send_ms: Mapped[int] = mapped_column(Integer, default=500, server_default="500")
@@ -74,3 +84,81 @@ class InstanceRow(Base):
         # getInstances walks one partner's instances in creation order (keyset pages).
         Index(None, "partner_id", "created_ms", "id_instance"),
     )
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class RunnerRow(Base):
+    """A runner process; it owns the instances whose runner_id names it while it heartbeats."""
+
+    __tablename__ = "runners"
+
+    id: Mapped[str] = mapped_column(text(80), primary_key=True)
+    started_ms: Mapped[int] = mapped_column(EpochMs)
+    heartbeat_ms: Mapped[int] = mapped_column(EpochMs)
+
+
+class StateHistoryRow(Base):
+    __tablename__ = "state_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"))
+    state: Mapped[str] = mapped_column(text(16))
+    wid: Mapped[str] = mapped_column(text(64))
+    at_ms: Mapped[int] = mapped_column(EpochMs)
+
+    __table_args__ = (Index(None, "id_instance", "id"),)
+
+
+class NotificationRow(Base):
+    """The outbox: one row per notification, written in the transaction of its cause."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"))
+    type_webhook: Mapped[str] = mapped_column(text(40))
+    body: Mapped[str] = mapped_column(Text)
+    created_ms: Mapped[int] = mapped_column(EpochMs)
+    expires_ms: Mapped[int] = mapped_column(EpochMs)
+
+    __table_args__ = (Index(None, "id_instance", "id"),)
+
+
+class EngineCallRow(Base):
+    """A request to the engine session of an instance, answered by the runner that owns it."""
+
+    __tablename__ = "engine_calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"), index=True)
+    method: Mapped[str] = mapped_column(text(40))
+    args: Mapped[str] = mapped_column(Text)
+    created_ms: Mapped[int] = mapped_column(EpochMs)
+    # NULL while pending; then a JSON object {"ok": ...} or {"error": ..., "kind": ...}.
+    result: Mapped[str | None] = mapped_column(Text)
+
+
+class SandboxLinkRow(Base):
+    """The sandbox network's record of which virtual phone an instance is linked to."""
+
+    __tablename__ = "sandbox_links"
+
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"), primary_key=True)
+    phone: Mapped[str] = mapped_column(text(20), index=True)
+    linked_ms: Mapped[int] = mapped_column(EpochMs)
+
+
+class SandboxPairingRow(Base):
+    """A sandbox instance's current QR payload or pairing code, waiting for a phone."""
+
+    __tablename__ = "sandbox_pairings"
+
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"), primary_key=True)
+    qr: Mapped[str | None] = mapped_column(text(100), unique=True)
+    qr_expires_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+    code: Mapped[str | None] = mapped_column(text(16))
+    code_phone: Mapped[str | None] = mapped_column(text(20))
+    code_expires_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")

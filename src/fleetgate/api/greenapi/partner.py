@@ -49,6 +49,7 @@ async def create_instance(partnerToken: str, request: Request, ctx: ContextDep) 
     async with ctx.db.transaction() as session:
         created = await instances.create_instance(
             session=session,
+            signals=ctx.signals,
             cipher=ctx.cipher,
             partner=partner,
             provisioning=ctx.provisioning,
@@ -79,7 +80,7 @@ async def delete_instance_account(partnerToken: str, request: Request, ctx: Cont
     )
     async with ctx.db.transaction() as session:
         await instances.delete_instance(
-            session=session, partner=partner, id_instance=body.idInstance
+            session=session, signals=ctx.signals, partner=partner, id_instance=body.idInstance
         )
     return OrjsonResponse({"deleteInstanceAccount": True})
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from fleetgate.errors import InvalidInput
 from fleetgate.services.config import SWITCHES, ConfigPatch
+from fleetgate.services.types import InstanceView
 
 YesNo = Literal["yes", "no"]
 
@@ -70,6 +71,25 @@ CreateInstanceBody = _settings_model(
 )
 
 
+SetSettingsBody = _settings_model(
+    "SetSettingsBody", _SettingsBase, "Settings to change; at least one key is required."
+)
+
+
+class AuthorizationCodeBody(BaseModel):
+    """The phone that will type the pairing code, digits only with the country code."""
+
+    model_config = _STRICT
+    phoneNumber: int
+
+
+class HistoryBody(BaseModel):
+    """How many state changes to return (1..1000, default 100)."""
+
+    model_config = _STRICT
+    count: int | None = None
+
+
 class DeleteInstanceBody(BaseModel):
     """Which instance to delete."""
 
@@ -114,3 +134,30 @@ def to_patch(body: BaseModel) -> ConfigPatch:
         delay_send_ms=data.get("delaySendMessagesMilliseconds"),
         switches={WIRE_SWITCHES[k]: v == "yes" for k, v in data.items() if k in WIRE_SWITCHES},
     )
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def settings_of(instance: InstanceView) -> dict[str, Any]:
+    """The getSettings object, keys in the order real answers show them."""
+    sw = instance.switches
+    head: dict[str, Any] = {
+        "wid": instance.wid,
+        "countryInstance": "",
+        "typeAccount": "",
+        "webhookUrl": instance.webhook_url,
+        "webhookUrlToken": instance.webhook_url_token,
+        "delaySendMessagesMilliseconds": instance.delay_send_ms,
+        "markIncomingMessagesReaded": yes_no(sw["mark_incoming_messages_read"]),
+        "markIncomingMessagesReadedOnReply": yes_no(sw["mark_incoming_messages_read_on_reply"]),
+        "sharedSession": "no",
+        "proxyInstance": "",
+    }
+    tail = {
+        key: yes_no(sw[name])
+        for key, name in WIRE_SWITCHES.items()
+        if not key.startswith("markIncoming")
+    }
+    return head | tail

@@ -9,6 +9,8 @@ from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.services.config import SWITCHES
+from fleetgate.services.types import InstanceView
 from fleetgate.storage.tables import InstanceRow
 
 # Columns a partner listing needs, nothing more (getInstances reads them for every instance).
@@ -75,3 +77,42 @@ async def listing_batches(
             return
         last = rows[-1]
         after = (last.created_ms, last.id_instance)
+
+
+async def view(
+    session: AsyncSession, id_instance: int, *, now: int
+) -> tuple[InstanceView, str] | None:
+    """A live (not deleted, not expired) instance and its token digest, or None."""
+    row = await session.get(InstanceRow, id_instance)
+    if row is None or row.deleted_ms is not None:
+        return None
+    if row.expires_ms is not None and row.expires_ms <= now:
+        return None
+    instance = InstanceView(
+        id_instance=row.id_instance,
+        partner_id=row.partner_id,
+        type_instance=row.type_instance,
+        state=row.state,
+        wid=row.wid,
+        webhook_url=row.webhook_url,
+        webhook_url_token=row.webhook_url_token,
+        delay_send_ms=row.delay_send_ms,
+        switches={name: getattr(row, name) for name in SWITCHES},
+    )
+    return instance, row.token_digest
+
+
+async def update_values(session: AsyncSession, id_instance: int, values: dict[str, Any]) -> None:
+    await session.execute(
+        update(InstanceRow).where(InstanceRow.id_instance == id_instance).values(**values)
+    )
+
+
+async def bump_epoch(session: AsyncSession, id_instance: int, *, logout: bool) -> None:
+    """Ask the owning runner to restart (reboot) or to log out the session."""
+    column = InstanceRow.logout_epoch if logout else InstanceRow.session_epoch
+    await session.execute(
+        update(InstanceRow)
+        .where(InstanceRow.id_instance == id_instance)
+        .values({column: column + 1})
+    )

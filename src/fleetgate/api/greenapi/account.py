@@ -1,0 +1,202 @@
+"""GREEN-API account methods of an instance: settings, state, QR and pairing, reboot, token."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import segno
+from fastapi import APIRouter, Request
+
+from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.greenapi.errors import InstanceRoute
+from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
+from fleetgate.api.greenapi.wire import (
+    AuthorizationCodeBody,
+    HistoryBody,
+    SetSettingsBody,
+    parse_body,
+    settings_of,
+    to_patch,
+)
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.engines.base import AUTHORIZED
+from fleetgate.errors import InvalidInput, NotReady
+from fleetgate.services import account, engine_calls, states
+from fleetgate.services.states import HISTORY_DEFAULT, HISTORY_MAX
+
+router = APIRouter(prefix=PREFIX, tags=["GREEN-API account"], route_class=InstanceRoute)
+
+METHODS = (
+    "getSettings",
+    "setSettings",
+    "getWaSettings",
+    "getStateInstance",
+    "getStatusInstance",
+    "getStateInstanceHistory",
+    "reboot",
+    "logout",
+    "qr",
+    "getAuthorizationCode",
+    "updateApiToken",
+)
+ALREADY_LOGGED = "instance account already authorized"
+_PHONE_DIGITS = range(7, 16)
+
+
+@router.get("/getSettings/{apiTokenInstance}")
+async def get_settings(instance: InstanceDep) -> OrjsonResponse:
+    """The instance's settings."""
+    return OrjsonResponse(settings_of(instance))
+
+
+@router.post("/setSettings/{apiTokenInstance}")
+async def set_settings(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+    """Change any subset of the settings (at least one); they apply at once."""
+    body = parse_body(SetSettingsBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.transaction() as session:
+        await account.update_settings(
+            session=session, id_instance=instance.id_instance, patch=to_patch(body)
+        )
+    return OrjsonResponse({"saveSettings": True})
+
+
+@router.get("/getWaSettings/{apiTokenInstance}")
+async def get_wa_settings(instance: InstanceDep) -> OrjsonResponse:
+    """The linked account: phone, state and device id ("" while not authorized)."""
+    phone = instance.wid.removesuffix("@c.us")
+    return OrjsonResponse(
+        {
+            "avatar": "",
+            "phone": phone,
+            "stateInstance": instance.state,
+            "deviceId": f"{phone}:1@s.whatsapp.net" if phone else "",
+        }
+    )
+
+
+@router.get("/getStateInstance/{apiTokenInstance}")
+async def get_state_instance(instance: InstanceDep) -> OrjsonResponse:
+    """The instance state: starting, notAuthorized, authorized, blocked, sleepMode, yellowCard."""
+    return OrjsonResponse({"stateInstance": instance.state})
+
+
+@router.get("/getStatusInstance/{apiTokenInstance}")
+async def get_status_instance(instance: InstanceDep) -> OrjsonResponse:
+    """online while the account is connected (authorized), else offline."""
+    return OrjsonResponse(
+        {"statusInstance": "online" if instance.state == AUTHORIZED else "offline"}
+    )
+
+
+@router.get("/getStateInstanceHistory/{apiTokenInstance}")
+async def get_state_instance_history(
+    instance: InstanceDep, request: Request, ctx: ContextDep, count: str | None = None
+) -> OrjsonResponse:
+    """State changes, newest first; ``?count=`` or a ``{"count"}`` body, default 100."""
+    wanted = _history_count(count, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.reading() as session:
+        changes = await states.state_history(
+            session=session, id_instance=instance.id_instance, count=wanted
+        )
+    return OrjsonResponse(
+        [
+            {"stateInstance": c.state, "timestamp": c.at_ms // 1000, "phoneNumber": c.wid}
+            for c in changes
+        ]
+    )
+
+
+def _history_count(query: str | None, body: Any) -> int:
+    if query is not None:
+        if not query.isdigit():
+            raise InvalidInput("count must be an integer")
+        value: int | None = int(query)
+    else:
+        value = parse_body(HistoryBody, body).count
+    if value is None:
+        return HISTORY_DEFAULT
+    if not 1 <= value <= HISTORY_MAX:
+        raise InvalidInput(f"count must be from 1 to {HISTORY_MAX}")
+    return value
+
+
+@router.get("/reboot/{apiTokenInstance}")
+async def reboot(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
+    """Restart the engine session; an authorized account stays authorized."""
+    async with ctx.db.transaction() as session:
+        await account.request_reboot(session=session, signals=ctx.signals, instance=instance)
+    return OrjsonResponse({"isReboot": True})
+
+
+@router.get("/logout/{apiTokenInstance}")
+async def logout(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
+    """Unlink the account from the phone; the instance becomes notAuthorized."""
+    async with ctx.db.transaction() as session:
+        await account.request_logout(
+            session=session, signals=ctx.signals, id_instance=instance.id_instance
+        )
+    return OrjsonResponse({"isLogout": True})
+
+
+@router.get("/qr/{apiTokenInstance}")
+async def qr(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
+    """The current pairing QR as a base64 PNG; it rotates every 20 s."""
+    if instance.state == AUTHORIZED:
+        return OrjsonResponse({"type": "alreadyLogged", "message": ALREADY_LOGGED})
+    try:
+        answer = await engine_calls.call_engine(
+            db=ctx.db,
+            signals=ctx.signals,
+            id_instance=instance.id_instance,
+            method=engine_calls.QR,
+            args={},
+        )
+    except InvalidInput as exc:
+        if exc.message == ALREADY_LOGGED:
+            return OrjsonResponse({"type": "alreadyLogged", "message": ALREADY_LOGGED})
+        return OrjsonResponse({"type": "error", "message": exc.message})
+    except NotReady as exc:
+        return OrjsonResponse({"type": "error", "message": exc.message})
+    return OrjsonResponse({"type": "qrCode", "message": qr_png_base64(answer["payload"])})
+
+
+def qr_png_base64(payload: str) -> str:
+    """A QR code of ``payload`` as a base64-encoded PNG."""
+    buffer = io.BytesIO()
+    segno.make(payload, error="m").save(buffer, kind="png", scale=6, border=2)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@router.post("/getAuthorizationCode/{apiTokenInstance}")
+async def get_authorization_code(
+    instance: InstanceDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """A pairing code the phone can type instead of scanning the QR (valid about 2.5 min)."""
+    body = parse_body(
+        AuthorizationCodeBody, await read_json(request, ctx.settings.http.max_body_bytes)
+    )
+    phone = str(body.phoneNumber)
+    if body.phoneNumber <= 0 or len(phone) not in _PHONE_DIGITS:
+        raise InvalidInput("phoneNumber must be 7 to 15 digits with the country code, no +")
+    if instance.state == AUTHORIZED:
+        raise InvalidInput(ALREADY_LOGGED)
+    code = await engine_calls.call_engine(
+        db=ctx.db,
+        signals=ctx.signals,
+        id_instance=instance.id_instance,
+        method=engine_calls.PAIRING_CODE,
+        args={"phone": phone},
+    )
+    return OrjsonResponse({"status": True, "code": code})
+
+
+@router.get("/updateApiToken/{apiTokenInstance}")
+async def update_api_token(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
+    """A new apiTokenInstance; the old one stops working at once."""
+    async with ctx.db.transaction() as session:
+        token = await account.rotate_token(
+            session=session, cipher=ctx.cipher, id_instance=instance.id_instance
+        )
+    return OrjsonResponse({"apiTokenInstance": token})

@@ -1,0 +1,30 @@
+"""Authentication for the GREEN-API instance URL ``/waInstance{id}/{method}/{token}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from fleetgate.api.deps import ContextDep
+from fleetgate.errors import InvalidInput
+from fleetgate.services import account
+from fleetgate.services.types import InstanceView
+
+PREFIX = "/waInstance{idInstance}"
+_ID_MAX_DIGITS = 19
+
+
+async def authenticated_instance(
+    idInstance: str, apiTokenInstance: str, ctx: ContextDep
+) -> InstanceView:
+    """The instance named by the URL, if the token in the URL is its current token."""
+    if not idInstance.isdigit() or len(idInstance) > _ID_MAX_DIGITS:
+        raise InvalidInput("Parameter idInstance not an integer")
+    async with ctx.db.reading() as session:
+        return await account.authenticate_instance(
+            session=session, cipher=ctx.cipher, id_instance=int(idInstance), token=apiTokenInstance
+        )
+
+
+InstanceDep = Annotated[InstanceView, Depends(authenticated_instance)]

@@ -1,0 +1,131 @@
+"""The sandbox network over HTTP: virtual phones scan QRs, type pairing codes, log out.
+
+Authenticated with a partner token as ``Authorization: Bearer <partnerToken>``; a partner's
+phones reach only that partner's instances. Errors are ``{"error": "<text>"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.greenapi.wire import parse_body
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.engines.sandbox import network
+from fleetgate.errors import FleetgateError, InvalidInput, NotAuthenticated, NotFound, NotReady
+from fleetgate.services import engine_calls, partners
+from fleetgate.services.types import Partner
+from fleetgate.storage.repos import instances as instances_repo
+
+_STATUS: dict[type[FleetgateError], int] = {
+    NotAuthenticated: 401,
+    NotFound: 404,
+    InvalidInput: 400,
+    NotReady: 503,
+}
+
+
+class SandboxRoute(APIRoute):
+    """Domain errors as ``{"error": text}`` with a fitting HTTP status."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except FleetgateError as exc:
+                status = next((_STATUS[k] for k in type(exc).__mro__ if k in _STATUS), 500)
+                text = exc.message or ("Unauthorized" if status == 401 else "error")
+                return OrjsonResponse({"error": text}, status)
+
+        return handle
+
+
+router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=SandboxRoute)
+
+
+async def bearer_partner(ctx: ContextDep, authorization: Annotated[str, Header()] = "") -> Partner:
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        raise NotAuthenticated("Unauthorized")
+    async with ctx.db.reading() as session:
+        return await partners.authenticate_partner(session=session, token=token.strip())
+
+
+PartnerDep = Annotated[Partner, Depends(bearer_partner)]
+
+
+class ScanBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    qr: str
+
+
+class CodeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    code: str
+
+
+def _phone(phone: str) -> str:
+    if not phone.isdigit() or not 7 <= len(phone) <= 15:
+        raise InvalidInput("phone must be 7 to 15 digits with the country code")
+    return phone
+
+
+@router.post("/phones/{phone}/scan")
+async def scan(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
+    """The phone scans a QR payload shown by one of the partner's instances and links to it."""
+    body = parse_body(ScanBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.transaction() as session:
+        linked = await network.scan_qr(
+            session, ctx.signals, phone=_phone(phone), payload=body.qr, partner_id=partner.id
+        )
+    if linked is None:
+        raise NotFound("no instance of yours shows this QR code now (it rotates every 20 s)")
+    return OrjsonResponse({"linked": True, "idInstance": linked})
+
+
+@router.post("/phones/{phone}/link")
+async def link(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
+    """The phone types a pairing code that an instance issued for this phone number."""
+    body = parse_body(CodeBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.transaction() as session:
+        linked = await network.enter_code(
+            session, ctx.signals, phone=_phone(phone), code=body.code, partner_id=partner.id
+        )
+    if linked is None:
+        raise NotFound("no pairing code like this was issued for this phone, or it expired")
+    return OrjsonResponse({"linked": True, "idInstance": linked})
+
+
+@router.post("/phones/{phone}/logout")
+async def phone_logout(phone: str, partner: PartnerDep, ctx: ContextDep) -> Response:
+    """The phone unlinks every instance of the partner it is linked to."""
+    async with ctx.db.transaction() as session:
+        ids = await network.phone_logout(
+            session, ctx.signals, phone=_phone(phone), partner_id=partner.id
+        )
+    return OrjsonResponse({"unlinked": ids})
+
+
+@router.get("/instances/{idInstance}/qr")
+async def instance_qr(idInstance: int, partner: PartnerDep, ctx: ContextDep) -> Response:
+    """The text the instance's current QR encodes (what a phone would read from the image)."""
+    async with ctx.db.reading() as session:
+        found = await instances_repo.view(session, idInstance, now=0)
+    if found is None or found[0].partner_id != partner.id:
+        raise NotFound("no such instance")
+    answer = await engine_calls.call_engine(
+        db=ctx.db,
+        signals=ctx.signals,
+        id_instance=idInstance,
+        method=engine_calls.QR,
+        args={},
+    )
+    return OrjsonResponse({"qr": answer["payload"], "expiresMs": answer["expiresMs"]})

@@ -1,0 +1,100 @@
+"""The engine interface: what the runner needs from a messenger connection.
+
+An *engine* makes *sessions*, one per live instance. The runner owns sessions: it starts them,
+stops them, and forwards calls to them. A session reports what happens through the
+:class:`SessionEvents` it was given. Every engine must pass the contract tests in
+``tests/engines/contract.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fleetgate.storage.db import Database
+from fleetgate.storage.signals import Signals
+
+# Instance states (GREEN-API names), shared by every engine and façade.
+STARTING = "starting"
+NOT_AUTHORIZED = "notAuthorized"
+AUTHORIZED = "authorized"
+BLOCKED = "blocked"
+SLEEP_MODE = "sleepMode"
+YELLOW_CARD = "yellowCard"
+STATES = (STARTING, NOT_AUTHORIZED, AUTHORIZED, BLOCKED, SLEEP_MODE, YELLOW_CARD)
+
+
+class EngineError(Exception):
+    """A session could not do what was asked; the text is shown to the API caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSpec:
+    """What a session needs to know about its instance."""
+
+    id_instance: int
+    # Credentials the session saved earlier through SessionEvents.auth_changed, or None.
+    auth: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class QrCode:
+    """The pairing QR a phone should scan now; ``payload`` is the text the QR encodes."""
+
+    payload: str
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class EngineHost:
+    """What the process lends an engine: the database and its wake-up signals."""
+
+    db: Database
+    signals: Signals
+
+
+class SessionEvents(Protocol):
+    """How a session reports back; each call is durable once it returns."""
+
+    async def state_changed(self, state: str, *, wid: str) -> None:
+        """The connection state changed (``wid`` is ``<phone>@c.us`` or "")."""
+
+    async def auth_changed(self, auth: dict[str, Any] | None) -> None:
+        """New credentials to keep across restarts (None: forget them)."""
+
+
+class Session(Protocol):
+    """One instance's live connection."""
+
+    async def start(self) -> None:
+        """Connect; report the resulting state (authorized, or notAuthorized) before returning."""
+
+    async def stop(self) -> None:
+        """Disconnect, keeping credentials; the instance can be started again later."""
+
+    async def logout(self) -> None:
+        """Unlink the device and forget credentials; the state becomes notAuthorized."""
+
+    async def qr(self) -> QrCode:
+        """The current pairing QR (raises EngineError when authorized or not connected)."""
+
+    async def pairing_code(self, phone: str) -> str:
+        """A code the phone ``phone`` can type instead of scanning the QR."""
+
+    async def poke(self) -> None:
+        """Something may have changed for this session outside it; look again."""
+
+
+class Engine(Protocol):
+    """A kind of messenger connection, registered under the entry point group fleetgate.engines."""
+
+    name: str
+
+    def open_session(self, spec: SessionSpec, events: SessionEvents) -> Session:
+        """A new, not yet started session for one instance."""
+
+
+class EngineFactory(Protocol):
+    """What an entry point of group ``fleetgate.engines`` names: builds the engine once."""
+
+    def __call__(self, host: EngineHost) -> Engine: ...

@@ -1,0 +1,122 @@
+"""Sandbox sessions: they connect to the virtual network in the database instead of a server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fleetgate.engines.base import (
+    AUTHORIZED,
+    NOT_AUTHORIZED,
+    EngineError,
+    EngineHost,
+    QrCode,
+    SessionEvents,
+    SessionSpec,
+)
+from fleetgate.engines.sandbox import network
+
+ALREADY_AUTHORIZED = "instance account already authorized"
+
+
+class SandboxEngine:
+    """Builds sandbox sessions and routes the network's signals to them."""
+
+    name = "sandbox"
+
+    def __init__(self, host: EngineHost) -> None:
+        self.host = host
+        self._sessions: dict[int, SandboxSession] = {}
+        host.signals.listen(network.CHANNEL, self._on_signal)
+
+    def open_session(self, spec: SessionSpec, events: SessionEvents) -> SandboxSession:
+        return SandboxSession(self, spec, events)
+
+    def _on_signal(self, payload: str) -> None:
+        session = self._sessions.get(int(payload)) if payload.isdigit() else None
+        if session is not None:
+            session.poke_soon()
+
+    def _attach(self, session: SandboxSession) -> None:
+        self._sessions[session.id_instance] = session
+
+    def _detach(self, session: SandboxSession) -> None:
+        if self._sessions.get(session.id_instance) is session:
+            del self._sessions[session.id_instance]
+
+
+class SandboxSession:
+    """One instance connected to the virtual network."""
+
+    def __init__(self, engine: SandboxEngine, spec: SessionSpec, events: SessionEvents) -> None:
+        self.engine = engine
+        self.id_instance = spec.id_instance
+        self.events = events
+        self._auth: dict[str, Any] | None = spec.auth
+        self._lock = asyncio.Lock()
+        self._running = False
+        self._pokes: set[asyncio.Task[None]] = set()
+
+    @property
+    def phone(self) -> str | None:
+        phone = (self._auth or {}).get("phone")
+        return phone if isinstance(phone, str) else None
+
+    async def start(self) -> None:
+        self._running = True
+        self.engine._attach(self)
+        await self.poke()
+
+    async def stop(self) -> None:
+        self._running = False
+        self.engine._detach(self)
+        for task in list(self._pokes):
+            task.cancel()
+
+    async def logout(self) -> None:
+        async with self._lock:
+            async with self.engine.host.db.transaction() as session:
+                await network.unlink(session, self.engine.host.signals, self.id_instance)
+            await self._set_auth(None)
+
+    async def qr(self) -> QrCode:
+        async with self._lock:
+            if self.phone is not None:
+                raise EngineError(ALREADY_AUTHORIZED)
+            async with self.engine.host.db.transaction() as session:
+                return await network.current_qr(session, self.id_instance)
+
+    async def pairing_code(self, phone: str) -> str:
+        async with self._lock:
+            if self.phone is not None:
+                raise EngineError(ALREADY_AUTHORIZED)
+            async with self.engine.host.db.transaction() as session:
+                return await network.new_pairing_code(session, self.id_instance, phone)
+
+    async def poke(self) -> None:
+        """Compare our credentials with the network's link and follow it."""
+        async with self._lock:
+            if not self._running:
+                return
+            async with self.engine.host.db.reading() as session:
+                linked = await network.linked_phone(session, self.id_instance)
+            if linked is None:
+                await self._set_auth(None)
+            elif linked != self.phone:
+                await self._set_auth({"phone": linked})
+            else:
+                await self.events.state_changed(AUTHORIZED, wid=f"{linked}@c.us")
+
+    def poke_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.poke())
+        self._pokes.add(task)
+        task.add_done_callback(self._pokes.discard)
+
+    async def _set_auth(self, auth: dict[str, Any] | None) -> None:
+        if auth != self._auth:
+            await self.events.auth_changed(auth)
+            self._auth = auth
+        if self.phone is None:
+            await self.events.state_changed(NOT_AUTHORIZED, wid="")
+        else:
+            await self.events.state_changed(AUTHORIZED, wid=f"{self.phone}@c.us")

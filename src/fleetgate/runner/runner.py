@@ -1,0 +1,236 @@
+"""The runner: owns engine sessions of live instances and keeps them in step with the database.
+
+Ownership is a column of the instance naming a runner that heartbeats in the ``runners``
+table. A runner takes instances with no owner or a dead owner (no heartbeat for
+``lease_ttl``), so with several runners on PostgreSQL each instance runs exactly once, and
+the instances of a killed runner are taken over when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from fleetgate.clock import now_ms
+from fleetgate.engines.base import EngineError, Session, SessionSpec
+from fleetgate.engines.registry import EngineRegistry
+from fleetgate.runner.events import InstanceEvents
+from fleetgate.services import engine_calls
+from fleetgate.storage.db import Database
+from fleetgate.storage.repos import calls as calls_repo
+from fleetgate.storage.repos import runners as repo
+from fleetgate.storage.signals import Signals
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Held:
+    """A session this runner runs, and the epochs it was last brought in line with."""
+
+    session: Session
+    events: InstanceEvents
+    session_epoch: int
+    logout_epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerConfig:
+    tick_s: float = 2.0
+    lease_ttl_s: float = 15.0
+    claim_batch: int = 1000
+    start_concurrency: int = 32
+
+
+class Runner:
+    """Runs the sessions of the instances it owns."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        signals: Signals,
+        engines: EngineRegistry,
+        config: RunnerConfig | None = None,
+        runner_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.signals = signals
+        self.engines = engines
+        self.config = config or RunnerConfig()
+        self.id = runner_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.held: dict[int, Held] = {}
+        self._dirty: set[int] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._unlisten: Callable[[], None] = _nothing
+        self._last_heartbeat = 0
+        self._slots = asyncio.Semaphore(self.config.start_concurrency)
+
+    @property
+    def lease_ms(self) -> int:
+        return int(self.config.lease_ttl_s * 1000)
+
+    async def start(self) -> None:
+        """Register, take the instances that need an owner, and keep going in the background."""
+        async with self.db.transaction() as session:
+            await repo.register(session, self.id, now=now_ms())
+        self._last_heartbeat = now_ms()
+        self._unlisten = self.signals.listen(engine_calls.RUNNER_CHANNEL, self._on_signal)
+        await self.tick()
+        self._task = asyncio.create_task(self._loop(), name=f"runner {self.id}")
+
+    async def stop(self) -> None:
+        """Stop every session and hand its instances back, so another runner can take them."""
+        self._unlisten()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._stop_sessions(list(self.held))
+        with contextlib.suppress(Exception):
+            async with self.db.transaction() as session:
+                await repo.release(session, runner_id=self.id)
+                await repo.unregister(session, self.id)
+
+    def _on_signal(self, payload: str) -> None:
+        if payload.isdigit():
+            self._dirty.add(int(payload))
+            self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.tick_s)
+            self._wake.clear()
+            dirty, self._dirty = self._dirty, set()
+            try:
+                if dirty and now_ms() - self._last_heartbeat < self.config.tick_s * 1000:
+                    await self._pass(ids=sorted(dirty))
+                else:
+                    await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("runner pass failed")
+                self._fence()
+
+    async def tick(self) -> None:
+        """A full pass: heartbeat, reconcile what we own, take orphans, answer calls."""
+        now = now_ms()
+        async with self.db.transaction() as session:
+            alive = await repo.heartbeat(session, self.id, now=now)
+            if not alive:
+                await repo.register(session, self.id, now=now)
+            await repo.forget_dead(session, cutoff=now - 4 * self.lease_ms)
+        self._last_heartbeat = now
+        await self._pass(ids=None)
+
+    def _fence(self) -> None:
+        """Without a fresh heartbeat another runner may take over: stop running anything."""
+        if self.held and now_ms() - self._last_heartbeat > self.lease_ms:
+            log.warning("runner %s lost its lease; stopping %d sessions", self.id, len(self.held))
+            for held in self.held.values():
+                held.events.active = False
+            task = asyncio.create_task(self._stop_sessions(list(self.held)))
+            task.add_done_callback(lambda _t: None)
+
+    async def _pass(self, *, ids: list[int] | None) -> None:
+        now = now_ms()
+        async with self.db.transaction() as session:
+            dead = await repo.dead_runners(session, cutoff=now - self.lease_ms)
+            await repo.claim(
+                session,
+                runner_id=self.id,
+                dead=dead,
+                now=now,
+                limit=self.config.claim_batch,
+                ids=ids,
+            )
+            rows = await repo.instances_of(session, runner_id=self.id, now=now, ids=ids)
+        mine = {r.id_instance: r for r in rows if r.runner_id == self.id}
+        scope = set(self.held) if ids is None else set(ids) & set(self.held)
+        await self._stop_sessions([i for i in scope if i not in mine])
+        gone = [i for i, r in mine.items() if not r.live]
+        if gone:
+            await self._stop_sessions(gone)
+            async with self.db.transaction() as session:
+                await repo.release(session, runner_id=self.id, ids=gone)
+        await asyncio.gather(*(self._reconcile(r) for r in mine.values() if r.live))
+        await self._answer_calls([i for i in mine if i in self.held])
+
+    async def _reconcile(self, row: repo.Owned) -> None:
+        async with self._slots:
+            held = self.held.get(row.id_instance)
+            if held is not None and row.logout_epoch != held.logout_epoch:
+                held.logout_epoch = row.logout_epoch
+                await self._guard(row.id_instance, held.session.logout())
+            if held is not None and row.session_epoch != held.session_epoch:
+                await self._stop_sessions([row.id_instance])
+                held = None
+            if held is None:
+                await self._start_session(row)
+
+    async def _start_session(self, row: repo.Owned) -> None:
+        events = InstanceEvents(self.db, self.signals, row.id_instance)
+        auth = orjson.loads(row.engine_auth) if row.engine_auth else None
+        spec = SessionSpec(id_instance=row.id_instance, auth=auth)
+        session = self.engines.get(row.engine).open_session(spec, events)
+        self.held[row.id_instance] = Held(session, events, row.session_epoch, row.logout_epoch)
+        await self._guard(row.id_instance, session.start())
+
+    async def _stop_sessions(self, ids: list[int]) -> None:
+        for id_instance in ids:
+            held = self.held.pop(id_instance, None)
+            if held is not None:
+                held.events.active = False
+                await self._guard(id_instance, held.session.stop())
+
+    async def _guard(self, id_instance: int, work: object) -> None:
+        try:
+            await work  # type: ignore[misc]
+        except Exception:
+            log.exception("engine session of instance %s failed", id_instance)
+
+    async def _answer_calls(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        now = now_ms()
+        async with self.db.transaction() as session:
+            await calls_repo.purge_older_than(session, now - engine_calls.CALL_TTL_MS)
+            pending = await calls_repo.pending_for(
+                session, ids, newer_than=now - engine_calls.CALL_TTL_MS
+            )
+        for call_id, id_instance, method, args in pending:
+            result = await self._run_call(
+                self.held[id_instance].session, method, orjson.loads(args)
+            )
+            async with self.db.transaction() as session:
+                await calls_repo.answer(session, call_id, result)
+                await self.signals.send(session, engine_calls.DONE_CHANNEL, str(call_id))
+
+    async def _run_call(self, session: Session, method: str, args: dict[str, object]) -> str:
+        try:
+            if method == engine_calls.QR:
+                qr = await session.qr()
+                return engine_calls.pack_ok({"payload": qr.payload, "expiresMs": qr.expires_ms})
+            if method == engine_calls.PAIRING_CODE:
+                return engine_calls.pack_ok(await session.pairing_code(str(args["phone"])))
+        except EngineError as exc:
+            return engine_calls.pack_error(str(exc))
+        except Exception:
+            log.exception("engine call %s failed", method)
+            return engine_calls.pack_error(engine_calls.STARTING_TEXT)
+        return engine_calls.pack_error(f"unknown engine call {method}")
+
+
+def _nothing() -> None:
+    pass

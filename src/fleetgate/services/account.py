@@ -1,0 +1,86 @@
+"""The instance API's account methods: authentication, settings, token, reboot, logout."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fleetgate.clock import now_ms
+from fleetgate.crypto import TokenCipher, tokens_equal
+from fleetgate.engines.base import STARTING
+from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated
+from fleetgate.ids import new_instance_token
+from fleetgate.services import engine_calls, states
+from fleetgate.services.config import ConfigPatch
+from fleetgate.services.types import InstanceView
+from fleetgate.storage.repos import instances as repo
+from fleetgate.storage.signals import Signals
+
+_TOKEN_MAX = 200
+
+
+async def authenticate_instance(
+    *, session: AsyncSession, cipher: TokenCipher, id_instance: int, token: str
+) -> InstanceView:
+    """The live instance if ``token`` is its current token.
+
+    Forbidden for an unknown, deleted or expired instance; NotAuthenticated for a wrong token.
+    """
+    found = await repo.view(session, id_instance, now=now_ms())
+    if found is None:
+        raise Forbidden()
+    instance, digest = found
+    if len(token) > _TOKEN_MAX or not tokens_equal(cipher.digest(token), digest):
+        raise NotAuthenticated()
+    return instance
+
+
+async def update_settings(*, session: AsyncSession, id_instance: int, patch: ConfigPatch) -> None:
+    """Apply a partial settings change at once (at least one setting must be given)."""
+    if patch.is_empty():
+        raise InvalidInput("at least one setting is required")
+    patch.validate()
+    values: dict[str, object] = dict(patch.switches)
+    if patch.name is not None:
+        values["name"] = patch.name or f"Instance {id_instance}"
+    if patch.webhook_url is not None:
+        values["webhook_url"] = patch.webhook_url
+    if patch.webhook_url_token is not None:
+        values["webhook_url_token"] = patch.webhook_url_token
+    if patch.delay_send_ms is not None:
+        values["delay_send_ms"] = patch.delay_send_ms
+    await repo.update_values(session, id_instance, values)
+
+
+async def rotate_token(*, session: AsyncSession, cipher: TokenCipher, id_instance: int) -> str:
+    """Give the instance a new token; the old one stops working when this commits."""
+    token = new_instance_token()
+    await repo.update_values(
+        session,
+        id_instance,
+        {
+            "token_cipher": cipher.encrypt(token, id_instance=id_instance),
+            "token_digest": cipher.digest(token),
+        },
+    )
+    return token
+
+
+async def request_reboot(
+    *, session: AsyncSession, signals: Signals, instance: InstanceView
+) -> None:
+    """Restart the engine session: the state goes to starting, then back as the engine finds."""
+    await repo.bump_epoch(session, instance.id_instance, logout=False)
+    await states.record_state(
+        session=session,
+        signals=signals,
+        id_instance=instance.id_instance,
+        state=STARTING,
+        wid=instance.wid,
+    )
+    await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
+
+
+async def request_logout(*, session: AsyncSession, signals: Signals, id_instance: int) -> None:
+    """Unlink the account; the owning runner logs the session out."""
+    await repo.bump_epoch(session, id_instance, logout=True)
+    await signals.send(session, engine_calls.RUNNER_CHANNEL, str(id_instance))
