@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -107,3 +109,60 @@ async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def tmp_data(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An instance created through the partner API of the live server."""
+
+    id: int
+    token: str
+    partner_token: str
+
+    def url(self, method: str, token: str | None = None) -> str:
+        return f"/waInstance{self.id}/{method}/{token or self.token}"
+
+
+MakeInstance = Callable[..., Awaitable[Instance]]
+
+
+@pytest.fixture
+def make_instance(client: httpx.AsyncClient, make_partner: MakePartner) -> MakeInstance:
+    """Factory: a new instance (of a new partner unless one is given) with optional settings."""
+
+    async def make(partner_token: str | None = None, **settings: object) -> Instance:
+        token = partner_token or await make_partner()
+        r = await client.post(f"/partner/createInstance/{token}", json=settings)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return Instance(body["idInstance"], body["apiTokenInstance"], token)
+
+    return make
+
+
+async def wait_for_state(
+    client: httpx.AsyncClient, instance: Instance, state: str, timeout: float = 10.0
+) -> None:
+    """Poll getStateInstance until it shows ``state`` (bounded)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    seen = None
+    while asyncio.get_running_loop().time() < deadline:
+        r = await client.get(instance.url("getStateInstance"))
+        seen = r.json().get("stateInstance") if r.status_code == 200 else r.text
+        if seen == state:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"instance {instance.id} never reached {state!r}; last {seen!r}")
+
+
+async def authorize(client: httpx.AsyncClient, instance: Instance, phone: str) -> None:
+    """Link a virtual phone to the instance by scanning its QR, and wait until authorized."""
+    await wait_for_state(client, instance, "notAuthorized")
+    auth = {"Authorization": f"Bearer {instance.partner_token}"}
+    qr = await client.get(f"/sandbox/instances/{instance.id}/qr", headers=auth)
+    assert qr.status_code == 200, qr.text
+    r = await client.post(
+        f"/sandbox/phones/{phone}/scan", json={"qr": qr.json()["qr"]}, headers=auth
+    )
+    assert r.status_code == 200, r.text
+    await wait_for_state(client, instance, "authorized")

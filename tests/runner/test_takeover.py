@@ -1,0 +1,165 @@
+"""Several runners on one database: one owner per instance, take-over when an owner dies."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from fleetgate.context import Context
+from fleetgate.engines.base import AUTHORIZED, NOT_AUTHORIZED
+from fleetgate.engines.sandbox import network
+from fleetgate.runner.runner import Runner, RunnerConfig
+from fleetgate.services import instances, partners
+from fleetgate.services.config import ConfigPatch
+from fleetgate.storage.tables import InstanceRow
+from tests.support import make_settings
+
+FAST = RunnerConfig(tick_s=0.1, lease_ttl_s=1.0)
+
+
+@pytest.fixture
+async def ctx(fresh_database_url: str, tmp_path: Path) -> AsyncIterator[Context]:
+    context = Context.from_settings(make_settings(tmp_path / "data", fresh_database_url))
+    await context.db.migrate()
+    await context.signals.start()
+    yield context
+    await context.signals.stop()
+    await context.db.dispose()
+
+
+async def _instances(ctx: Context, count: int) -> list[int]:
+    async with ctx.db.transaction() as session:
+        partner, _ = await partners.create_partner(session=session, name="owner")
+        made = [
+            await instances.create_instance(
+                session=session,
+                signals=ctx.signals,
+                cipher=ctx.cipher,
+                partner=partner,
+                provisioning=ctx.provisioning,
+                patch=ConfigPatch(),
+            )
+            for _ in range(count)
+        ]
+    return [m.id_instance for m in made]
+
+
+async def _owners(ctx: Context) -> dict[int, str | None]:
+    async with ctx.db.reading() as session:
+        rows = await session.execute(select(InstanceRow.id_instance, InstanceRow.runner_id))
+        return {r.id_instance: r.runner_id for r in rows}
+
+
+async def _states(ctx: Context) -> dict[int, str]:
+    async with ctx.db.reading() as session:
+        rows = await session.execute(select(InstanceRow.id_instance, InstanceRow.state))
+        return {r.id_instance: r.state for r in rows}
+
+
+async def _eventually(check: object, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await check():  # type: ignore[operator]
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+def _runner(ctx: Context, name: str) -> Runner:
+    return Runner(db=ctx.db, signals=ctx.signals, engines=ctx.engines, config=FAST, runner_id=name)
+
+
+async def test_each_instance_has_exactly_one_running_owner(ctx: Context) -> None:
+    a, b = _runner(ctx, "a"), _runner(ctx, "b")
+    await asyncio.gather(a.start(), b.start())
+    try:
+        ids = await _instances(ctx, 20)
+
+        async def all_owned() -> bool:
+            owners = await _owners(ctx)
+            return all(owners[i] in ("a", "b") for i in ids)
+
+        await _eventually(all_owned)
+        await asyncio.sleep(0.5)  # a few more passes: ownership must stay put
+        owners = await _owners(ctx)
+        assert set(a.held) == {i for i in ids if owners[i] == "a"}
+        assert set(b.held) == {i for i in ids if owners[i] == "b"}
+        assert not set(a.held) & set(b.held)
+        assert (await _states(ctx)) == dict.fromkeys(ids, NOT_AUTHORIZED)
+    finally:
+        await asyncio.gather(a.stop(), b.stop())
+
+
+async def test_a_stopped_runner_hands_over_at_once(ctx: Context) -> None:
+    a = _runner(ctx, "a")
+    await a.start()
+    ids = await _instances(ctx, 5)
+    await _eventually(lambda: _all(ctx, ids, "a"))
+    b = Runner(
+        db=ctx.db,
+        signals=ctx.signals,
+        engines=ctx.engines,
+        config=RunnerConfig(tick_s=0.1, lease_ttl_s=60.0),
+        runner_id="b",
+    )
+    await b.start()
+    try:
+        await a.stop()
+        # b's lease is 60 s, so only the release by a explains a take-over within seconds.
+        await _eventually(lambda: _all(ctx, ids, "b"), timeout=5)
+        assert set(b.held) == set(ids)
+    finally:
+        await b.stop()
+
+
+async def test_a_dead_runner_is_taken_over_after_its_lease(ctx: Context) -> None:
+    dead = _runner(ctx, "dead")
+    await dead.start()
+    ids = await _instances(ctx, 5)
+    await _eventually(lambda: _all(ctx, ids, "dead"))
+    # Link one instance, so we can see its authorization survive the take-over.
+    async with ctx.db.transaction() as session:
+        qr = await network.current_qr(session, ids[0])
+        partner_id = (await session.get(InstanceRow, ids[0])).partner_id  # type: ignore[union-attr]
+        await network.scan_qr(
+            session, ctx.signals, phone="79001110000", payload=qr.payload, partner_id=partner_id
+        )
+    await _eventually(lambda: _has_state(ctx, ids[0], AUTHORIZED))
+
+    # Simulate a crash: the loop stops and nothing is released or unregistered.
+    dead._unlisten()
+    task = dead._task
+    assert task is not None
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    for held in dead.held.values():
+        held.events.active = False
+        await held.session.stop()
+
+    heir = _runner(ctx, "heir")
+    started = asyncio.get_running_loop().time()
+    await heir.start()
+    try:
+        await _eventually(lambda: _all(ctx, ids, "heir"), timeout=10)
+        took = asyncio.get_running_loop().time() - started
+        assert took >= 0.5, "took over before the dead runner's lease could have run out"
+        assert set(heir.held) == set(ids)
+        states = await _states(ctx)
+        assert states[ids[0]] == AUTHORIZED
+        assert {states[i] for i in ids[1:]} == {NOT_AUTHORIZED}
+    finally:
+        await heir.stop()
+
+
+async def _all(ctx: Context, ids: list[int], owner: str) -> bool:
+    owners = await _owners(ctx)
+    return all(owners[i] == owner for i in ids)
+
+
+async def _has_state(ctx: Context, id_instance: int, state: str) -> bool:
+    return (await _states(ctx))[id_instance] == state
