@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -91,15 +94,24 @@ class Settings(BaseSettings):
             return _decode_key(self.secret_key)
         path = self.data_dir / SECRET_KEY_FILE
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            # Create with owner-only permissions; exclusive so two first starts agree on one key.
-            try:
-                with path.open("x", encoding="ascii") as f:
-                    path.chmod(0o600)
-                    f.write(secrets.token_hex(32) + "\n")
-            except FileExistsError:
-                pass
+            _create_key_file(path)
         return _decode_key(path.read_text(encoding="ascii").strip())
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key so that it appears whole or not at all; the first of racing starts wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(32) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)  # atomic, and never replaces a key another start wrote
+    finally:
+        os.unlink(tmp)
 
 
 def _decode_key(text: str) -> bytes:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, TypeVar
 
 import orjson
 import typer
-import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from fleetgate.app import create_app
 from fleetgate.clock import green_time
 from fleetgate.context import Context
 from fleetgate.errors import FleetgateError
@@ -42,17 +43,24 @@ def _run(settings: Settings, work: Callable[[Context], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except FleetgateError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(1) from None
 
 
-async def _first_partner(ctx: Context) -> str | None:
-    """Create a `default` partner when there is none yet; its token, or None."""
+async def _first_partner(ctx: Context) -> tuple[str, str] | None:
+    """Create a partner when none is active (`default`, or `default-N` if that name is taken)."""
     async with ctx.db.transaction() as session:
         if await partners.count_active_partners(session=session) > 0:
             return None
-        _, token = await partners.create_partner(session=session, name="default")
-        return token
+        taken = {p.name for p in await partners.list_partners(session=session)}
+        name = next(n for n in _default_names() if n not in taken)
+        _, token = await partners.create_partner(session=session, name=name)
+        return name, token
+
+
+def _default_names() -> Iterator[str]:
+    yield "default"
+    yield from (f"default-{n}" for n in itertools.count(2))
 
 
 @app.command()
@@ -67,10 +75,15 @@ def serve(
     if port is not None:
         settings.http.port = port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    token = _run(settings, _first_partner)
-    if token is not None:
-        print("No partner existed, so partner 'default' was created. Its token (shown once):")
+    created = _run(settings, _first_partner)
+    if created is not None:
+        name, token = created
+        print(f"No partner was active, so partner {name!r} was created. Its token (shown once):")
         print(token, flush=True)
+    import uvicorn
+
+    from fleetgate.app import create_app
+
     # uvicorn's access log would print partner and instance tokens, which sit in URL paths.
     uvicorn.run(
         create_app(settings),
@@ -110,10 +123,13 @@ def partner_list() -> None:
             return await partners.list_partners(session=session)
 
     table = Table("name", "created (UTC)", "status")
+    for column in table.columns:
+        column.no_wrap = True
     for p in _run(Settings(), work):
         status = "active" if p.revoked_ms is None else f"revoked {green_time(p.revoked_ms)}"
         table.add_row(p.name, green_time(p.created_ms), status)
-    Console().print(table)
+    # Piped output must not be cut to 80 columns: names are read back from it.
+    Console(width=None if sys.stdout.isatty() else 10_000).print(table)
 
 
 @partner_app.command("revoke")
