@@ -93,6 +93,9 @@ class Engine(Protocol):
     def open_session(self, spec: SessionSpec, events: SessionEvents) -> Session:
         """A new, not yet started session for one instance."""
 
+    async def sweep(self) -> None:
+        """Catch up on changes whose wake-up was lost; the runner calls this every full pass."""
+
 
 class EngineFactory(Protocol):
     """What an entry point of group ``fleetgate.engines`` names: builds the engine once."""

@@ -22,6 +22,10 @@ class EngineRegistry:
         self._factories = factories if factories is not None else available_engines()
         self._engines: dict[str, Engine] = {}
 
+    def built(self) -> list[Engine]:
+        """The engines built so far."""
+        return list(self._engines.values())
+
     def get(self, name: str) -> Engine:
         """The engine called ``name`` (KeyError if no such engine is installed)."""
         engine = self._engines.get(name)

@@ -133,6 +133,8 @@ class Runner:
             await repo.forget_dead(session, cutoff=now - 4 * self.lease_ms)
         self._last_heartbeat = now
         await self._pass(ids=None)
+        for engine in self.engines.built():
+            await engine.sweep()
 
     def _fence(self) -> None:
         """Without a fresh heartbeat another runner may take over: stop running anything."""

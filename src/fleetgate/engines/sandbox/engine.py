@@ -17,6 +17,7 @@ from fleetgate.engines.base import (
 from fleetgate.engines.sandbox import network
 
 ALREADY_AUTHORIZED = "instance account already authorized"
+_SWEEP_BATCH = 1000
 
 
 class SandboxEngine:
@@ -31,6 +32,18 @@ class SandboxEngine:
 
     def open_session(self, spec: SessionSpec, events: SessionEvents) -> SandboxSession:
         return SandboxSession(self, spec, events)
+
+    async def sweep(self) -> None:
+        """Poke every session whose link in the network differs from its credentials."""
+        sessions = dict(self._sessions)
+        ids = sorted(sessions)
+        for start in range(0, len(ids), _SWEEP_BATCH):
+            chunk = ids[start : start + _SWEEP_BATCH]
+            async with self.host.db.reading() as session:
+                links = await network.links_of(session, chunk)
+            for id_instance in chunk:
+                if links.get(id_instance) != sessions[id_instance].phone:
+                    sessions[id_instance].poke_soon()
 
     def _on_signal(self, payload: str) -> None:
         session = self._sessions.get(int(payload)) if payload.isdigit() else None

@@ -30,6 +30,16 @@ async def linked_phone(session: AsyncSession, id_instance: int) -> str | None:
     )
 
 
+async def links_of(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    """The linked phone of each of these instances that has one."""
+    rows = await session.execute(
+        select(SandboxLinkRow.id_instance, SandboxLinkRow.phone).where(
+            SandboxLinkRow.id_instance.in_(ids)
+        )
+    )
+    return {r.id_instance: r.phone for r in rows}
+
+
 async def current_qr(session: AsyncSession, id_instance: int) -> QrCode:
     """The instance's QR payload, drawn anew once the previous one has expired (it rotates)."""
     now = now_ms()
