@@ -8,6 +8,11 @@ INSTANCE_SUFFIX_SPACE = 1_000_000
 PARTNER_TOKEN_PREFIX = "gac."
 
 
+def is_digits(text: str) -> bool:
+    """True for a non-empty string of ASCII digits only (str.isdigit also takes other scripts)."""
+    return text.isascii() and text.isdigit()
+
+
 def new_instance_id(prefix: int) -> int:
     """A random 10-digit idInstance whose first 4 digits are the shard prefix."""
     return prefix * INSTANCE_SUFFIX_SPACE + secrets.randbelow(INSTANCE_SUFFIX_SPACE)

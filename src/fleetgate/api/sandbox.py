@@ -17,14 +17,24 @@ from starlette.responses import Response
 from fleetgate.api.deps import ContextDep, read_json
 from fleetgate.api.greenapi.wire import parse_body
 from fleetgate.api.responses import OrjsonResponse
+from fleetgate.clock import now_ms
 from fleetgate.engines.sandbox import network
-from fleetgate.errors import FleetgateError, InvalidInput, NotAuthenticated, NotFound, NotReady
+from fleetgate.errors import (
+    BodyTooLarge,
+    FleetgateError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    NotReady,
+)
+from fleetgate.ids import is_digits
 from fleetgate.services import engine_calls, partners
 from fleetgate.services.types import Partner
 from fleetgate.storage.repos import instances as instances_repo
 
 _STATUS: dict[type[FleetgateError], int] = {
     NotAuthenticated: 401,
+    BodyTooLarge: 413,
     NotFound: 404,
     InvalidInput: 400,
     NotReady: 503,
@@ -43,7 +53,8 @@ class SandboxRoute(APIRoute):
             except FleetgateError as exc:
                 status = next((_STATUS[k] for k in type(exc).__mro__ if k in _STATUS), 500)
                 text = exc.message or ("Unauthorized" if status == 401 else "error")
-                return OrjsonResponse({"error": text}, status)
+                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+                return OrjsonResponse({"error": text}, status, headers=headers)
 
         return handle
 
@@ -73,7 +84,7 @@ class CodeBody(BaseModel):
 
 
 def _phone(phone: str) -> str:
-    if not phone.isdigit() or not 7 <= len(phone) <= 15:
+    if not is_digits(phone) or not 7 <= len(phone) <= 15:
         raise InvalidInput("phone must be 7 to 15 digits with the country code")
     return phone
 
@@ -115,16 +126,19 @@ async def phone_logout(phone: str, partner: PartnerDep, ctx: ContextDep) -> Resp
 
 
 @router.get("/instances/{idInstance}/qr")
-async def instance_qr(idInstance: int, partner: PartnerDep, ctx: ContextDep) -> Response:
+async def instance_qr(idInstance: str, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The text the instance's current QR encodes (what a phone would read from the image)."""
+    if not is_digits(idInstance) or len(idInstance) > 19:
+        raise NotFound("no such instance")
+    id_instance = int(idInstance)
     async with ctx.db.reading() as session:
-        found = await instances_repo.view(session, idInstance, now=0)
+        found = await instances_repo.view(session, id_instance, now=now_ms())
     if found is None or found[0].partner_id != partner.id:
         raise NotFound("no such instance")
     answer = await engine_calls.call_engine(
         db=ctx.db,
         signals=ctx.signals,
-        id_instance=idInstance,
+        id_instance=id_instance,
         method=engine_calls.QR,
         args={},
     )

@@ -23,6 +23,7 @@ from fleetgate.api.greenapi.wire import (
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.engines.base import AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
+from fleetgate.ids import is_digits
 from fleetgate.services import account, engine_calls, states
 from fleetgate.services.states import HISTORY_DEFAULT, HISTORY_MAX
 
@@ -110,7 +111,7 @@ async def get_state_instance_history(
 
 def _history_count(query: str | None, body: Any) -> int:
     if query is not None:
-        if not query.isdigit():
+        if not is_digits(query):
             raise InvalidInput("count must be an integer")
         value: int | None = int(query)
     else:

@@ -8,6 +8,7 @@ from fastapi import Depends
 
 from fleetgate.api.deps import ContextDep
 from fleetgate.errors import InvalidInput
+from fleetgate.ids import is_digits
 from fleetgate.services import account
 from fleetgate.services.types import InstanceView
 
@@ -19,7 +20,7 @@ async def authenticated_instance(
     idInstance: str, apiTokenInstance: str, ctx: ContextDep
 ) -> InstanceView:
     """The instance named by the URL, if the token in the URL is its current token."""
-    if not idInstance.isdigit() or len(idInstance) > _ID_MAX_DIGITS:
+    if not is_digits(idInstance) or len(idInstance) > _ID_MAX_DIGITS:
         raise InvalidInput("Parameter idInstance not an integer")
     async with ctx.db.reading() as session:
         return await account.authenticate_instance(

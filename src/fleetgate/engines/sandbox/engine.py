@@ -94,6 +94,7 @@ class SandboxSession:
 
     async def qr(self) -> QrCode:
         async with self._lock:
+            self._check_running()
             if self.phone is not None:
                 raise EngineError(ALREADY_AUTHORIZED)
             async with self.engine.host.db.transaction() as session:
@@ -101,6 +102,7 @@ class SandboxSession:
 
     async def pairing_code(self, phone: str) -> str:
         async with self._lock:
+            self._check_running()
             if self.phone is not None:
                 raise EngineError(ALREADY_AUTHORIZED)
             async with self.engine.host.db.transaction() as session:
@@ -119,6 +121,10 @@ class SandboxSession:
                 await self._set_auth({"phone": linked})
             else:
                 await self.events.state_changed(AUTHORIZED, wid=f"{linked}@c.us")
+
+    def _check_running(self) -> None:
+        if not self._running:
+            raise EngineError("instance in starting process try later")
 
     def poke_soon(self) -> None:
         task = asyncio.get_running_loop().create_task(self.poke())

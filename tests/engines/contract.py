@@ -1,0 +1,415 @@
+"""The contract every engine must pass, as a reusable test suite.
+
+To test an engine, subclass :class:`EngineContract` in a ``test_*.py`` module and provide two
+fixtures:
+
+``make_engine``
+    A callable that builds a new engine of the kind under test on ``engine_ctx`` (its database
+    and signals). Calling it twice must give two independent engines, as two processes would
+    have: the restart tests open a session on a second engine with saved credentials.
+``link``
+    ``async link(id_instance, phone)``: authorize the instance from the *phone side*, the way a
+    user's phone would (scan the QR the instance shows, or type its pairing code). Sessions
+    learn of it on their own; the contract waits for them.
+
+The harness creates instances as real rows (a partner and instances through the services) in a
+database of each backend, so engines may keep whatever they need in the database. One database
+serves a whole test class (creating one per test costs half a second on PostgreSQL); tests keep
+apart by using their own partner and instances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from fleetgate.clock import now_ms
+from fleetgate.context import Context
+from fleetgate.engines.base import (
+    AUTHORIZED,
+    NOT_AUTHORIZED,
+    Engine,
+    EngineError,
+    Session,
+    SessionSpec,
+)
+from fleetgate.services import instances, partners
+from fleetgate.services.config import ConfigPatch
+from fleetgate.services.types import Partner
+from fleetgate.settings import Settings
+from tests.conftest import fresh_database
+from tests.support import BACKENDS
+
+PHONE = "79001234567"
+OTHER_PHONE = "380501112233"
+
+MakeEngine = Callable[[], Engine]
+Link = Callable[[int, str], Awaitable[None]]
+NewInstance = Callable[[], Awaitable[int]]
+
+
+class RecordingEvents:
+    """A SessionEvents that keeps every call, in order, and lets a test wait for one."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self._changed = asyncio.Event()
+
+    async def state_changed(self, state: str, *, wid: str) -> None:
+        self.calls.append(("state", (state, wid)))
+        self._changed.set()
+
+    async def auth_changed(self, auth: dict[str, Any] | None) -> None:
+        # A copy: what was reported must not change if the engine mutates its own dict later.
+        self.calls.append(("auth", copy.deepcopy(auth)))
+        self._changed.set()
+
+    @property
+    def states(self) -> list[tuple[str, str]]:
+        return [value for kind, value in self.calls if kind == "state"]
+
+    @property
+    def auths(self) -> list[dict[str, Any] | None]:
+        return [value for kind, value in self.calls if kind == "auth"]
+
+    @property
+    def state(self) -> tuple[str, str] | None:
+        """The last reported (state, wid), or None before any report."""
+        states = self.states
+        return states[-1] if states else None
+
+    async def wait_for_state(self, state: str, wid: str, *, timeout: float) -> None:
+        """Wait (bounded) until the last reported state is ``(state, wid)``."""
+        await self.wait_until(lambda: self.state == (state, wid), timeout, f"{state} {wid!r}")
+
+    async def wait_until(self, check: Callable[[], bool], timeout: float, what: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not check():
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"no {what} within {timeout} s; calls: {self.calls}")
+            self._changed.clear()
+            if check():
+                return
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+
+OpenSession = Callable[..., tuple[Session, RecordingEvents]]
+
+
+class EngineHarness:
+    """Fixtures every engine test needs: a database with a partner, instances, sessions.
+
+    Subclasses provide ``make_engine`` and ``link`` (see the module docstring).
+    """
+
+    # Upper bound for anything a session reports asynchronously (after a phone-side action).
+    EVENT_TIMEOUT_S: ClassVar[float] = 5.0
+    # How long a stopped session is watched for stray events after its peers saw the change.
+    QUIET_S: ClassVar[float] = 0.2
+
+    @pytest.fixture(scope="class", params=BACKENDS)
+    @classmethod
+    async def engine_database_url(
+        cls, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[str]:
+        """A new empty database of each backend, shared by the tests of one class."""
+        async with fresh_database(request.param, tmp_path_factory.mktemp("engines")) as url:
+            yield url
+
+    @pytest.fixture
+    async def engine_ctx(self, engine_database_url: str, tmp_path: Path) -> AsyncIterator[Context]:
+        """This test's handle on the migrated database, with its signals listening."""
+        settings = Settings(data_dir=tmp_path, database_url=engine_database_url)
+        ctx = Context.from_settings(settings)
+        await ctx.db.migrate()
+        await ctx.signals.start()
+        try:
+            yield ctx
+        finally:
+            await ctx.signals.stop()
+            await ctx.db.dispose()
+
+    @pytest.fixture
+    async def partner(self, engine_ctx: Context) -> Partner:
+        async with engine_ctx.db.transaction() as session:
+            partner, _ = await partners.create_partner(
+                session=session, name=f"contract-{secrets.token_hex(4)}"
+            )
+        return partner
+
+    @pytest.fixture
+    def new_instance(self, engine_ctx: Context, partner: Partner) -> NewInstance:
+        """Factory: a new instance row of ``partner``; returns its idInstance."""
+
+        async def make() -> int:
+            async with engine_ctx.db.transaction() as session:
+                created = await instances.create_instance(
+                    session=session,
+                    signals=engine_ctx.signals,
+                    cipher=engine_ctx.cipher,
+                    partner=partner,
+                    provisioning=engine_ctx.provisioning,
+                    patch=ConfigPatch(),
+                )
+            return created.id_instance
+
+        return make
+
+    @pytest.fixture
+    async def open_session(self, engine_ctx: Context) -> AsyncIterator[OpenSession]:
+        """Factory: ``open_session(engine, id_instance, auth=None)`` -> (session, events).
+
+        Every session opened through it is stopped at the end of the test.
+        """
+        opened: list[Session] = []
+
+        def open_(
+            engine: Engine, id_instance: int, auth: dict[str, Any] | None = None
+        ) -> tuple[Session, RecordingEvents]:
+            events = RecordingEvents()
+            session = engine.open_session(SessionSpec(id_instance=id_instance, auth=auth), events)
+            opened.append(session)
+            return session, events
+
+        yield open_
+        for session in opened:
+            with suppress(Exception):
+                await session.stop()
+
+    @pytest.fixture
+    def make_engine(self) -> MakeEngine:
+        raise NotImplementedError(f"{type(self).__name__} must provide the make_engine fixture")
+
+    @pytest.fixture
+    def link(self) -> Link:
+        raise NotImplementedError(f"{type(self).__name__} must provide the link fixture")
+
+    @pytest.fixture
+    def engine(self, make_engine: MakeEngine) -> Engine:
+        return make_engine()
+
+
+def wid_of(phone: str) -> str:
+    return f"{phone}@c.us"
+
+
+class EngineContract(EngineHarness):
+    """What the runner relies on from every engine's sessions."""
+
+    async def _linked(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> tuple[int, Session, RecordingEvents]:
+        """A started session whose instance was then linked to PHONE from the phone side."""
+        id_instance = await new_instance()
+        session, events = open_session(engine, id_instance)
+        await session.start()
+        await link(id_instance, PHONE)
+        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        return id_instance, session, events
+
+    async def test_start_of_unlinked_instance_reports_not_authorized(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance
+    ) -> None:
+        session, events = open_session(engine, await new_instance())
+        await session.start()
+        # start() reports the resulting state before it returns: no waiting here.
+        assert events.state == (NOT_AUTHORIZED, "")
+        assert (AUTHORIZED, wid_of(PHONE)) not in events.states
+        assert all(auth is None for auth in events.auths)
+
+    async def test_qr_has_payload_and_future_expiry_and_stays_until_it_expires(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance
+    ) -> None:
+        session, _ = open_session(engine, await new_instance())
+        await session.start()
+        first = await session.qr()
+        assert isinstance(first.payload, str)
+        assert first.payload
+        assert first.expires_ms > now_ms()
+        second = await session.qr()
+        if now_ms() < first.expires_ms:
+            assert second == first
+
+    async def test_pairing_code_is_not_empty(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance
+    ) -> None:
+        session, _ = open_session(engine, await new_instance())
+        await session.start()
+        code = await session.pairing_code(PHONE)
+        assert isinstance(code, str)
+        assert code.strip()
+
+    async def test_link_from_phone_authorizes_and_saves_credentials(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        _, _, events = await self._linked(engine, open_session, new_instance, link)
+        saved = [auth for auth in events.auths if auth is not None]
+        assert saved, f"auth_changed was never called with credentials: {events.calls}"
+        assert isinstance(saved[-1], dict)
+        assert saved[-1]
+        # The runner keeps credentials as JSON.
+        assert json.loads(json.dumps(saved[-1])) == saved[-1]
+        # Credentials are durable before the instance is reported usable, so a crash right
+        # after "authorized" cannot lose them.
+        first_auth = events.calls.index(("auth", saved[-1]))
+        first_authorized = events.calls.index(("state", (AUTHORIZED, wid_of(PHONE))))
+        assert first_auth < first_authorized
+
+    async def test_qr_and_pairing_code_are_refused_once_authorized(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        _, session, _ = await self._linked(engine, open_session, new_instance, link)
+        with pytest.raises(EngineError):
+            await session.qr()
+        with pytest.raises(EngineError):
+            await session.pairing_code(OTHER_PHONE)
+
+    async def test_saved_credentials_start_authorized_on_a_new_engine(
+        self,
+        engine: Engine,
+        make_engine: MakeEngine,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        link: Link,
+    ) -> None:
+        id_instance, session, events = await self._linked(engine, open_session, new_instance, link)
+        credentials = json.loads(json.dumps(events.auths[-1]))
+        await session.stop()
+        assert events.auths[-1] is not None, "stop() must keep the credentials"
+
+        # As after a process restart: another engine, the credentials the runner saved.
+        restarted, events_after = open_session(make_engine(), id_instance, credentials)
+        await restarted.start()
+        assert events_after.states == [(AUTHORIZED, wid_of(PHONE))]
+        assert None not in events_after.auths
+        with pytest.raises(EngineError):
+            await restarted.qr()
+
+    async def test_logout_reports_not_authorized_and_forgets_credentials(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        _, session, events = await self._linked(engine, open_session, new_instance, link)
+        await session.logout()
+        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.auths[-1] is None
+
+    async def test_credentials_forgotten_by_logout_no_longer_authorize(
+        self,
+        engine: Engine,
+        make_engine: MakeEngine,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        link: Link,
+    ) -> None:
+        id_instance, session, events = await self._linked(engine, open_session, new_instance, link)
+        stale = json.loads(json.dumps(events.auths[-1]))
+        await session.logout()
+        await session.stop()
+
+        again, events_again = open_session(make_engine(), id_instance, stale)
+        await again.start()
+        assert events_again.state == (NOT_AUTHORIZED, "")
+        assert (AUTHORIZED, wid_of(PHONE)) not in events_again.states
+        assert all(auth is None for auth in events_again.auths)
+
+    async def test_after_logout_the_instance_can_be_linked_again(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        id_instance, session, events = await self._linked(engine, open_session, new_instance, link)
+        await session.logout()
+        assert (await session.qr()).payload
+        await link(id_instance, OTHER_PHONE)
+        await events.wait_for_state(AUTHORIZED, wid_of(OTHER_PHONE), timeout=self.EVENT_TIMEOUT_S)
+        assert events.auths[-1] is not None
+
+    async def test_stopped_session_reports_nothing_more(
+        self,
+        engine: Engine,
+        make_engine: MakeEngine,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        link: Link,
+    ) -> None:
+        id_instance = await new_instance()
+        session, events = open_session(engine, id_instance)
+        await session.start()
+        await session.stop()
+        seen = list(events.calls)
+
+        # A witness on another engine shows when the link has reached sessions at all.
+        witness, witness_events = open_session(make_engine(), id_instance)
+        await witness.start()
+        await link(id_instance, PHONE)
+        await witness_events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await session.poke()
+        await asyncio.sleep(self.QUIET_S)
+        assert events.calls == seen
+
+    async def test_poke_is_safe_at_any_time(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        id_instance = await new_instance()
+        session, events = open_session(engine, id_instance)
+        await session.poke()  # before start
+        await session.start()
+        await asyncio.gather(*(session.poke() for _ in range(5)))
+        assert events.state == (NOT_AUTHORIZED, "")
+
+        await link(id_instance, PHONE)
+        await asyncio.gather(*(session.poke() for _ in range(5)))
+        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        assert events.auths[-1] is not None
+
+        await session.logout()
+        await asyncio.gather(*(session.poke() for _ in range(5)))
+        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.auths[-1] is None
+
+        await session.stop()
+        seen = list(events.calls)
+        await session.poke()
+        assert events.calls == seen
+
+    async def test_sweep_is_safe_at_any_time_and_changes_nothing_unchanged(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        await engine.sweep()  # no sessions yet
+        stopped, stopped_events = open_session(engine, await new_instance())
+        await stopped.start()
+        await stopped.stop()
+        seen = list(stopped_events.calls)
+
+        session, events = open_session(engine, await new_instance())
+        await session.start()
+        await engine.sweep()
+        assert events.state == (NOT_AUTHORIZED, "")
+        *_, linked_events = await self._linked(engine, open_session, new_instance, link)
+        await asyncio.gather(engine.sweep(), engine.sweep())
+        await asyncio.sleep(self.QUIET_S)
+        assert events.state == (NOT_AUTHORIZED, "")
+        assert linked_events.state == (AUTHORIZED, wid_of(PHONE))
+        assert None not in linked_events.auths
+        assert stopped_events.calls == seen
+
+    async def test_linking_one_instance_leaves_another_alone(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        other, other_events = open_session(engine, await new_instance())
+        await other.start()
+        await self._linked(engine, open_session, new_instance, link)
+        await other.poke()
+        assert other_events.state == (NOT_AUTHORIZED, "")
+        assert all(state == NOT_AUTHORIZED for state, _ in other_events.states)
+        assert all(auth is None for auth in other_events.auths)
+        assert (await other.qr()).payload

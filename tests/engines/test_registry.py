@@ -1,0 +1,86 @@
+"""Engines are discovered through entry points and built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from fleetgate.engines.base import Engine, EngineFactory, EngineHost
+from fleetgate.engines.registry import GROUP, EngineRegistry, available_engines
+from fleetgate.engines.sandbox import SandboxEngine
+from fleetgate.storage.db import Database
+from fleetgate.storage.signals import Signals
+from tests.support import sqlite_url
+
+
+@pytest.fixture
+async def host(tmp_path: Path) -> AsyncIterator[EngineHost]:
+    """A host on a SQLite file that no test here ever opens a connection to."""
+    db = Database(sqlite_url(tmp_path))
+    try:
+        yield EngineHost(db=db, signals=Signals())
+    finally:
+        await db.dispose()
+
+
+def test_group_is_fleetgate_engines() -> None:
+    assert GROUP == "fleetgate.engines"
+
+
+def test_sandbox_is_declared_under_the_entry_point_group() -> None:
+    declared = {ep.name: ep.value for ep in entry_points(group="fleetgate.engines")}
+    assert declared.get("sandbox") == "fleetgate.engines.sandbox:SandboxEngine"
+
+
+def test_available_engines_loads_the_sandbox_factory() -> None:
+    factories = available_engines()
+    assert factories["sandbox"] is SandboxEngine
+
+
+async def test_registry_finds_the_sandbox_engine_without_being_told(host: EngineHost) -> None:
+    engine = EngineRegistry(host).get("sandbox")
+    assert isinstance(engine, SandboxEngine)
+    assert engine.name == "sandbox"
+    assert engine.host is host
+
+
+async def test_every_installed_engine_is_named_like_its_entry_point(host: EngineHost) -> None:
+    registry = EngineRegistry(host)
+    for name in available_engines():
+        assert registry.get(name).name == name
+
+
+async def test_registry_builds_each_engine_once_and_only_on_use(host: EngineHost) -> None:
+    built: list[tuple[str, EngineHost]] = []
+
+    def counting(name: str) -> EngineFactory:
+        def factory(host: EngineHost) -> Engine:
+            built.append((name, host))
+            return SandboxEngine(host)
+
+        return factory
+
+    registry = EngineRegistry(host, {"a": counting("a"), "b": counting("b")})
+    assert built == []
+    first = registry.get("a")
+    assert registry.get("a") is first
+    assert built == [("a", host)]
+    other = registry.get("b")
+    assert other is not first
+    assert registry.get("b") is other
+    assert built == [("a", host), ("b", host)]
+
+
+async def test_separate_registries_build_separate_engines(host: EngineHost) -> None:
+    assert EngineRegistry(host).get("sandbox") is not EngineRegistry(host).get("sandbox")
+
+
+async def test_unknown_engine_is_a_key_error(host: EngineHost) -> None:
+    registry = EngineRegistry(host, {})
+    with pytest.raises(KeyError):
+        registry.get("sandbox")
+    with pytest.raises(KeyError):
+        EngineRegistry(host).get("no-such-engine")
