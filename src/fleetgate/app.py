@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
 from fleetgate.api import fallback, sandbox, system
-from fleetgate.api.greenapi import account, partner
+from fleetgate.api.greenapi import account, partner, receiving
 from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware
 from fleetgate.api.responses import OrjsonResponse
-from fleetgate.context import Context
+from fleetgate.context import Context, webhook_client
 from fleetgate.settings import Settings
 
 
@@ -23,16 +23,21 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await ctx.db.migrate()
         await ctx.signals.start()
-        runner = ctx.new_runner() if ctx.settings.runner.enabled else None
-        try:
-            if runner is not None:
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(ctx.db.dispose)
+            stack.push_async_callback(ctx.signals.stop)
+            if ctx.settings.runner.enabled:
+                runner = ctx.new_runner()
                 await runner.start()
+                stack.push_async_callback(runner.stop)
+            if ctx.settings.delivery.enabled:
+                http = await stack.enter_async_context(
+                    webhook_client(ctx.settings.delivery.concurrency)
+                )
+                worker = ctx.new_delivery_worker(http)
+                await worker.start()
+                stack.push_async_callback(worker.stop)
             yield
-        finally:
-            if runner is not None:
-                await runner.stop()
-            await ctx.signals.stop()
-            await ctx.db.dispose()
 
     app = FastAPI(
         title="fleetgate",
@@ -46,8 +51,11 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(system.router)
     app.include_router(partner.router)
     app.include_router(account.router)
+    app.include_router(receiving.router)
     app.include_router(sandbox.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
-    app.add_middleware(MethodCaseMiddleware, method_names=partner.METHODS + account.METHODS)
+    app.add_middleware(
+        MethodCaseMiddleware, method_names=partner.METHODS + account.METHODS + receiving.METHODS
+    )
     return app

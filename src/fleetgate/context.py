@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from prometheus_client import CollectorRegistry
 
 from fleetgate.crypto import TokenCipher
+from fleetgate.delivery.policy import RetryPolicy
+from fleetgate.delivery.targets import TargetPolicy
+from fleetgate.delivery.worker import DeliveryWorker, WorkerConfig
 from fleetgate.engines.base import EngineHost
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services.instances import Provisioning
+from fleetgate.services.notifications import QueuePolicy
 from fleetgate.settings import Settings
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals, signals_for
@@ -32,6 +37,10 @@ class Context:
         return Provisioning(
             id_prefix=self.settings.instances.id_prefix, tariff=self.settings.instances.tariff
         )
+
+    @property
+    def queue_policy(self) -> QueuePolicy:
+        return QueuePolicy(retention_ms=int(self.settings.delivery.retention_hours * 3_600_000))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
@@ -56,3 +65,36 @@ class Context:
             engines=self.engines,
             config=RunnerConfig(tick_s=cfg.tick_s, lease_ttl_s=cfg.lease_ttl_s),
         )
+
+    def new_delivery_worker(self, http: httpx.AsyncClient) -> DeliveryWorker:
+        """A webhook delivery worker for this process, configured by the settings."""
+        cfg = self.settings.delivery
+        retry = RetryPolicy(
+            timeout_s=cfg.timeout_s,
+            pause_s=cfg.pause_s,
+            multiplier=cfg.backoff_multiplier,
+            max_pause_s=cfg.max_pause_s,
+            give_up_after_s=cfg.give_up_after_s,
+        )
+        return DeliveryWorker(
+            db=self.db,
+            signals=self.signals,
+            http=http,
+            config=WorkerConfig(
+                retry=retry,
+                targets=TargetPolicy(
+                    allow_loopback=cfg.allow_loopback, allow_private=cfg.allow_private
+                ),
+                retention_ms=self.queue_policy.retention_ms,
+                dead_retention_ms=int(cfg.dead_retention_days * 86_400_000),
+                concurrency=cfg.concurrency,
+                poll_s=cfg.poll_s,
+                signing_secret=cfg.signing_secret,
+            ),
+        )
+
+
+def webhook_client(concurrency: int) -> httpx.AsyncClient:
+    """The outbound HTTP client for webhooks: pooled, never following redirects."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(limits=limits, follow_redirects=False, trust_env=False)

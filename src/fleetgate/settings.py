@@ -50,6 +50,42 @@ class RunnerSettings(BaseModel):
     )
 
 
+class DeliverySettings(BaseModel):
+    """Notification queues and the webhook delivery worker (see docs/notifications.md)."""
+
+    enabled: bool = Field(True, description="Run the webhook delivery worker in this process.")
+    retention_hours: float = Field(
+        24.0, gt=0, description="Undelivered notifications older than this become dead letters."
+    )
+    dead_retention_days: float = Field(
+        7.0, gt=0, description="Dead letters older than this are deleted."
+    )
+    timeout_s: float = Field(180.0, gt=0, description="How long to wait for a webhook answer.")
+    pause_s: float = Field(60.0, ge=0, description="Pause before retrying a failed delivery.")
+    backoff_multiplier: float = Field(
+        1.0, ge=1.0, description="Each further failure multiplies the pause by this."
+    )
+    max_pause_s: float = Field(3600.0, ge=0, description="The pause never grows beyond this.")
+    give_up_after_s: float = Field(
+        86_400.0, gt=0, description="Stop retrying (dead letter) this long after creation."
+    )
+    concurrency: int = Field(256, ge=1, description="Deliveries in flight at once (per worker).")
+    allow_loopback: bool = Field(
+        True,
+        description="Allow webhook targets on loopback (127.0.0.0/8, ::1); on for local use.",
+    )
+    allow_private: bool = Field(
+        False, description="Allow webhook targets in private, link-local or reserved networks."
+    )
+    signing_secret: str | None = Field(
+        None,
+        description="If set, every webhook carries X-Fleetgate-Signature (HMAC-SHA256).",
+    )
+    poll_s: float = Field(
+        1.0, gt=0, description="Seconds between queue scans when no wake-up arrives."
+    )
+
+
 class Settings(BaseSettings):
     """fleetgate configuration; every field can be set as ``FLEETGATE_<NAME>``.
 
@@ -81,6 +117,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     instances: InstanceSettings = Field(default_factory=InstanceSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     def resolved_database_url(self) -> str:
         """The database URL in effect (the SQLite default lives in data_dir)."""

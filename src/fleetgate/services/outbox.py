@@ -7,13 +7,11 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.clock import DAY_MS, now_ms
+from fleetgate.clock import now_ms
 from fleetgate.storage.repos import outbox as repo
 from fleetgate.storage.signals import Signals
 
 CHANNEL = "notify"
-# How long an undelivered notification is kept.
-RETENTION_MS = DAY_MS
 
 # typeWebhook -> the switch that must be on for it to be queued (None: always queued).
 SWITCH_OF: dict[str, str | None] = {
@@ -58,7 +56,6 @@ async def emit(
         type_webhook=type_webhook,
         body=orjson.dumps(body).decode(),
         now=now,
-        expires_ms=now + RETENTION_MS,
     )
     await signals.send(session, CHANNEL, str(id_instance))
     return notification_id

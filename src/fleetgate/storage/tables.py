@@ -59,6 +59,8 @@ class InstanceRow(Base):
     logout_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Engine credentials (JSON), so an authorized session survives restarts without a new scan.
     engine_auth: Mapped[str | None] = mapped_column(Text)
+    # When clearWebhooksQueue last ran (it is allowed once a minute).
+    queue_cleared_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
 
     webhook_url: Mapped[str] = mapped_column(text(2048), default="", server_default="")
     webhook_url_token: Mapped[str] = mapped_column(text(1024), default="", server_default="")
@@ -113,7 +115,11 @@ class StateHistoryRow(Base):
 
 
 class NotificationRow(Base):
-    """The outbox: one row per notification, written in the transaction of its cause."""
+    """The outbox: one row per notification, written in the transaction of its cause.
+
+    A row is deleted once delivered (webhook answered 200) or acknowledged (deleteNotification).
+    Rows that could not be delivered in time become ``dead`` and wait for an operator.
+    """
 
     __tablename__ = "notifications"
 
@@ -122,9 +128,16 @@ class NotificationRow(Base):
     type_webhook: Mapped[str] = mapped_column(text(40))
     body: Mapped[str] = mapped_column(Text)
     created_ms: Mapped[int] = mapped_column(EpochMs)
-    expires_ms: Mapped[int] = mapped_column(EpochMs)
+    status: Mapped[str] = mapped_column(text(8), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+    # A delivery worker holds the row until claimed_until_ms; after that another may take it.
+    claimed_by: Mapped[str | None] = mapped_column(text(80))
+    claimed_until_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(text(500))
+    dead_ms: Mapped[int | None] = mapped_column(EpochMs)
 
-    __table_args__ = (Index(None, "id_instance", "id"),)
+    __table_args__ = (Index(None, "id_instance", "status", "id"),)
 
 
 class EngineCallRow(Base):

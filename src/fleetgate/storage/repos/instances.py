@@ -116,3 +116,8 @@ async def bump_epoch(session: AsyncSession, id_instance: int, *, logout: bool) -
         .where(InstanceRow.id_instance == id_instance)
         .values({column: column + 1})
     )
+
+
+async def queue_cleared_ms(session: AsyncSession, id_instance: int) -> int:
+    stmt = select(InstanceRow.queue_cleared_ms).where(InstanceRow.id_instance == id_instance)
+    return int(await session.scalar(stmt) or 0)

@@ -1,28 +1,221 @@
-"""Notification rows (the outbox)."""
+"""Notification rows (the outbox): the polling queue and the delivery worker's claims."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import dataclass
 
-from fleetgate.storage.tables import NotificationRow
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from fleetgate.storage.tables import InstanceRow, NotificationRow
+
+PENDING = "pending"
+DEAD = "dead"
+N = NotificationRow
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One queued notification."""
+
+    id: int
+    id_instance: int
+    type_webhook: str
+    body: str
+    created_ms: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A notification a delivery worker holds, with where to deliver it."""
+
+    item: Queued
+    url: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A notification that could not be delivered in time."""
+
+    item: Queued
+    dead_ms: int
+    last_error: str
+
+
+_QUEUED = (N.id, N.id_instance, N.type_webhook, N.body, N.created_ms, N.attempts)
+
+
+def _queued(r: object) -> Queued:
+    return Queued(r.id, r.id_instance, r.type_webhook, r.body, r.created_ms, r.attempts)  # type: ignore[attr-defined]
 
 
 async def append(
-    session: AsyncSession,
-    *,
-    id_instance: int,
-    type_webhook: str,
-    body: str,
-    now: int,
-    expires_ms: int,
+    session: AsyncSession, *, id_instance: int, type_webhook: str, body: str, now: int
 ) -> int:
-    row = NotificationRow(
-        id_instance=id_instance,
-        type_webhook=type_webhook,
-        body=body,
-        created_ms=now,
-        expires_ms=expires_ms,
-    )
+    row = N(id_instance=id_instance, type_webhook=type_webhook, body=body, created_ms=now)
     session.add(row)
     await session.flush()
     return row.id
+
+
+async def head(session: AsyncSession, *, id_instance: int, newer_than: int) -> Queued | None:
+    """The oldest pending notification of the instance created after ``newer_than``."""
+    row = (
+        await session.execute(
+            select(*_QUEUED)
+            .where(N.id_instance == id_instance, N.status == PENDING, N.created_ms > newer_than)
+            .order_by(N.id)
+            .limit(1)
+        )
+    ).first()
+    return _queued(row) if row else None
+
+
+async def acknowledge(session: AsyncSession, *, id_instance: int, receipt_id: int) -> bool:
+    """Delete a pending notification of the instance; False if there is none with that id."""
+    result = await session.execute(
+        delete(N).where(N.id == receipt_id, N.id_instance == id_instance, N.status == PENDING)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def count_pending(session: AsyncSession, *, id_instance: int, newer_than: int) -> int:
+    stmt = select(func.count()).where(
+        N.id_instance == id_instance, N.status == PENDING, N.created_ms > newer_than
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def clear_pending(session: AsyncSession, *, id_instance: int) -> int:
+    result = await session.execute(
+        delete(N).where(N.id_instance == id_instance, N.status == PENDING)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_heads(
+    session: AsyncSession, *, worker: str, now: int, hold_ms: int, limit: int, skip_locked: bool
+) -> list[Claimed]:
+    """Claim the due head of up to ``limit`` instance queues that push to a webhook.
+
+    Only the head of a queue is ever claimed, and only when no other worker holds it, so each
+    instance's notifications go out one at a time and in order.
+    """
+    older = aliased(N)
+    earlier_pending = (
+        select(older.id)
+        .where(older.id_instance == N.id_instance, older.status == PENDING, older.id < N.id)
+        .exists()
+    )
+    stmt = (
+        select(*_QUEUED, InstanceRow.webhook_url, InstanceRow.webhook_url_token)
+        .join(InstanceRow, InstanceRow.id_instance == N.id_instance)
+        .where(
+            N.status == PENDING,
+            N.next_attempt_ms <= now,
+            N.claimed_until_ms <= now,
+            InstanceRow.webhook_url != "",
+            InstanceRow.deleted_ms.is_(None),
+            ~earlier_pending,
+        )
+        .order_by(N.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        stmt = stmt.with_for_update(of=N, skip_locked=True)
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return []
+    await session.execute(
+        update(N)
+        .where(N.id.in_([r.id for r in rows]))
+        .values(claimed_by=worker, claimed_until_ms=now + hold_ms)
+    )
+    return [Claimed(_queued(r), r.webhook_url, r.webhook_url_token) for r in rows]
+
+
+async def delivered(session: AsyncSession, *, notification_id: int, worker: str) -> bool:
+    """Drop a delivered notification; False if this worker no longer held it."""
+    result = await session.execute(delete(N).where(N.id == notification_id, N.claimed_by == worker))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def failed(
+    session: AsyncSession,
+    *,
+    notification_id: int,
+    worker: str,
+    error: str,
+    next_attempt_ms: int | None,
+    now: int,
+) -> None:
+    """Record a failed attempt: try again at ``next_attempt_ms``, or (None) give up."""
+    values: dict[str, object] = {
+        "attempts": N.attempts + 1,
+        "claimed_by": None,
+        "claimed_until_ms": 0,
+        "last_error": error[:500],
+    }
+    if next_attempt_ms is None:
+        values |= {"status": DEAD, "dead_ms": now}
+    else:
+        values["next_attempt_ms"] = next_attempt_ms
+    await session.execute(
+        update(N).where(N.id == notification_id, N.claimed_by == worker).values(values)
+    )
+
+
+async def expire(session: AsyncSession, *, older_than: int, now: int) -> int:
+    """Move pending notifications created before ``older_than`` to the dead letters."""
+    result = await session.execute(
+        update(N)
+        .where(N.status == PENDING, N.created_ms <= older_than, N.claimed_until_ms <= now)
+        .values(status=DEAD, dead_ms=now, last_error="not delivered within the retention time")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def purge_dead(session: AsyncSession, *, older_than: int) -> int:
+    result = await session.execute(delete(N).where(N.status == DEAD, N.dead_ms <= older_than))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def dead_letters(
+    session: AsyncSession, *, instance_ids: list[int] | None, partner_id: int | None, limit: int
+) -> list[DeadLetter]:
+    """Dead letters, oldest first; of some instances and/or one partner's."""
+    stmt = select(*_QUEUED, N.dead_ms, N.last_error).where(N.status == DEAD)
+    if instance_ids is not None:
+        stmt = stmt.where(N.id_instance.in_(instance_ids))
+    if partner_id is not None:
+        stmt = stmt.join(InstanceRow, InstanceRow.id_instance == N.id_instance).where(
+            InstanceRow.partner_id == partner_id
+        )
+    rows = await session.execute(stmt.order_by(N.id).limit(limit))
+    return [DeadLetter(_queued(r), r.dead_ms or 0, r.last_error or "") for r in rows]
+
+
+async def requeue(
+    session: AsyncSession, *, ids: list[int], partner_id: int | None, now: int
+) -> list[Queued]:
+    """Put dead letters back at the tail of their queues (as new notifications); the new rows.
+
+    With ``partner_id``, only that partner's dead letters are touched.
+    """
+    stmt = select(*_QUEUED).where(N.id.in_(ids), N.status == DEAD)
+    if partner_id is not None:
+        stmt = stmt.join(InstanceRow, InstanceRow.id_instance == N.id_instance).where(
+            InstanceRow.partner_id == partner_id
+        )
+    rows = (await session.execute(stmt.order_by(N.id))).all()
+    fresh = []
+    for r in rows:
+        new_id = await append(
+            session, id_instance=r.id_instance, type_webhook=r.type_webhook, body=r.body, now=now
+        )
+        fresh.append(Queued(new_id, r.id_instance, r.type_webhook, r.body, now, 0))
+    await session.execute(delete(N).where(N.id.in_([r.id for r in rows])))
+    return fresh

@@ -1,0 +1,211 @@
+"""The webhook delivery worker: claims queue heads, POSTs them, records the outcome.
+
+At-least-once: a notification leaves the outbox only after its webhook answered HTTP 200. A
+worker that dies holding a claim loses it when ``claimed_until_ms`` passes, and another worker
+(or the same one after a restart) sends the notification again. On PostgreSQL several workers
+share the outbox through ``FOR UPDATE SKIP LOCKED``; each instance's queue goes out in order,
+one notification at a time, while different instances are delivered concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from fleetgate.clock import DAY_MS, now_ms
+from fleetgate.delivery.policy import RetryPolicy
+from fleetgate.delivery.targets import TargetPolicy, TargetRefused
+from fleetgate.services import outbox
+from fleetgate.storage.db import Database
+from fleetgate.storage.repos import outbox as repo
+from fleetgate.storage.signals import Signals
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Fleetgate-Signature"
+_CLAIM_BATCH = 100
+_CLAIM_MARGIN_MS = 30_000
+_MAINTENANCE_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    retry: RetryPolicy
+    targets: TargetPolicy
+    retention_ms: int = DAY_MS
+    dead_retention_ms: int = 7 * DAY_MS
+    concurrency: int = 256
+    poll_s: float = 1.0
+    signing_secret: str | None = None
+
+
+class DeliveryWorker:
+    """Pushes notifications of instances that have a webhookUrl."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        signals: Signals,
+        http: httpx.AsyncClient,
+        config: WorkerConfig,
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.signals = signals
+        self.http = http
+        self.config = config
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._unlisten: list[object] = []
+        self.delivered = 0
+        self.failures = 0
+
+    @property
+    def hold_ms(self) -> int:
+        return int(self.config.retry.timeout_s * 1000) + _CLAIM_MARGIN_MS
+
+    async def start(self) -> None:
+        """Begin delivering in the background."""
+        self._unlisten.append(self.signals.listen(outbox.CHANNEL, lambda _p: self._wake.set()))
+        self._tasks = [
+            asyncio.create_task(self._loop(), name=f"delivery {self.id}"),
+            asyncio.create_task(self._maintain(), name=f"delivery maintenance {self.id}"),
+        ]
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stop claiming, give deliveries in flight ``grace_s`` to finish, then cancel them.
+
+        A cancelled delivery keeps its claim until it runs out and is then sent again.
+        """
+        for unlisten in self._unlisten:
+            unlisten()  # type: ignore[operator]
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=grace_s)
+        for task in list(self._inflight):
+            task.cancel()
+        await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            free = self.config.concurrency - len(self._inflight)
+            claimed: list[repo.Claimed] = []
+            if free > 0:
+                try:
+                    claimed = await self._claim(min(free, _CLAIM_BATCH))
+                except Exception:
+                    log.exception("claiming notifications failed")
+                    await asyncio.sleep(self.config.poll_s)
+            for item in claimed:
+                task = asyncio.create_task(self._deliver(item))
+                self._inflight.add(task)
+                task.add_done_callback(self._done)
+            if claimed and len(claimed) == min(free, _CLAIM_BATCH):
+                continue  # there may be more due right now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_s)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wake.set()  # the instance's next notification may be due now
+
+    async def _claim(self, limit: int) -> list[repo.Claimed]:
+        async with self.db.transaction() as session:
+            return await repo.claim_heads(
+                session,
+                worker=self.id,
+                now=now_ms(),
+                hold_ms=self.hold_ms,
+                limit=limit,
+                skip_locked=not self.db.is_sqlite,
+            )
+
+    async def _deliver(self, claimed: repo.Claimed) -> None:
+        error = await self._post(claimed)
+        item = claimed.item
+        now = now_ms()
+        async with self.db.transaction() as session:
+            if error is None:
+                await repo.delivered(session, notification_id=item.id, worker=self.id)
+                self.delivered += 1
+                return
+            self.failures += 1
+            retry_at = self.config.retry.next_attempt_ms(
+                attempts=item.attempts + 1, created_ms=item.created_ms, now=now
+            )
+            await repo.failed(
+                session,
+                notification_id=item.id,
+                worker=self.id,
+                error=error,
+                next_attempt_ms=retry_at,
+                now=now,
+            )
+        log.info(
+            "webhook delivery of notification %s for instance %s failed (%s); %s",
+            item.id,
+            item.id_instance,
+            error,
+            "dead letter" if retry_at is None else "will retry",
+        )
+
+    async def _post(self, claimed: repo.Claimed) -> str | None:
+        """POST one notification; None on HTTP 200, else why it failed."""
+        body = claimed.item.body.encode()
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if claimed.token:
+            headers["Authorization"] = f"Bearer {claimed.token}"
+        if self.config.signing_secret:
+            headers[SIGNATURE_HEADER] = sign(self.config.signing_secret, body)
+        try:
+            await self.config.targets.check(claimed.url)
+            response = await self.http.post(
+                claimed.url, content=body, headers=headers, timeout=self.config.retry.timeout_s
+            )
+        except TargetRefused as exc:
+            return str(exc)
+        except httpx.TimeoutException:
+            return f"no answer within {self.config.retry.timeout_s:g} s"
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        return None
+
+    async def _maintain(self) -> None:
+        while True:
+            try:
+                now = now_ms()
+                async with self.db.transaction() as session:
+                    expired = await repo.expire(
+                        session, older_than=now - self.config.retention_ms, now=now
+                    )
+                    await repo.purge_dead(session, older_than=now - self.config.dead_retention_ms)
+                if expired:
+                    log.warning("%d notifications expired undelivered (now dead letters)", expired)
+            except Exception:
+                log.exception("notification maintenance failed")
+            await asyncio.sleep(_MAINTENANCE_S)
+
+
+def sign(secret: str, body: bytes, *, at: int | None = None) -> str:
+    """``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>``, as X-Fleetgate-Signature."""
+    t = int(time.time()) if at is None else at
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
