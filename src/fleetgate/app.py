@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from fleetgate.api import fallback, sandbox, system
+from fleetgate.api.admin import dead_letters
 from fleetgate.api.greenapi import account, partner, receiving
 from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware
 from fleetgate.api.responses import OrjsonResponse
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(account.router)
     app.include_router(receiving.router)
     app.include_router(sandbox.router)
+    app.include_router(dead_letters.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
     app.add_middleware(

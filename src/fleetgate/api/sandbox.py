@@ -6,71 +6,22 @@ phones reach only that partner's instances. Errors are ``{"error": "<text>"}``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Header, Request
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
 from fleetgate.api.deps import ContextDep, read_json
 from fleetgate.api.greenapi.wire import parse_body
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import now_ms
 from fleetgate.engines.sandbox import network
-from fleetgate.errors import (
-    BodyTooLarge,
-    FleetgateError,
-    InvalidInput,
-    NotAuthenticated,
-    NotFound,
-    NotReady,
-)
+from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import is_digits
-from fleetgate.services import engine_calls, partners
-from fleetgate.services.types import Partner
+from fleetgate.services import engine_calls
 from fleetgate.storage.repos import instances as instances_repo
 
-_STATUS: dict[type[FleetgateError], int] = {
-    NotAuthenticated: 401,
-    BodyTooLarge: 413,
-    NotFound: 404,
-    InvalidInput: 400,
-    NotReady: 503,
-}
-
-
-class SandboxRoute(APIRoute):
-    """Domain errors as ``{"error": text}`` with a fitting HTTP status."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except FleetgateError as exc:
-                status = next((_STATUS[k] for k in type(exc).__mro__ if k in _STATUS), 500)
-                text = exc.message or ("Unauthorized" if status == 401 else "error")
-                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-                return OrjsonResponse({"error": text}, status, headers=headers)
-
-        return handle
-
-
-router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=SandboxRoute)
-
-
-async def bearer_partner(ctx: ContextDep, authorization: Annotated[str, Header()] = "") -> Partner:
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer":
-        raise NotAuthenticated("Unauthorized")
-    async with ctx.db.reading() as session:
-        return await partners.authenticate_partner(session=session, token=token.strip())
-
-
-PartnerDep = Annotated[Partner, Depends(bearer_partner)]
+router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=PlainErrorRoute)
 
 
 class ScanBody(BaseModel):

@@ -2,49 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated, TypeVar
+from collections.abc import Iterator
+from typing import Annotated
 
 import orjson
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from fleetgate.cli import workers
+from fleetgate.cli.common import run_on_db
 from fleetgate.clock import green_time
 from fleetgate.context import Context
-from fleetgate.errors import FleetgateError
 from fleetgate.services import partners
 from fleetgate.settings import Settings
-
-T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, help="fleetgate: a self-hosted messenger API gateway.")
 partner_app = typer.Typer(no_args_is_help=True, help="Manage partner accounts and their tokens.")
 app.add_typer(partner_app, name="partner")
-err = Console(stderr=True)
-
-
-def _run(settings: Settings, work: Callable[[Context], Awaitable[T]]) -> T:
-    """Migrate the database, run one piece of work on it, and close it."""
-
-    async def main() -> T:
-        ctx = Context.from_settings(settings)
-        try:
-            await ctx.db.migrate()
-            return await work(ctx)
-        finally:
-            await ctx.db.dispose()
-
-    try:
-        return asyncio.run(main())
-    except FleetgateError as exc:
-        err.print(f"[red]error:[/red] {escape(exc.message)}")
-        raise typer.Exit(1) from None
+app.add_typer(workers.dead_app, name="dead-letters")
+app.command("delivery")(workers.delivery)
 
 
 async def _first_partner(ctx: Context) -> tuple[str, str] | None:
@@ -68,14 +48,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (FLEETGATE_HTTP__HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (FLEETGATE_HTTP__PORT).")] = None,
 ) -> None:
-    """Run the HTTP API (and, in later roles, the runner and delivery worker) in one process."""
+    """Run everything in one process: the HTTP API, the runner and the delivery worker."""
     settings = Settings()
     if host is not None:
         settings.http.host = host
     if port is not None:
         settings.http.port = port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    created = _run(settings, _first_partner)
+    created = run_on_db(settings, _first_partner)
     if created is not None:
         name, token = created
         print(f"No partner was active, so partner {name!r} was created. Its token (shown once):")
@@ -106,7 +86,7 @@ def partner_create(
             _, token = await partners.create_partner(session=session, name=name)
         return token
 
-    token = _run(Settings(), work)
+    token = run_on_db(Settings(), work)
     if as_json:
         print(orjson.dumps({"name": name, "partnerToken": token}).decode())
     else:
@@ -125,7 +105,7 @@ def partner_list() -> None:
     table = Table("name", "created (UTC)", "status")
     for column in table.columns:
         column.no_wrap = True
-    for p in _run(Settings(), work):
+    for p in run_on_db(Settings(), work):
         status = "active" if p.revoked_ms is None else f"revoked {green_time(p.revoked_ms)}"
         table.add_row(p.name, green_time(p.created_ms), status)
     # Piped output must not be cut to 80 columns: names are read back from it.
@@ -140,7 +120,7 @@ def partner_revoke(name: str) -> None:
         async with ctx.db.transaction() as session:
             await partners.revoke_partner(session=session, name=name)
 
-    _run(Settings(), work)
+    run_on_db(Settings(), work)
     print(f"Partner {name!r} revoked.")
 
 

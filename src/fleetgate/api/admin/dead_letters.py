@@ -1,0 +1,70 @@
+"""Dead letters over HTTP: a partner lists and replays notifications that were not delivered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
+from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.greenapi.wire import parse_body
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.errors import InvalidInput
+from fleetgate.services import notifications
+from fleetgate.services.notifications import DeadLetter
+
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=PlainErrorRoute)
+
+LIST_MAX = 1000
+
+
+class ReplayBody(BaseModel):
+    """The dead letters to queue again (at the tail of their instance's queue)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    ids: list[int] = Field(min_length=1, max_length=LIST_MAX)
+
+
+def dead_letter_json(dead: DeadLetter) -> dict[str, Any]:
+    """One dead letter as the admin API and the CLI show it."""
+    item = dead.item
+    return {
+        "id": item.id,
+        "idInstance": item.id_instance,
+        "typeWebhook": item.type_webhook,
+        "createdMs": item.created_ms,
+        "deadMs": dead.dead_ms,
+        "attempts": item.attempts,
+        "lastError": dead.last_error,
+        "body": orjson.loads(item.body),
+    }
+
+
+@router.get("/dead-letters")
+async def list_dead_letters(
+    partner: PartnerDep, ctx: ContextDep, idInstance: int | None = None, limit: int = 100
+) -> Response:
+    """The partner's dead letters, oldest first (optionally of one instance)."""
+    if not 1 <= limit <= LIST_MAX:
+        raise InvalidInput(f"limit must be from 1 to {LIST_MAX}")
+    found = await notifications.list_dead(
+        db=ctx.db,
+        partner_id=partner.id,
+        instance_ids=None if idInstance is None else [idInstance],
+        limit=limit,
+    )
+    return OrjsonResponse({"deadLetters": [dead_letter_json(d) for d in found]})
+
+
+@router.post("/dead-letters/replay")
+async def replay_dead_letters(partner: PartnerDep, request: Request, ctx: ContextDep) -> Response:
+    """Queue the named dead letters again; answers the new receipt ids."""
+    body = parse_body(ReplayBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    fresh = await notifications.replay(
+        db=ctx.db, signals=ctx.signals, partner_id=partner.id, ids=body.ids
+    )
+    return OrjsonResponse({"replayed": [q.id for q in fresh]})
