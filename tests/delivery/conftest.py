@@ -1,0 +1,104 @@
+"""A live server whose delivery worker retries fast, and a real webhook receiver."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleetgate.context import Context
+from fleetgate.services import outbox, partners
+from fleetgate.settings import DeliverySettings
+from tests.conftest import Instance, fresh_database
+from tests.receiver import Receiver, running_receiver
+from tests.support import BACKENDS, LiveServer, live_server, make_settings
+
+SIGNING_SECRET = "test-signing-secret"
+FAST_DELIVERY = DeliverySettings(
+    timeout_s=2.0,
+    pause_s=0.2,
+    give_up_after_s=3.0,
+    poll_s=0.2,
+    signing_secret=SIGNING_SECRET,
+)
+
+Emit = Callable[[Instance, list[int]], Awaitable[None]]
+MakeHooked = Callable[..., Awaitable[Instance]]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as r:
+        yield r
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def dserver(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("delivery")
+    async with fresh_database(request.param, folder) as url:
+        settings = make_settings(folder / "data", url, delivery=FAST_DELIVERY)
+        with live_server(settings) as srv:
+            yield srv
+
+
+@pytest.fixture(scope="session")
+async def dctx(dserver: LiveServer) -> AsyncIterator[Context]:
+    context = Context.from_settings(dserver.settings)
+    yield context
+    await context.db.dispose()
+
+
+@pytest.fixture
+async def dclient(dserver: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=dserver.url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def make_hooked(dclient: httpx.AsyncClient, dctx: Context, receiver: Receiver) -> MakeHooked:
+    """Factory: an instance (of a new partner) whose webhookUrl is receiver's /hook/{name}."""
+
+    async def make(name: str, **settings: object) -> Instance:
+        async with dctx.db.transaction() as session:
+            _, token = await partners.create_partner(session=session, name=f"hook-{name}")
+        body = {"webhookUrl": receiver.hook(name), **settings}
+        r = await dclient.post(f"/partner/createInstance/{token}", json=body)
+        assert r.status_code == 200, r.text
+        data = r.json()
+        return Instance(data["idInstance"], data["apiTokenInstance"], token)
+
+    return make
+
+
+@pytest.fixture
+def emit(dctx: Context) -> Emit:
+    """Queue notifications carrying the given sequence numbers, in one transaction."""
+
+    async def queue(instance: Instance, seqs: list[int]) -> None:
+        async with dctx.db.transaction() as session:
+            for seq in seqs:
+                await outbox.emit(
+                    session=session,
+                    signals=dctx.signals,
+                    id_instance=instance.id,
+                    wid="",
+                    type_instance="whatsapp",
+                    switches={"state_webhook": True},
+                    type_webhook="stateInstanceChanged",
+                    fields={"stateInstance": "notAuthorized", "seq": seq},
+                )
+
+    return queue
+
+
+def seqs(received: list[object]) -> list[int]:
+    return [r.body["seq"] for r in received if "seq" in r.body]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def data_dir(dserver: LiveServer) -> Path:
+    return dserver.settings.data_dir
