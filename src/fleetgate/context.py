@@ -63,7 +63,9 @@ class Context:
             db=self.db,
             signals=self.signals,
             engines=self.engines,
-            config=RunnerConfig(tick_s=cfg.tick_s, lease_ttl_s=cfg.lease_ttl_s),
+            config=RunnerConfig(
+                tick_s=cfg.tick_s, lease_ttl_s=cfg.lease_ttl_s, sole=self.db.is_sqlite
+            ),
         )
 
     def new_delivery_worker(self, http: httpx.AsyncClient) -> DeliveryWorker:
@@ -90,6 +92,8 @@ class Context:
                 concurrency=cfg.concurrency,
                 poll_s=cfg.poll_s,
                 signing_secret=cfg.signing_secret,
+                claim_hold_s=cfg.claim_hold_s,
+                sole=self.db.is_sqlite,
             ),
         )
 

@@ -84,6 +84,12 @@ class DeliverySettings(BaseModel):
     poll_s: float = Field(
         1.0, gt=0, description="Seconds between queue scans when no wake-up arrives."
     )
+    claim_hold_s: float = Field(
+        30.0,
+        gt=0,
+        description="A delivery claim lasts this long, renewed while sending; a killed "
+        "worker's notifications are sent again after it.",
+    )
 
 
 class Settings(BaseSettings):

@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Fleetgate-Signature"
 _CLAIM_BATCH = 100
-_CLAIM_MARGIN_MS = 30_000
 _MAINTENANCE_S = 30.0
 
 
@@ -47,6 +46,11 @@ class WorkerConfig:
     concurrency: int = 256
     poll_s: float = 1.0
     signing_secret: str | None = None
+    # A claim lasts this long and is renewed while the delivery runs, so the claims of a
+    # killed worker free up within this time.
+    claim_hold_s: float = 30.0
+    # The only worker there can be (SQLite): claims left by a crashed process are void at start.
+    sole: bool = False
 
 
 class DeliveryWorker:
@@ -67,7 +71,7 @@ class DeliveryWorker:
         self.config = config
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._wake = asyncio.Event()
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight: dict[asyncio.Task[None], int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._unlisten: list[object] = []
         self.delivered = 0
@@ -75,14 +79,18 @@ class DeliveryWorker:
 
     @property
     def hold_ms(self) -> int:
-        return int(self.config.retry.timeout_s * 1000) + _CLAIM_MARGIN_MS
+        return int(self.config.claim_hold_s * 1000)
 
     async def start(self) -> None:
         """Begin delivering in the background."""
+        if self.config.sole:
+            async with self.db.transaction() as session:
+                await repo.release_all_claims(session)
         self._unlisten.append(self.signals.listen(outbox.CHANNEL, lambda _p: self._wake.set()))
         self._tasks = [
             asyncio.create_task(self._loop(), name=f"delivery {self.id}"),
             asyncio.create_task(self._maintain(), name=f"delivery maintenance {self.id}"),
+            asyncio.create_task(self._renew(), name=f"delivery claims {self.id}"),
         ]
 
     async def stop(self, grace_s: float = 10.0) -> None:
@@ -96,7 +104,7 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._inflight:
-            await asyncio.wait(self._inflight, timeout=grace_s)
+            await asyncio.wait(list(self._inflight), timeout=grace_s)
         for task in list(self._inflight):
             task.cancel()
         await asyncio.gather(*self._inflight, return_exceptions=True)
@@ -114,7 +122,7 @@ class DeliveryWorker:
                     await asyncio.sleep(self.config.poll_s)
             for item in claimed:
                 task = asyncio.create_task(self._deliver(item))
-                self._inflight.add(task)
+                self._inflight[task] = item.item.id
                 task.add_done_callback(self._done)
             if claimed and len(claimed) == min(free, _CLAIM_BATCH):
                 continue  # there may be more due right now
@@ -122,7 +130,7 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_s)
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._inflight.discard(task)
+        self._inflight.pop(task, None)
         self._wake.set()  # the instance's next notification may be due now
 
     async def _claim(self, limit: int) -> list[repo.Claimed]:
@@ -187,6 +195,21 @@ class DeliveryWorker:
         if response.status_code != 200:
             return f"HTTP {response.status_code}"
         return None
+
+    async def _renew(self) -> None:
+        """Keep the claims of deliveries in flight alive (a slow webhook may take minutes)."""
+        while True:
+            await asyncio.sleep(self.config.claim_hold_s / 3)
+            ids = list(self._inflight.values())
+            if not ids:
+                continue
+            try:
+                async with self.db.transaction() as session:
+                    await repo.renew_claims(
+                        session, worker=self.id, ids=ids, until=now_ms() + self.hold_ms
+                    )
+            except Exception:
+                log.exception("renewing delivery claims failed")
 
     async def _maintain(self) -> None:
         while True:

@@ -48,6 +48,9 @@ class RunnerConfig:
     lease_ttl_s: float = 15.0
     claim_batch: int = 1000
     start_concurrency: int = 32
+    # The only runner there can be (SQLite): whatever other runners owned is ours at start,
+    # without waiting for their leases to run out after a crash.
+    sole: bool = False
 
 
 class Runner:
@@ -82,6 +85,8 @@ class Runner:
     async def start(self) -> None:
         """Register, take the instances that need an owner, and keep going in the background."""
         async with self.db.transaction() as session:
+            if self.config.sole:
+                await repo.forget_all(session)
             await repo.register(session, self.id, now=now_ms())
         self._last_heartbeat = now_ms()
         self._unlisten = self.signals.listen(engine_calls.RUNNER_CHANNEL, self._on_signal)

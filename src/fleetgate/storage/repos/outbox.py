@@ -137,6 +137,19 @@ async def claim_heads(
     return [Claimed(_queued(r), r.webhook_url, r.webhook_url_token) for r in rows]
 
 
+async def release_all_claims(session: AsyncSession) -> None:
+    await session.execute(
+        update(N).where(N.claimed_by.is_not(None)).values(claimed_by=None, claimed_until_ms=0)
+    )
+
+
+async def renew_claims(session: AsyncSession, *, worker: str, ids: list[int], until: int) -> None:
+    """Extend this worker's claims on these notifications."""
+    await session.execute(
+        update(N).where(N.id.in_(ids), N.claimed_by == worker).values(claimed_until_ms=until)
+    )
+
+
 async def delivered(session: AsyncSession, *, notification_id: int, worker: str) -> bool:
     """Drop a delivered notification; False if this worker no longer held it."""
     result = await session.execute(delete(N).where(N.id == notification_id, N.claimed_by == worker))

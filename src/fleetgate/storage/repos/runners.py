@@ -125,6 +125,12 @@ async def unregister(session: AsyncSession, runner_id: str) -> None:
     await session.execute(delete(RunnerRow).where(RunnerRow.id == runner_id))
 
 
+async def forget_all(session: AsyncSession) -> None:
+    """Release every instance and forget every runner (when no other runner can exist)."""
+    await session.execute(update(InstanceRow).values(runner_id=None))
+    await session.execute(delete(RunnerRow))
+
+
 async def forget_dead(session: AsyncSession, *, cutoff: int) -> None:
     """Delete rows of dead runners that no longer own anything."""
     owns = exists().where(InstanceRow.runner_id == RunnerRow.id)

@@ -1,0 +1,94 @@
+"""Two delivery workers on one PostgreSQL: every notification once, never twice at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from fleetgate.context import Context, webhook_client
+from fleetgate.services import instances, outbox, partners
+from fleetgate.services.config import ConfigPatch
+from fleetgate.settings import DeliverySettings
+from tests.conftest import fresh_database
+from tests.receiver import Receiver, running_receiver
+from tests.support import make_settings
+
+INSTANCES = 10
+PER_INSTANCE = 40
+
+
+@pytest.fixture
+async def pg_ctx(tmp_path: Path) -> AsyncIterator[Context]:
+    async with fresh_database("postgres", tmp_path) as url:
+        settings = make_settings(
+            tmp_path / "data",
+            url,
+            delivery=DeliverySettings(timeout_s=5, pause_s=0.1, poll_s=0.1),
+        )
+        ctx = Context.from_settings(settings)
+        await ctx.db.migrate()
+        await ctx.signals.start()
+        try:
+            yield ctx
+        finally:
+            await ctx.signals.stop()
+            await ctx.db.dispose()
+
+
+async def test_two_workers_share_the_outbox_without_double_delivery(pg_ctx: Context) -> None:
+    ctx = pg_ctx
+    with running_receiver() as receiver:
+        # A little latency makes overlapping claims likely if the claiming were wrong.
+        receiver.behave("w", delay_s=0.01)
+        ids = await _hooked_instances(ctx, receiver)
+        async with webhook_client(64) as http:
+            workers = [ctx.new_delivery_worker(http) for _ in range(2)]
+            for worker in workers:
+                await worker.start()
+            try:
+                async with ctx.db.transaction() as session:
+                    for seq in range(PER_INSTANCE):
+                        for id_instance in ids:
+                            await outbox.emit(
+                                session=session,
+                                signals=ctx.signals,
+                                id_instance=id_instance,
+                                wid="",
+                                type_instance="whatsapp",
+                                switches={"state_webhook": True},
+                                type_webhook="stateInstanceChanged",
+                                fields={"stateInstance": "notAuthorized", "seq": seq},
+                            )
+                got = await receiver.wait_for("w", INSTANCES * PER_INSTANCE, timeout=60)
+            finally:
+                for worker in workers:
+                    await worker.stop()
+        await asyncio.sleep(0.2)
+        assert len(receiver.of("w", ok_only=False)) == INSTANCES * PER_INSTANCE, "a duplicate"
+        assert max(receiver.max_inflight.values()) == 1
+        by_instance: dict[int, list[int]] = defaultdict(list)
+        for r in got:
+            by_instance[r.body["instanceData"]["idInstance"]].append(r.body["seq"])
+        assert by_instance == {i: list(range(PER_INSTANCE)) for i in ids}
+        assert all(w.delivered > 0 for w in workers), [w.delivered for w in workers]
+
+
+async def _hooked_instances(ctx: Context, receiver: Receiver) -> list[int]:
+    async with ctx.db.transaction() as session:
+        partner, _ = await partners.create_partner(session=session, name="two-workers")
+        made = [
+            await instances.create_instance(
+                session=session,
+                signals=ctx.signals,
+                cipher=ctx.cipher,
+                partner=partner,
+                provisioning=ctx.provisioning,
+                patch=ConfigPatch(webhook_url=receiver.hook("w")),
+            )
+            for _ in range(INSTANCES)
+        ]
+    return [m.id_instance for m in made]
