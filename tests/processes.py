@@ -129,29 +129,43 @@ class Cli:
         return self.ok("partner", "create", name).splitlines()[-1]
 
     @contextmanager
-    def serve(self, log_name: str = "serve") -> Iterator[Served]:
-        """`fleetgate serve` on a free loopback port, up and answering /health."""
-        port = _free_port()
-        env = self.env | {"FLEETGATE_HTTP__HOST": "127.0.0.1", "FLEETGATE_HTTP__PORT": str(port)}
+    def background(
+        self, *args: str, log_name: str, env: dict[str, str] | None = None
+    ) -> Iterator[subprocess.Popen[bytes]]:
+        """`fleetgate <args>` running in the background, killed at the end if still running."""
         out = self.data_dir.parent / f"{log_name}.stdout"
         err = self.data_dir.parent / f"{log_name}.stderr"
         with out.open("wb") as out_f, err.open("wb") as err_f:
             proc = subprocess.Popen(
-                [str(_find_script()), "serve"],
-                env=env,
+                [str(_find_script()), *args],
+                env=self.env | (env or {}),
                 cwd=self.data_dir.parent,
                 stdin=subprocess.DEVNULL,
                 stdout=out_f,
                 stderr=err_f,
             )
-        served = Served(proc, f"http://127.0.0.1:{port}", out, err)
         try:
-            _wait_until_up(served)
-            yield served
+            yield proc
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=STOP_TIMEOUT)
+
+    @contextmanager
+    def serve(self, log_name: str = "serve", **env: str) -> Iterator[Served]:
+        """`fleetgate serve` on a free loopback port, up and answering /health."""
+        port = _free_port()
+        env |= {"FLEETGATE_HTTP__HOST": "127.0.0.1", "FLEETGATE_HTTP__PORT": str(port)}
+        with self.background("serve", log_name=log_name, env=env) as proc:
+            folder = self.data_dir.parent
+            served = Served(
+                proc,
+                f"http://127.0.0.1:{port}",
+                folder / f"{log_name}.stdout",
+                folder / f"{log_name}.stderr",
+            )
+            _wait_until_up(served)
+            yield served
 
 
 def _wait_until_up(served: Served) -> None:
