@@ -17,18 +17,28 @@ DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 def admin_pg_url() -> str:
     """The PostgreSQL server to create bench databases on (any existing database of it)."""
-    return os.environ.get("FLEETGATE_BENCH_POSTGRES_URL", DEFAULT_PG_URL)
+    return (
+        os.environ.get("FLEETGATE_BENCH_POSTGRES_URL")
+        or os.environ.get("FLEETGATE_TEST_POSTGRES_URL")
+        or DEFAULT_PG_URL
+    )
 
 
 async def _admin_connect(url: URL) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=url.host,
-        port=url.port,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-        timeout=5,
-    )
+    try:
+        return await asyncpg.connect(
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+            timeout=5,
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise RuntimeError(
+            f"PostgreSQL not reachable at {url.host}:{url.port} ({exc}); "
+            "set FLEETGATE_BENCH_POSTGRES_URL or run with --backend sqlite"
+        ) from exc
 
 
 @asynccontextmanager

@@ -33,10 +33,26 @@ def proc_status_kib(pid: int, key: str) -> int:
     raise KeyError(key)
 
 
+def proc_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process (all its threads) has used so far."""
+    # Fields after the command name: state is the first, utime the 12th, stime the 13th.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all processes on the machine have used (every core, from ``/proc/stat``)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 class ServerProcess:
     """``fleetgate serve`` on 127.0.0.1 with a given data dir and database; a context manager."""
 
-    def __init__(self, *, data_dir: Path, database_url: str, log_path: Path) -> None:
+    def __init__(
+        self, *, data_dir: Path, database_url: str, log_path: Path, runner: bool = False
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = os.environ | {
@@ -44,6 +60,10 @@ class ServerProcess:
             "FLEETGATE_DATABASE_URL": database_url,
             "FLEETGATE_HTTP__HOST": "127.0.0.1",
             "FLEETGATE_HTTP__PORT": str(self.port),
+            # Off: an API-only process (no runner, no delivery worker), as the API nodes of a
+            # split deployment run; on: everything in one process, as a plain `serve` does.
+            "FLEETGATE_RUNNER__ENABLED": "true" if runner else "false",
+            "FLEETGATE_DELIVERY__ENABLED": "true" if runner else "false",
         }
         self._log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
@@ -61,6 +81,10 @@ class ServerProcess:
     def peak_rss_mib(self) -> float:
         """Peak resident memory since start (or since :meth:`reset_peak_rss`), in MiB."""
         return proc_status_kib(self.pid, "VmHWM") / 1024
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far (user + system, every thread)."""
+        return proc_cpu_seconds(self.pid)
 
     def reset_peak_rss(self) -> None:
         """Restart the peak (VmHWM) from the current RSS (Linux ``clear_refs`` value 5)."""

@@ -1,10 +1,14 @@
-"""Latency samples reduced to the figures a benchmark prints: percentiles and req/s."""
+"""Latency samples reduced to the figures a benchmark prints: percentiles, req/s, ratios."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from bench.driver import Outcome
+
+Figure = float | int | str
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -15,46 +19,61 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A goal for one figure of a workload: at most (or at least) ``limit``."""
+
+    figure: str
+    limit: float
+    at_least: bool = False
+
+    def met(self, row: dict[str, Figure]) -> bool:
+        value = float(row[self.figure])
+        return value >= self.limit if self.at_least else value <= self.limit
+
+    def __str__(self) -> str:
+        return f"{self.figure} {'>=' if self.at_least else '<='} {self.limit:g}"
+
+
 @dataclass(slots=True)
 class Run:
-    """What one workload measured: per-request latencies in seconds over a wall-clock span."""
+    """One workload's outcome on one backend, with the extra figures it gathered."""
 
-    name: str
+    workload: str
     backend: str
     concurrency: int
-    latencies: list[float]
-    elapsed: float
-    errors: int = 0
-    # Free-form extra figures (server RSS, bytes per response, ...), printed as they are.
-    extra: dict[str, float | int | str] = field(default_factory=dict)
-
-    @property
-    def count(self) -> int:
-        return len(self.latencies)
+    outcome: Outcome
+    target: Target | None = None
+    # Figures beyond latency (server RSS, CPU, bytes per response), printed as they are.
+    extra: dict[str, Figure] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
-        return self.count / self.elapsed if self.elapsed > 0 else math.nan
+        o = self.outcome
+        return len(o.latencies) / o.elapsed if o.elapsed > 0 else math.nan
 
-    def pct_ms(self, q: float) -> float:
-        return percentile(sorted(self.latencies), q) * 1000
-
-    def summary(self, health_rps: float | None) -> dict[str, float | int | str]:
-        """Flat figures for a table row or a JSON report."""
-        ordered = sorted(self.latencies)
-        row: dict[str, float | int | str] = {
+    def row(self, health_rps: float | None) -> dict[str, Figure]:
+        """Flat figures for a table row or a JSON report; ratio is req/s over /health req/s."""
+        o = self.outcome
+        ordered = sorted(o.latencies)
+        row: dict[str, Figure] = {
             "backend": self.backend,
-            "workload": self.name,
-            "concurrency": self.concurrency,
-            "requests": self.count,
-            "errors": self.errors,
-            "seconds": round(self.elapsed, 2),
-            "p50_ms": round(percentile(ordered, 50) * 1000, 2),
-            "p90_ms": round(percentile(ordered, 90) * 1000, 2),
-            "p99_ms": round(percentile(ordered, 99) * 1000, 2),
+            "workload": self.workload,
+            "conc": self.concurrency,
+            "requests": len(o.latencies),
+            "errors": o.errors,
+            "p50_ms": _ms(percentile(ordered, 50)),
+            "p90_ms": _ms(percentile(ordered, 90)),
+            "p99_ms": _ms(percentile(ordered, 99)),
             "req_per_s": round(self.rps, 1),
+            "vs_health": round(self.rps / health_rps, 4) if health_rps else "",
         }
-        if health_rps:
-            row["vs_health"] = round(self.rps / health_rps, 4)
         row.update(self.extra)
+        if self.target is not None:
+            row["target"] = str(self.target)
+            row["met"] = "yes" if self.target.met(row) else "NO"
         return row
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
