@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 DAY_MS = 86_400_000
 GREEN_NOT_SET = "0001-01-01T00:00:00"
@@ -18,4 +17,4 @@ def green_time(ms: int | None) -> str:
     """Format epoch ms as GREEN-API's zone-less ``YYYY-MM-DDTHH:MM:SS`` (UTC)."""
     if ms is None:
         return GREEN_NOT_SET
-    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000))

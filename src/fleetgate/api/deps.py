@@ -11,7 +11,7 @@ from fleetgate.context import Context
 from fleetgate.errors import BodyTooLarge, InvalidInput
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 

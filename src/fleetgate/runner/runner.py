@@ -154,7 +154,7 @@ class Runner:
         now = now_ms()
         async with self.db.transaction() as session:
             dead = await repo.dead_runners(session, cutoff=now - self.lease_ms)
-            await repo.claim(
+            taken = await repo.claim(
                 session,
                 runner_id=self.id,
                 dead=dead,
@@ -173,6 +173,8 @@ class Runner:
                 await repo.release(session, runner_id=self.id, ids=gone)
         await asyncio.gather(*(self._reconcile(r) for r in mine.values() if r.live))
         await self._answer_calls([i for i in mine if i in self.held])
+        if len(taken) == self.config.claim_batch:
+            self._wake.set()  # more orphans may be waiting: take them now, not next tick
 
     async def _reconcile(self, row: repo.Owned) -> None:
         async with self._slots:

@@ -87,17 +87,12 @@ async def list_instances(
     *, session: AsyncSession, cipher: TokenCipher, partner: Partner, batch: int = 1000
 ) -> AsyncIterator[list[InstanceListing]]:
     """Every instance the partner ever created, deleted ones included, in creation order."""
+    decrypt = cipher.decrypt
     async for rows in repo.listing_batches(session, partner_id=partner.id, batch=batch):
+        # Rows unpacked by position: named access on a Row costs several times more.
         yield [
             InstanceListing(
-                id_instance=r.id_instance,
-                name=r.name,
-                type_instance=r.type_instance,
-                api_token=cipher.decrypt(r.token_cipher, id_instance=r.id_instance),
-                tariff=r.tariff,
-                created_ms=r.created_ms,
-                deleted_ms=r.deleted_ms,
-                expires_ms=r.expires_ms,
+                id_instance, name, kind, decrypt(blob, id_instance=id_instance), tariff, c, d, e
             )
-            for r in rows
+            for id_instance, name, kind, blob, tariff, c, d, e in rows
         ]

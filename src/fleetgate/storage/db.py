@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,7 +28,7 @@ _MIGRATION_LOCK_KEY = 0x666C656574
 class Database:
     """One database: an async engine plus the ways fleetgate opens transactions on it."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 20) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
@@ -34,16 +36,24 @@ class Database:
             _ensure_parent_dir(self.url.database)
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writer: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction: committed when the block ends, rolled back on error."""
-        async with self._sessions() as session, session.begin():
+        """A write transaction: committed when the block ends, rolled back on error.
+
+        On SQLite the writers of this process take turns on an asyncio lock, which is far
+        cheaper than queueing in SQLite's busy handler (its sleeps grow to 100 ms). Never open
+        a write transaction inside another one.
+        """
+        async with self._writer, self._sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from fleetgate.api.greenapi.wire import (
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import DAY_MS, green_time, now_ms
 from fleetgate.context import Context
+from fleetgate.errors import FleetgateError
 from fleetgate.services import instances, partners
 from fleetgate.services.types import InstanceListing, Partner
 
@@ -34,6 +36,26 @@ def _json_body(model: Any) -> dict[str, Any]:
     return {"requestBody": {"content": schema, "required": False}}
 
 
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """A parsed JSON body, or the error reading it gave (raised only after the token check)."""
+
+    data: Any = None
+    error: FleetgateError | None = None
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.data
+
+
+async def _json_or_error(request: Request, ctx: Context) -> _Body:
+    try:
+        return _Body(data=await read_json(request, ctx.settings.http.max_body_bytes))
+    except FleetgateError as exc:
+        return _Body(error=exc)
+
+
 async def _partner(ctx: Context, token: str) -> Partner:
     async with ctx.db.reading() as session:
         return await partners.authenticate_partner(session=session, token=token)
@@ -42,11 +64,11 @@ async def _partner(ctx: Context, token: str) -> Partner:
 @router.post("/createInstance/{partnerToken}", openapi_extra=_json_body(CreateInstanceBody))
 async def create_instance(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
     """Create an instance with any subset of its settings; returns its id and token."""
-    partner = await _partner(ctx, partnerToken)
-    body = parse_body(
-        CreateInstanceBody, await read_json(request, ctx.settings.http.max_body_bytes)
-    )
+    data = await _json_or_error(request, ctx)
+    # One transaction for the token check and the insert: one connection, one round of locks.
     async with ctx.db.transaction() as session:
+        partner = await partners.authenticate_partner(session=session, token=partnerToken)
+        body = parse_body(CreateInstanceBody, data.unwrap())
         created = await instances.create_instance(
             session=session,
             signals=ctx.signals,
@@ -74,11 +96,10 @@ async def get_instances(partnerToken: str, ctx: ContextDep) -> Response:
 @router.post("/deleteInstanceAccount/{partnerToken}", openapi_extra=_json_body(DeleteInstanceBody))
 async def delete_instance_account(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
     """Delete one of the partner's instances; it stays listed with `deleted: true`."""
-    partner = await _partner(ctx, partnerToken)
-    body = parse_body(
-        DeleteInstanceBody, await read_json(request, ctx.settings.http.max_body_bytes)
-    )
+    data = await _json_or_error(request, ctx)
     async with ctx.db.transaction() as session:
+        partner = await partners.authenticate_partner(session=session, token=partnerToken)
+        body = parse_body(DeleteInstanceBody, data.unwrap())
         await instances.delete_instance(
             session=session, signals=ctx.signals, partner=partner, id_instance=body.idInstance
         )
