@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
@@ -76,41 +76,58 @@ async def scan_qr(
     session: AsyncSession, signals: Signals, *, phone: str, payload: str, partner_id: int
 ) -> int | None:
     """Link ``phone`` to the partner's instance showing this QR now; its id, or None."""
-    row = await session.scalar(
-        select(SandboxPairingRow)
-        .join(InstanceRow, InstanceRow.id_instance == SandboxPairingRow.id_instance)
-        .where(
-            SandboxPairingRow.qr == payload,
-            SandboxPairingRow.qr_expires_ms > now_ms(),
-            InstanceRow.partner_id == partner_id,
-            InstanceRow.deleted_ms.is_(None),
-        )
+    return await _link_pairing(
+        session,
+        signals,
+        phone=phone,
+        partner_id=partner_id,
+        match=(SandboxPairingRow.qr == payload, SandboxPairingRow.qr_expires_ms > now_ms()),
     )
-    if row is None:
-        return None
-    await _link(session, signals, row, phone)
-    return row.id_instance
 
 
 async def enter_code(
     session: AsyncSession, signals: Signals, *, phone: str, code: str, partner_id: int
 ) -> int | None:
     """Link ``phone`` to the partner's instance that issued this code for it; its id, or None."""
-    row = await session.scalar(
-        select(SandboxPairingRow)
-        .join(InstanceRow, InstanceRow.id_instance == SandboxPairingRow.id_instance)
-        .where(
+    return await _link_pairing(
+        session,
+        signals,
+        phone=phone,
+        partner_id=partner_id,
+        match=(
             SandboxPairingRow.code == code.replace("-", "").upper(),
             SandboxPairingRow.code_phone == phone,
             SandboxPairingRow.code_expires_ms > now_ms(),
-            InstanceRow.partner_id == partner_id,
-            InstanceRow.deleted_ms.is_(None),
-        )
+        ),
     )
-    if row is None:
+
+
+async def _link_pairing(
+    session: AsyncSession,
+    signals: Signals,
+    *,
+    phone: str,
+    partner_id: int,
+    match: tuple[ColumnElement[bool], ...],
+) -> int | None:
+    """Link ``phone`` to the live instance of the partner whose pairing matches; its id."""
+    pairing = await session.scalar(
+        select(SandboxPairingRow)
+        .join(InstanceRow, InstanceRow.id_instance == SandboxPairingRow.id_instance)
+        .where(*match, InstanceRow.partner_id == partner_id, InstanceRow.deleted_ms.is_(None))
+    )
+    if pairing is None:
         return None
-    await _link(session, signals, row, phone)
-    return row.id_instance
+    id_instance = pairing.id_instance
+    await session.delete(pairing)
+    link = await session.get(SandboxLinkRow, id_instance)
+    if link is None:
+        session.add(SandboxLinkRow(id_instance=id_instance, phone=phone, linked_ms=now_ms()))
+    else:
+        link.phone, link.linked_ms = phone, now_ms()
+    await session.flush()
+    await signals.send(session, CHANNEL, str(id_instance))
+    return id_instance
 
 
 async def phone_logout(
@@ -127,17 +144,3 @@ async def phone_logout(
     for id_instance in ids:
         await unlink(session, signals, id_instance)
     return ids
-
-
-async def _link(
-    session: AsyncSession, signals: Signals, pairing: SandboxPairingRow, phone: str
-) -> None:
-    id_instance = pairing.id_instance
-    await session.delete(pairing)
-    link = await session.get(SandboxLinkRow, id_instance)
-    if link is None:
-        session.add(SandboxLinkRow(id_instance=id_instance, phone=phone, linked_ms=now_ms()))
-    else:
-        link.phone, link.linked_ms = phone, now_ms()
-    await session.flush()
-    await signals.send(session, CHANNEL, str(id_instance))
