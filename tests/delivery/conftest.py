@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from fleetgate.context import Context
-from fleetgate.services import outbox, partners
+from fleetgate.services import partners
 from fleetgate.settings import DeliverySettings
 from tests.conftest import Instance, fresh_database
+from tests.factories import emit_seqs
 from tests.receiver import Receiver, running_receiver
 from tests.support import BACKENDS, LiveServer, live_server, make_settings
 
@@ -79,18 +80,7 @@ def emit(dctx: Context) -> Emit:
     """Queue notifications carrying the given sequence numbers, in one transaction."""
 
     async def queue(instance: Instance, seqs: list[int]) -> None:
-        async with dctx.db.transaction() as session:
-            for seq in seqs:
-                await outbox.emit(
-                    session=session,
-                    signals=dctx.signals,
-                    id_instance=instance.id,
-                    wid="",
-                    type_instance="whatsapp",
-                    switches={"state_webhook": True},
-                    type_webhook="stateInstanceChanged",
-                    fields={"stateInstance": "notAuthorized", "seq": seq},
-                )
+        await emit_seqs(dctx, [(instance.id, seq) for seq in seqs])
 
     return queue
 

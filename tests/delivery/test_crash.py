@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from fleetgate.context import Context
-from fleetgate.services import outbox
 from tests.conftest import fresh_database
+from tests.factories import emit_seqs
 from tests.processes import Cli, base_env
 from tests.receiver import Receiver, running_receiver
 from tests.support import BACKENDS, make_settings
@@ -73,20 +73,9 @@ async def _hooked(url: str, partner: str, receiver: Receiver) -> list[int]:
 
 async def _burst(ctx: Context, ids: list[int]) -> None:
     """Queue 1,000 notifications in transactions of 100, interleaving the instances."""
-    pending = [(seq, i) for seq in range(PER_INSTANCE) for i in ids]
+    pending = [(i, seq) for seq in range(PER_INSTANCE) for i in ids]
     for start in range(0, len(pending), 100):
-        async with ctx.db.transaction() as session:
-            for seq, id_instance in pending[start : start + 100]:
-                await outbox.emit(
-                    session=session,
-                    signals=ctx.signals,
-                    id_instance=id_instance,
-                    wid="",
-                    type_instance="whatsapp",
-                    switches={"state_webhook": True},
-                    type_webhook="stateInstanceChanged",
-                    fields={"stateInstance": "notAuthorized", "seq": seq},
-                )
+        await emit_seqs(ctx, pending[start : start + 100])
 
 
 def _keys(receiver: Receiver) -> set[tuple[int, int]]:

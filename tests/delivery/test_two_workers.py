@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from fleetgate.context import Context, webhook_client
-from fleetgate.services import instances, outbox, partners
 from fleetgate.services.config import ConfigPatch
 from fleetgate.settings import DeliverySettings
 from tests.conftest import fresh_database
+from tests.factories import create_instances, emit_seqs, running_context
 from tests.receiver import Receiver, running_receiver
 from tests.support import make_settings
 
@@ -24,19 +24,10 @@ PER_INSTANCE = 40
 @pytest.fixture
 async def pg_ctx(tmp_path: Path) -> AsyncIterator[Context]:
     async with fresh_database("postgres", tmp_path) as url:
-        settings = make_settings(
-            tmp_path / "data",
-            url,
-            delivery=DeliverySettings(timeout_s=5, pause_s=0.1, poll_s=0.1),
-        )
-        ctx = Context.from_settings(settings)
-        await ctx.db.migrate()
-        await ctx.signals.start()
-        try:
+        delivery = DeliverySettings(timeout_s=5, pause_s=0.1, poll_s=0.1)
+        settings = make_settings(tmp_path / "data", url, delivery=delivery)
+        async with running_context(settings) as ctx:
             yield ctx
-        finally:
-            await ctx.signals.stop()
-            await ctx.db.dispose()
 
 
 async def test_two_workers_share_the_outbox_without_double_delivery(pg_ctx: Context) -> None:
@@ -50,19 +41,7 @@ async def test_two_workers_share_the_outbox_without_double_delivery(pg_ctx: Cont
             for worker in workers:
                 await worker.start()
             try:
-                async with ctx.db.transaction() as session:
-                    for seq in range(PER_INSTANCE):
-                        for id_instance in ids:
-                            await outbox.emit(
-                                session=session,
-                                signals=ctx.signals,
-                                id_instance=id_instance,
-                                wid="",
-                                type_instance="whatsapp",
-                                switches={"state_webhook": True},
-                                type_webhook="stateInstanceChanged",
-                                fields={"stateInstance": "notAuthorized", "seq": seq},
-                            )
+                await emit_seqs(ctx, [(i, seq) for seq in range(PER_INSTANCE) for i in ids])
                 got = await receiver.wait_for("w", INSTANCES * PER_INSTANCE, timeout=60)
             finally:
                 for worker in workers:
@@ -78,17 +57,4 @@ async def test_two_workers_share_the_outbox_without_double_delivery(pg_ctx: Cont
 
 
 async def _hooked_instances(ctx: Context, receiver: Receiver) -> list[int]:
-    async with ctx.db.transaction() as session:
-        partner, _ = await partners.create_partner(session=session, name="two-workers")
-        made = [
-            await instances.create_instance(
-                session=session,
-                signals=ctx.signals,
-                cipher=ctx.cipher,
-                partner=partner,
-                provisioning=ctx.provisioning,
-                patch=ConfigPatch(webhook_url=receiver.hook("w")),
-            )
-            for _ in range(INSTANCES)
-        ]
-    return [m.id_instance for m in made]
+    return await create_instances(ctx, INSTANCES, patch=ConfigPatch(webhook_url=receiver.hook("w")))

@@ -15,9 +15,8 @@ from sqlalchemy import select
 from fleetgate.context import Context
 from fleetgate.engines.base import NOT_AUTHORIZED
 from fleetgate.runner.runner import Runner, RunnerConfig
-from fleetgate.services import instances, partners
-from fleetgate.services.config import ConfigPatch
 from fleetgate.storage.tables import InstanceRow
+from tests.factories import create_instances, running_context
 from tests.support import make_settings
 
 FAST = RunnerConfig(tick_s=0.1, lease_ttl_s=1.0)
@@ -25,29 +24,12 @@ FAST = RunnerConfig(tick_s=0.1, lease_ttl_s=1.0)
 
 @pytest.fixture
 async def ctx(fresh_database_url: str, tmp_path: Path) -> AsyncIterator[Context]:
-    context = Context.from_settings(make_settings(tmp_path / "data", fresh_database_url))
-    await context.db.migrate()
-    await context.signals.start()
-    yield context
-    await context.signals.stop()
-    await context.db.dispose()
+    async with running_context(make_settings(tmp_path / "data", fresh_database_url)) as context:
+        yield context
 
 
 async def _instances(ctx: Context, count: int) -> list[int]:
-    async with ctx.db.transaction() as session:
-        partner, _ = await partners.create_partner(session=session, name="owner")
-        made = [
-            await instances.create_instance(
-                session=session,
-                signals=ctx.signals,
-                cipher=ctx.cipher,
-                partner=partner,
-                provisioning=ctx.provisioning,
-                patch=ConfigPatch(),
-            )
-            for _ in range(count)
-        ]
-    return [m.id_instance for m in made]
+    return await create_instances(ctx, count)
 
 
 async def _owners(ctx: Context) -> dict[int, str | None]:
