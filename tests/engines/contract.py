@@ -41,11 +41,11 @@ from fleetgate.engines.base import (
     Session,
     SessionSpec,
 )
-from fleetgate.services import instances, partners
-from fleetgate.services.config import ConfigPatch
+from fleetgate.services import partners
 from fleetgate.services.types import Partner
 from fleetgate.settings import Settings
 from tests.conftest import fresh_database
+from tests.factories import create_instances, running_context
 from tests.support import BACKENDS
 
 PHONE = "79001234567"
@@ -131,14 +131,8 @@ class EngineHarness:
     async def engine_ctx(self, engine_database_url: str, tmp_path: Path) -> AsyncIterator[Context]:
         """This test's handle on the migrated database, with its signals listening."""
         settings = Settings(data_dir=tmp_path, database_url=engine_database_url)
-        ctx = Context.from_settings(settings)
-        await ctx.db.migrate()
-        await ctx.signals.start()
-        try:
+        async with running_context(settings) as ctx:
             yield ctx
-        finally:
-            await ctx.signals.stop()
-            await ctx.db.dispose()
 
     @pytest.fixture
     async def partner(self, engine_ctx: Context) -> Partner:
@@ -153,16 +147,8 @@ class EngineHarness:
         """Factory: a new instance row of ``partner``; returns its idInstance."""
 
         async def make() -> int:
-            async with engine_ctx.db.transaction() as session:
-                created = await instances.create_instance(
-                    session=session,
-                    signals=engine_ctx.signals,
-                    cipher=engine_ctx.cipher,
-                    partner=partner,
-                    provisioning=engine_ctx.provisioning,
-                    patch=ConfigPatch(),
-                )
-            return created.id_instance
+            (id_instance,) = await create_instances(engine_ctx, 1, partner=partner)
+            return id_instance
 
         return make
 
