@@ -100,7 +100,7 @@ class Receiver:
 def running_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
     app = Starlette(routes=[Route("/hook/{name}", receiver._handle, methods=["POST"])])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     receiver.url = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -76,10 +76,11 @@ async def clear(*, db: Database, id_instance: int) -> int | None:
     """
     now = now_ms()
     async with db.transaction() as session:
-        last = await instances_repo.queue_cleared_ms(session, id_instance)
-        if now - last < CLEAR_INTERVAL_MS:
+        # One conditional UPDATE: of clears racing each other exactly one gets through.
+        if not await instances_repo.mark_queue_cleared(
+            session, id_instance, now=now, interval_ms=CLEAR_INTERVAL_MS
+        ):
             return None
-        await instances_repo.update_values(session, id_instance, {"queue_cleared_ms": now})
         return await repo.clear_pending(session, id_instance=id_instance)
 
 

@@ -137,7 +137,9 @@ class NotificationRow(Base):
     last_error: Mapped[str | None] = mapped_column(text(500))
     dead_ms: Mapped[int | None] = mapped_column(EpochMs)
 
-    __table_args__ = (Index(None, "id_instance", "status", "id"),)
+    # AUTOINCREMENT on SQLite: a receiptId is never handed out twice, even after the newest
+    # row was deleted (a retried deleteNotification must not hit a newer notification).
+    __table_args__ = (Index(None, "id_instance", "status", "id"), {"sqlite_autoincrement": True})
 
 
 class EngineCallRow(Base):
@@ -150,8 +152,10 @@ class EngineCallRow(Base):
     method: Mapped[str] = mapped_column(text(40))
     args: Mapped[str] = mapped_column(Text)
     created_ms: Mapped[int] = mapped_column(EpochMs)
-    # NULL while pending; then a JSON object {"ok": ...} or {"error": ..., "kind": ...}.
+    # NULL while pending; then a JSON object {"ok": ...} or {"error": ...}.
     result: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = {"sqlite_autoincrement": True}
 
 
 class SandboxLinkRow(Base):

@@ -84,10 +84,12 @@ async def delete_notification_by_body(
 
 
 async def _acknowledge(ctx: Context, id_instance: int, receipt: str) -> Response:
-    if not is_digits(receipt) or len(receipt) > 19:
+    if not is_digits(receipt):
         raise InvalidInput(_RECEIPT_ERROR)
-    removed = await notifications.acknowledge(
-        db=ctx.db, id_instance=id_instance, receipt_id=int(receipt)
+    receipt_id = int(receipt)
+    # Ids are 64-bit; a larger number names no notification.
+    removed = receipt_id < 2**63 and await notifications.acknowledge(
+        db=ctx.db, id_instance=id_instance, receipt_id=receipt_id
     )
     return OrjsonResponse({"result": removed})
 

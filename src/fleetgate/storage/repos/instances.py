@@ -118,6 +118,21 @@ async def bump_epoch(session: AsyncSession, id_instance: int, *, logout: bool) -
     )
 
 
+async def mark_queue_cleared(
+    session: AsyncSession, id_instance: int, *, now: int, interval_ms: int
+) -> bool:
+    """Record a queue clear now, unless the last one was less than ``interval_ms`` ago."""
+    result = await session.execute(
+        update(InstanceRow)
+        .where(
+            InstanceRow.id_instance == id_instance,
+            InstanceRow.queue_cleared_ms <= now - interval_ms,
+        )
+        .values(queue_cleared_ms=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def queue_cleared_ms(session: AsyncSession, id_instance: int) -> int:
     stmt = select(InstanceRow.queue_cleared_ms).where(InstanceRow.id_instance == id_instance)
     return int(await session.scalar(stmt) or 0)
