@@ -155,7 +155,7 @@ class EngineCallRow(Base):
     # NULL while pending; then a JSON object {"ok": ...} or {"error": ...}.
     result: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
 
 class SandboxLinkRow(Base):
