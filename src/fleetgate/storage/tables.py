@@ -61,6 +61,8 @@ class InstanceRow(Base):
     engine_auth: Mapped[str | None] = mapped_column(Text)
     # When clearWebhooksQueue last ran (it is allowed once a minute).
     queue_cleared_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+    # When the send queue last sent, so the pause between sends holds across restarts.
+    last_send_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
 
     webhook_url: Mapped[str] = mapped_column(text(2048), default="", server_default="")
     webhook_url_token: Mapped[str] = mapped_column(text(1024), default="", server_default="")
@@ -166,6 +168,75 @@ class SandboxLinkRow(Base):
     id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"), primary_key=True)
     phone: Mapped[str] = mapped_column(text(20), index=True)
     linked_ms: Mapped[int] = mapped_column(EpochMs)
+    # The last sandbox event for this phone that the instance's session has taken in.
+    cursor: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+
+
+class SandboxPhoneRow(Base):
+    """A virtual phone number known to the sandbox network."""
+
+    __tablename__ = "sandbox_phones"
+
+    phone: Mapped[str] = mapped_column(text(20), primary_key=True)
+    created_ms: Mapped[int] = mapped_column(EpochMs)
+
+
+class SandboxEventRow(Base):
+    """Something the sandbox network delivers to a phone: a message or a receipt."""
+
+    __tablename__ = "sandbox_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    to_phone: Mapped[str] = mapped_column(text(20))
+    from_phone: Mapped[str] = mapped_column(text(20))
+    kind: Mapped[str] = mapped_column(text(16))
+    id_message: Mapped[str] = mapped_column(text(64))
+    payload: Mapped[str] = mapped_column(Text)
+    at_ms: Mapped[int] = mapped_column(EpochMs)
+
+    __table_args__ = (Index(None, "to_phone", "id"), {"sqlite_autoincrement": True})
+
+
+class MessageRow(Base):
+    """A message an instance sent (``out``, first queued) or received (``in``): the journals."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"))
+    id_message: Mapped[str] = mapped_column(text(64))
+    direction: Mapped[str] = mapped_column(text(3))
+    chat_id: Mapped[str] = mapped_column(text(100))
+    sender: Mapped[str] = mapped_column(text(100))
+    sender_name: Mapped[str] = mapped_column(text(255), default="", server_default="")
+    type_message: Mapped[str] = mapped_column(text(40))
+    # The request (outgoing: method and body) or the message data (incoming), as JSON.
+    data: Mapped[str] = mapped_column(Text)
+    at_ms: Mapped[int] = mapped_column(EpochMs)
+    # out: queued, sent, delivered, read, failed, noAccount; in: unread, read.
+    status: Mapped[str] = mapped_column(text(16))
+    send_by_api: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    # True while the message waits in the send queue.
+    queued: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+
+    __table_args__ = (
+        Index(None, "id_instance", "id_message", unique=True),
+        Index(None, "id_instance", "queued", "id"),
+        Index(None, "id_instance", "direction", "at_ms"),
+        Index(None, "id_instance", "chat_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class RateHitRow(Base):
+    """Requests counted per instance, method and one-second window (the rate limits)."""
+
+    __tablename__ = "rate_hits"
+
+    id_instance: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    method: Mapped[str] = mapped_column(text(40), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class SandboxPairingRow(Base):
