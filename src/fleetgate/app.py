@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from fleetgate.api import fallback, sandbox, system
 from fleetgate.api.admin import dead_letters
-from fleetgate.api.greenapi import account, partner, receiving
+from fleetgate.api.greenapi import account, partner, receiving, sending
 from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context, webhook_client
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(partner.router)
     app.include_router(account.router)
     app.include_router(receiving.router)
+    app.include_router(sending.router)
     app.include_router(sandbox.router)
     app.include_router(dead_letters.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.

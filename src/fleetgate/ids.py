@@ -26,3 +26,8 @@ def new_instance_token() -> str:
 def new_partner_token() -> str:
     """A fresh partner token: ``gac.`` and 48 lowercase hex characters."""
     return PARTNER_TOKEN_PREFIX + secrets.token_hex(24)
+
+
+def new_message_id() -> str:
+    """A fresh idMessage: 20 uppercase hex characters."""
+    return secrets.token_hex(10).upper()

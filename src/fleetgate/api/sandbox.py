@@ -6,18 +6,22 @@ phones reach only that partner's instances. Errors are ``{"error": "<text>"}``.
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
 from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.greenapi.sending_wire import MESSAGE_MAX
 from fleetgate.api.greenapi.wire import parse_body
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import now_ms
 from fleetgate.engines.sandbox import network
 from fleetgate.errors import InvalidInput, NotFound
-from fleetgate.ids import is_digits
+from fleetgate.ids import is_digits, new_message_id
 from fleetgate.services import engine_calls
 from fleetgate.storage.repos import instances as instances_repo
 
@@ -94,3 +98,99 @@ async def instance_qr(idInstance: str, partner: PartnerDep, ctx: ContextDep) -> 
         args={},
     )
     return OrjsonResponse({"qr": answer["payload"], "expiresMs": answer["expiresMs"]})
+
+
+class PhoneMessageBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    chatId: str
+    message: str = Field(min_length=1, max_length=MESSAGE_MAX)
+
+
+class PhoneReadBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    chatId: str
+
+
+def _chat_phone(chat_id: str) -> str:
+    phone = chat_id.removesuffix("@c.us")
+    if phone == chat_id:
+        raise InvalidInput("chatId must be <phone digits>@c.us")
+    return _phone(phone)
+
+
+@router.post("/phones/{phone}/messages")
+async def phone_sends(
+    phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
+) -> Response:
+    """The virtual phone writes a text message to a number (an instance's, or another phone)."""
+    body = parse_body(PhoneMessageBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    sender, to_phone = _phone(phone), _chat_phone(body.chatId)
+    id_message = new_message_id()
+    async with ctx.db.transaction() as session:
+        await network.register_phone(session, sender)
+        await network.post_message(
+            session,
+            ctx.signals,
+            from_phone=sender,
+            to_phone=to_phone,
+            id_message=id_message,
+            payload={
+                "messageData": {
+                    "typeMessage": "textMessage",
+                    "textMessageData": {"textMessage": body.message},
+                },
+                "senderName": sender,
+            },
+        )
+    return OrjsonResponse({"idMessage": id_message})
+
+
+@router.get("/phones/{phone}/messages")
+async def phone_inbox(
+    phone: str, partner: PartnerDep, ctx: ContextDep, limit: int = 100
+) -> Response:
+    """What the virtual phone received, oldest first (the newest ``limit``, at most 1,000)."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be from 1 to 1000")
+    async with ctx.db.reading() as session:
+        events = await network.inbox(session, _phone(phone), limit=limit)
+    items = []
+    for event in events:
+        data = orjson.loads(event.payload)["messageData"]
+        items.append(
+            {
+                "idMessage": event.id_message,
+                "chatId": f"{event.from_phone}@c.us",
+                "timestamp": event.at_ms // 1000,
+                "typeMessage": data.get("typeMessage", ""),
+                "text": message_text(data),
+                "messageData": data,
+            }
+        )
+    return OrjsonResponse({"messages": items})
+
+
+@router.post("/phones/{phone}/read")
+async def phone_reads(
+    phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
+) -> Response:
+    """The virtual phone reads a chat: its sender gets read receipts."""
+    body = parse_body(PhoneReadBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    reader, sender = _phone(phone), _chat_phone(body.chatId)
+    async with ctx.db.transaction() as session:
+        ids = await network.messages_from(session, to_phone=reader, from_phone=sender)
+        await network.post_receipts(
+            session, ctx.signals, from_phone=reader, to_phone=sender, id_messages=ids, status="read"
+        )
+    return OrjsonResponse({"read": len(ids)})
+
+
+def message_text(data: dict[str, Any]) -> str:
+    """The text of a text message, the caption of a file, or ""."""
+    if "textMessageData" in data:
+        return str(data["textMessageData"].get("textMessage", ""))
+    if "extendedTextMessageData" in data:
+        return str(data["extendedTextMessageData"].get("text", ""))
+    if "fileMessageData" in data:
+        return str(data["fileMessageData"].get("caption", ""))
+    return ""

@@ -46,6 +46,31 @@ class QrCode:
 
 
 @dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message to send. ``message_data`` is the GREEN-API ``messageData`` object that
+    describes it (``typeMessage`` plus its data), the common currency of every engine."""
+
+    id_message: str
+    chat_id: str
+    message_data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A message that arrived for the instance."""
+
+    id_message: str
+    chat_id: str
+    sender: str
+    sender_name: str
+    message_data: dict[str, Any]
+
+
+# Receipt statuses of outgoing messages, in the order they can advance.
+RECEIPT_ORDER = ("sent", "delivered", "read")
+
+
+@dataclass(frozen=True, slots=True)
 class EngineHost:
     """What the process lends an engine: the database and its wake-up signals."""
 
@@ -61,6 +86,12 @@ class SessionEvents(Protocol):
 
     async def auth_changed(self, auth: dict[str, Any] | None) -> None:
         """New credentials to keep across restarts (None: forget them)."""
+
+    async def message_received(self, message: IncomingMessage) -> None:
+        """A message arrived (delivered at least once: the same id may come again)."""
+
+    async def receipt(self, *, id_message: str, chat_id: str, status: str) -> None:
+        """An outgoing message was delivered or read (or failed) on the other side."""
 
 
 class Session(Protocol):
@@ -80,6 +111,15 @@ class Session(Protocol):
 
     async def pairing_code(self, phone: str) -> str:
         """A code the phone ``phone`` can type instead of scanning the QR."""
+
+    async def send(self, message: OutgoingMessage) -> None:
+        """Send a message (idempotent by ``id_message``); raises EngineError if it cannot."""
+
+    async def read_chat(self, chat_id: str, id_messages: list[str]) -> None:
+        """Tell the senders of these incoming messages that they were read."""
+
+    async def exists(self, phone: str) -> bool:
+        """Whether ``phone`` has an account on the messenger."""
 
     async def poke(self) -> None:
         """Something may have changed for this session outside it; look again."""

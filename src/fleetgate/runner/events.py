@@ -1,12 +1,17 @@
-"""What a session reports, made durable: state changes and credentials go to the database."""
+"""What a session reports, made durable: state, credentials, messages and receipts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.services import states
+from fleetgate.clock import now_ms
+from fleetgate.engines.base import AUTHORIZED, IncomingMessage, Session
+from fleetgate.services import messaging, states
+from fleetgate.services.types import InstanceView
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.signals import Signals
@@ -15,11 +20,16 @@ from fleetgate.storage.signals import Signals
 class InstanceEvents:
     """SessionEvents for one instance; silent once its session was stopped."""
 
-    def __init__(self, db: Database, signals: Signals, id_instance: int) -> None:
+    def __init__(
+        self, db: Database, signals: Signals, id_instance: int, kick: Callable[[int], None]
+    ) -> None:
         self.db = db
         self.signals = signals
         self.id_instance = id_instance
         self.active = True
+        # Called when the instance may have something to send now (it became authorized).
+        self.kick = kick
+        self.session: Session | None = None
 
     async def state_changed(self, state: str, *, wid: str) -> None:
         if not self.active:
@@ -32,6 +42,8 @@ class InstanceEvents:
                 state=state,
                 wid=wid,
             )
+        if state == AUTHORIZED:
+            self.kick(self.id_instance)
 
     async def auth_changed(self, auth: dict[str, Any] | None) -> None:
         if not self.active:
@@ -39,3 +51,37 @@ class InstanceEvents:
         blob = None if auth is None else orjson.dumps(auth).decode()
         async with self.db.transaction() as session:
             await repo.update_values(session, self.id_instance, {"engine_auth": blob})
+
+    async def message_received(self, message: IncomingMessage) -> None:
+        if not self.active:
+            return
+        async with self.db.transaction() as session:
+            instance = await self._instance(session)
+            if instance is None:
+                return
+            added = await messaging.record_incoming(
+                session=session, signals=self.signals, instance=instance, message=message
+            )
+        marks_read = instance.switches.get("mark_incoming_messages_read", False) and not (
+            instance.switches.get("mark_incoming_messages_read_on_reply", False)
+        )
+        if added and marks_read and self.session is not None:
+            await self.session.read_chat(message.chat_id, [message.id_message])
+
+    async def receipt(self, *, id_message: str, chat_id: str, status: str) -> None:
+        if not self.active:
+            return
+        async with self.db.transaction() as session:
+            instance = await self._instance(session)
+            if instance is not None:
+                await messaging.record_receipt(
+                    session=session,
+                    signals=self.signals,
+                    instance=instance,
+                    id_message=id_message,
+                    status=status,
+                )
+
+    async def _instance(self, session: AsyncSession) -> InstanceView | None:
+        found = await repo.view(session, self.id_instance, now=now_ms())
+        return found[0] if found else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -19,17 +20,24 @@ from dataclasses import dataclass
 
 import orjson
 
-from fleetgate.clock import now_ms
-from fleetgate.engines.base import EngineError, Session, SessionSpec
+from fleetgate.clock import DAY_MS, now_ms
+from fleetgate.engines.base import AUTHORIZED, EngineError, OutgoingMessage, Session, SessionSpec
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.runner.events import InstanceEvents
-from fleetgate.services import engine_calls
+from fleetgate.services import engine_calls, messaging
+from fleetgate.services.types import InstanceView
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import calls as calls_repo
+from fleetgate.storage.repos import instances as instances_repo
+from fleetgate.storage.repos import messages as messages_repo
 from fleetgate.storage.repos import runners as repo
+from fleetgate.storage.repos.messages import Message
 from fleetgate.storage.signals import Signals
 
 log = logging.getLogger(__name__)
+
+# A queued message not sent within this time is dropped (status "expired").
+QUEUE_TTL_MS = DAY_MS
 
 
 @dataclass(slots=True)
@@ -77,6 +85,7 @@ class Runner:
         self._unlisten: Callable[[], None] = _nothing
         self._last_heartbeat = 0
         self._slots = asyncio.Semaphore(self.config.start_concurrency)
+        self._senders: dict[int, asyncio.Task[None]] = {}
 
     @property
     def lease_ms(self) -> int:
@@ -108,8 +117,11 @@ class Runner:
 
     def _on_signal(self, payload: str) -> None:
         if payload.isdigit():
-            self._dirty.add(int(payload))
-            self._wake.set()
+            self._kick(int(payload))
+
+    def _kick(self, id_instance: int) -> None:
+        self._dirty.add(id_instance)
+        self._wake.set()
 
     async def _loop(self) -> None:
         while True:
@@ -172,7 +184,9 @@ class Runner:
             async with self.db.transaction() as session:
                 await repo.release(session, runner_id=self.id, ids=gone)
         await asyncio.gather(*(self._reconcile(r) for r in mine.values() if r.live))
-        await self._answer_calls([i for i in mine if i in self.held])
+        running = [i for i in mine if i in self.held]
+        await self._answer_calls(running)
+        await self._start_senders(running)
         if len(taken) == self.config.claim_batch:
             self._wake.set()  # more orphans may be waiting: take them now, not next tick
 
@@ -189,15 +203,19 @@ class Runner:
                 await self._start_session(row)
 
     async def _start_session(self, row: repo.Owned) -> None:
-        events = InstanceEvents(self.db, self.signals, row.id_instance)
+        events = InstanceEvents(self.db, self.signals, row.id_instance, self._kick)
         auth = orjson.loads(row.engine_auth) if row.engine_auth else None
         spec = SessionSpec(id_instance=row.id_instance, auth=auth)
         session = self.engines.get(row.engine).open_session(spec, events)
+        events.session = session
         self.held[row.id_instance] = Held(session, events, row.session_epoch, row.logout_epoch)
         await self._guard(row.id_instance, session.start())
 
     async def _stop_sessions(self, ids: list[int]) -> None:
         for id_instance in ids:
+            sender = self._senders.pop(id_instance, None)
+            if sender is not None:
+                sender.cancel()
             held = self.held.pop(id_instance, None)
             if held is not None:
                 held.events.active = False
@@ -208,6 +226,69 @@ class Runner:
             await work  # type: ignore[misc]
         except Exception:
             log.exception("engine session of instance %s failed", id_instance)
+
+    async def _start_senders(self, ids: list[int]) -> None:
+        """A send loop for every instance with a non-empty queue that has none running."""
+        idle = [i for i in ids if i not in self._senders]
+        if not idle:
+            return
+        async with self.db.reading() as session:
+            with_queue = await messages_repo.instances_with_queue(session, idle)
+        for id_instance in with_queue:
+            task = asyncio.create_task(self._send_loop(id_instance), name=f"send {id_instance}")
+            self._senders[id_instance] = task
+            task.add_done_callback(functools.partial(self._sender_done, id_instance))
+
+    def _sender_done(self, id_instance: int, task: asyncio.Task[None]) -> None:
+        if self._senders.get(id_instance) is task:
+            del self._senders[id_instance]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("send loop of %s failed", id_instance, exc_info=task.exception())
+
+    async def _send_loop(self, id_instance: int) -> None:
+        """Drain one instance's send queue in order, pausing delaySendMessagesMilliseconds
+        between sends; stop when it is empty or the instance is not authorized."""
+        while id_instance in self.held:
+            async with self.db.reading() as session:
+                found = await instances_repo.view(session, id_instance, now=now_ms())
+                head = await messages_repo.queue_head(session, id_instance)
+                last_send = await instances_repo.last_send_ms(session, id_instance)
+            if found is None or head is None:
+                return
+            instance = found[0]
+            now = now_ms()
+            if now - head.at_ms > QUEUE_TTL_MS:
+                await self._send_failed(instance, head, "expired", "not sent within 24 hours")
+                continue
+            if instance.state != AUTHORIZED:
+                return  # the instance kicks us again once it is authorized
+            pause = last_send + instance.delay_send_ms - now
+            if pause > 0:
+                await asyncio.sleep(pause / 1000)
+                continue  # look again: the queue may have been cleared meanwhile
+            outgoing = OutgoingMessage(head.id_message, head.chat_id, orjson.loads(head.data))
+            try:
+                await self.held[id_instance].session.send(outgoing)
+            except EngineError as exc:
+                await self._send_failed(instance, head, "failed", str(exc))
+                continue
+            async with self.db.transaction() as session:
+                await messaging.record_sent(
+                    session=session, signals=self.signals, instance=instance, message=head
+                )
+
+    async def _send_failed(
+        self, instance: InstanceView, message: Message, status: str, description: str
+    ) -> None:
+        async with self.db.transaction() as session:
+            await messaging.record_failed(
+                session=session,
+                signals=self.signals,
+                instance=instance,
+                message=message,
+                status=status,
+                description=description,
+            )
 
     async def _answer_calls(self, ids: list[int]) -> None:
         if not ids:
@@ -233,6 +314,12 @@ class Runner:
                 return engine_calls.pack_ok({"payload": qr.payload, "expiresMs": qr.expires_ms})
             if method == engine_calls.PAIRING_CODE:
                 return engine_calls.pack_ok(await session.pairing_code(str(args["phone"])))
+            if method == engine_calls.EXISTS:
+                return engine_calls.pack_ok(await session.exists(str(args["phone"])))
+            if method == engine_calls.READ_CHAT:
+                ids = [str(i) for i in args["ids"]]  # type: ignore[attr-defined]
+                await session.read_chat(str(args["chatId"]), ids)
+                return engine_calls.pack_ok(True)
         except EngineError as exc:
             return engine_calls.pack_error(str(exc))
         except Exception:

@@ -21,6 +21,8 @@ from fleetgate.storage.signals import Signals
 # Methods a session answers through a call.
 QR = "qr"
 PAIRING_CODE = "pairing_code"
+READ_CHAT = "read_chat"
+EXISTS = "exists"
 
 RUNNER_CHANNEL = "runner"
 DONE_CHANNEL = "call-done"

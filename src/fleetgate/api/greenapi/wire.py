@@ -111,14 +111,29 @@ def _describe(exc: ValidationError) -> str:
     if not where:
         return "request body must be a JSON object"
     kind = err["type"]
-    if kind == "extra_forbidden":
-        return f"unknown field {where}"
-    if kind == "missing":
-        return f"field {where} is required"
-    if kind == "literal_error":
-        return f'{where} must be "yes" or "no"'
+    ctx = err.get("ctx", {})
+    simple = {
+        "extra_forbidden": f"unknown field {where}",
+        "missing": f"field {where} is required",
+        "literal_error": f'{where} must be "yes" or "no"'
+        if "'yes'" in err["msg"]
+        else f"{where}: {err['msg']}",
+        "string_too_short": f"{where} must not be empty",
+        "string_too_long": f"{where} must be at most {ctx.get('max_length')} characters",
+        "string_pattern_mismatch": f"{where} is not valid",
+        "bool_type": f"{where} must be true or false",
+        "list_type": f"{where} must be a list",
+        "too_short": f"{where} must have at least {ctx.get('min_length')} items",
+        "too_long": f"{where} must have at most {ctx.get('max_length')} items",
+        "model_type": f"{where} must be an object",
+        "dict_type": f"{where} must be an object",
+    }
+    if kind in simple:
+        return simple[kind]
     if kind.startswith("int"):
         return f"{where} must be an integer"
+    if kind.startswith("float"):
+        return f"{where} must be a number"
     if kind.startswith("string"):
         return f"{where} must be a string"
     return f"{where}: {err['msg']}"

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
+
 from fleetgate.engines.base import (
     AUTHORIZED,
     NOT_AUTHORIZED,
     EngineError,
     EngineHost,
+    IncomingMessage,
+    OutgoingMessage,
     QrCode,
     SessionEvents,
     SessionSpec,
 )
 from fleetgate.engines.sandbox import network
+from fleetgate.ids import is_digits
 
 ALREADY_AUTHORIZED = "instance account already authorized"
 _SWEEP_BATCH = 1000
@@ -34,15 +39,17 @@ class SandboxEngine:
         return SandboxSession(self, spec, events)
 
     async def sweep(self) -> None:
-        """Poke every session whose link in the network differs from its credentials."""
+        """Poke every session whose link differs from its credentials or that has events
+        waiting (a lost wake-up only delays)."""
         sessions = dict(self._sessions)
         ids = sorted(sessions)
         for start in range(0, len(ids), _SWEEP_BATCH):
             chunk = ids[start : start + _SWEEP_BATCH]
             async with self.host.db.reading() as session:
                 links = await network.links_of(session, chunk)
+                waiting = set(await network.behind(session, chunk))
             for id_instance in chunk:
-                if links.get(id_instance) != sessions[id_instance].phone:
+                if links.get(id_instance) != sessions[id_instance].phone or id_instance in waiting:
                     sessions[id_instance].poke_soon()
 
     def _on_signal(self, payload: str) -> None:
@@ -121,6 +128,83 @@ class SandboxSession:
                 await self._set_auth({"phone": linked})
             else:
                 await self.events.state_changed(AUTHORIZED, wid=f"{linked}@c.us")
+            if self.phone is not None:
+                await self._take_in(self.phone)
+
+    async def send(self, message: OutgoingMessage) -> None:
+        phone = self.phone
+        if phone is None or not self._running:
+            raise EngineError("instance account not authorized")
+        to_phone = message.chat_id.removesuffix("@c.us")
+        if not is_digits(to_phone):
+            raise EngineError("the sandbox network has no groups; send to <phone>@c.us")
+        async with self.engine.host.db.transaction() as session:
+            await network.post_message(
+                session,
+                self.engine.host.signals,
+                from_phone=phone,
+                to_phone=to_phone,
+                id_message=message.id_message,
+                payload={"messageData": message.message_data, "senderName": phone},
+            )
+
+    async def exists(self, phone: str) -> bool:
+        async with self.engine.host.db.reading() as session:
+            return await network.phone_exists(session, phone)
+
+    async def read_chat(self, chat_id: str, id_messages: list[str]) -> None:
+        phone = self.phone
+        if phone is None or not id_messages:
+            return
+        async with self.engine.host.db.transaction() as session:
+            await network.post_receipts(
+                session,
+                self.engine.host.signals,
+                from_phone=phone,
+                to_phone=chat_id.removesuffix("@c.us"),
+                id_messages=id_messages,
+                status="read",
+            )
+
+    async def _take_in(self, phone: str) -> None:
+        """Hand what the network holds for our phone to the events, then move our cursor."""
+        db, signals = self.engine.host.db, self.engine.host.signals
+        while self._running:
+            async with db.reading() as session:
+                cursor = await network.cursor_of(session, self.id_instance)
+                batch = await network.events_after(session, phone, cursor)
+            if not batch:
+                return
+            delivered: dict[str, list[str]] = {}
+            for event in batch:
+                payload = orjson.loads(event.payload)
+                chat_id = f"{event.from_phone}@c.us"
+                if event.kind == network.MESSAGE:
+                    await self.events.message_received(
+                        IncomingMessage(
+                            id_message=event.id_message,
+                            chat_id=chat_id,
+                            sender=chat_id,
+                            sender_name=str(payload.get("senderName", "")),
+                            message_data=_as_received(payload["messageData"]),
+                        )
+                    )
+                    delivered.setdefault(event.from_phone, []).append(event.id_message)
+                else:
+                    await self.events.receipt(
+                        id_message=event.id_message, chat_id=chat_id, status=payload["status"]
+                    )
+            async with db.transaction() as session:
+                for sender, ids in delivered.items():
+                    await network.post_receipts(
+                        session,
+                        signals,
+                        from_phone=phone,
+                        to_phone=sender,
+                        id_messages=ids,
+                        status="delivered",
+                    )
+                await network.advance_cursor(session, self.id_instance, batch[-1].id)
 
     def _check_running(self) -> None:
         if not self._running:
@@ -139,3 +223,11 @@ class SandboxSession:
             await self.events.state_changed(NOT_AUTHORIZED, wid="")
         else:
             await self.events.state_changed(AUTHORIZED, wid=f"{self.phone}@c.us")
+
+
+def _as_received(data: dict[str, Any]) -> dict[str, Any]:
+    """A text sent through the API arrives as a plain textMessage, as on a real phone."""
+    if data.get("typeMessage") == "extendedTextMessage":
+        text = data.get("extendedTextMessageData", {}).get("text", "")
+        return {"typeMessage": "textMessage", "textMessageData": {"textMessage": text}}
+    return data

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import secrets
 import string
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select
+import orjson
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.engines.base import QrCode
 from fleetgate.storage.signals import Signals
-from fleetgate.storage.tables import InstanceRow, SandboxLinkRow, SandboxPairingRow
+from fleetgate.storage.tables import (
+    InstanceRow,
+    SandboxEventRow,
+    SandboxLinkRow,
+    SandboxPairingRow,
+    SandboxPhoneRow,
+)
 
 QR_TTL_MS = 20_000
 CODE_TTL_MS = 150_000
@@ -120,11 +129,16 @@ async def _link_pairing(
         return None
     id_instance = pairing.id_instance
     await session.delete(pairing)
+    await register_phone(session, phone)
+    # A newly linked device sees what arrives from now on, not the phone's history.
+    cursor = await last_event_id(session, phone)
     link = await session.get(SandboxLinkRow, id_instance)
     if link is None:
-        session.add(SandboxLinkRow(id_instance=id_instance, phone=phone, linked_ms=now_ms()))
+        session.add(
+            SandboxLinkRow(id_instance=id_instance, phone=phone, linked_ms=now_ms(), cursor=cursor)
+        )
     else:
-        link.phone, link.linked_ms = phone, now_ms()
+        link.phone, link.linked_ms, link.cursor = phone, now_ms(), cursor
     await session.flush()
     await signals.send(session, CHANNEL, str(id_instance))
     return id_instance
@@ -144,3 +158,191 @@ async def phone_logout(
     for id_instance in ids:
         await unlink(session, signals, id_instance)
     return ids
+
+
+# -- messages and receipts -------------------------------------------------------------------
+
+MESSAGE = "message"
+RECEIPT = "receipt"
+
+
+async def register_phone(session: AsyncSession, phone: str) -> None:
+    """Make ``phone`` known to the network (idempotent)."""
+    if await session.get(SandboxPhoneRow, phone) is None:
+        session.add(SandboxPhoneRow(phone=phone, created_ms=now_ms()))
+        await session.flush()
+
+
+async def phone_exists(session: AsyncSession, phone: str) -> bool:
+    """Whether the network knows this number (a virtual phone or a linked instance's)."""
+    if await session.get(SandboxPhoneRow, phone) is not None:
+        return True
+    linked = select(SandboxLinkRow.id_instance).where(SandboxLinkRow.phone == phone).limit(1)
+    return await session.scalar(linked) is not None
+
+
+async def linked_instances(session: AsyncSession, phone: str) -> list[int]:
+    stmt = select(SandboxLinkRow.id_instance).where(SandboxLinkRow.phone == phone)
+    return list(await session.scalars(stmt))
+
+
+async def post_message(
+    session: AsyncSession,
+    signals: Signals,
+    *,
+    from_phone: str,
+    to_phone: str,
+    id_message: str,
+    payload: dict[str, Any],
+) -> None:
+    """Deliver a message to ``to_phone`` (idempotent by sender and id).
+
+    A virtual phone (no instance linked to it) is always online: it acknowledges delivery at
+    once. An instance acknowledges when its session takes the message in.
+    """
+    sent_before = select(SandboxEventRow.id).where(
+        SandboxEventRow.kind == MESSAGE,
+        SandboxEventRow.from_phone == from_phone,
+        SandboxEventRow.id_message == id_message,
+    )
+    if await session.scalar(sent_before.limit(1)) is not None:
+        return
+    await register_phone(session, to_phone)
+    await _post(session, signals, MESSAGE, from_phone, to_phone, id_message, payload)
+    if not await linked_instances(session, to_phone):
+        await post_receipts(
+            session,
+            signals,
+            from_phone=to_phone,
+            to_phone=from_phone,
+            id_messages=[id_message],
+            status="delivered",
+        )
+
+
+async def post_receipts(
+    session: AsyncSession,
+    signals: Signals,
+    *,
+    from_phone: str,
+    to_phone: str,
+    id_messages: list[str],
+    status: str,
+) -> None:
+    """Tell ``to_phone`` (the sender) that ``from_phone`` got or read these messages."""
+    for id_message in id_messages:
+        await _post(session, signals, RECEIPT, from_phone, to_phone, id_message, {"status": status})
+
+
+async def _post(
+    session: AsyncSession,
+    signals: Signals,
+    kind: str,
+    from_phone: str,
+    to_phone: str,
+    id_message: str,
+    payload: dict[str, Any],
+) -> None:
+    session.add(
+        SandboxEventRow(
+            to_phone=to_phone,
+            from_phone=from_phone,
+            kind=kind,
+            id_message=id_message,
+            payload=orjson.dumps(payload).decode(),
+            at_ms=now_ms(),
+        )
+    )
+    await session.flush()
+    for id_instance in await linked_instances(session, to_phone):
+        await signals.send(session, CHANNEL, str(id_instance))
+
+
+async def events_after(
+    session: AsyncSession, phone: str, after: int, limit: int = 500
+) -> list[SandboxEvent]:
+    """Events for ``phone`` newer than ``after``, oldest first."""
+    rows = await session.execute(
+        select(
+            SandboxEventRow.id,
+            SandboxEventRow.kind,
+            SandboxEventRow.from_phone,
+            SandboxEventRow.id_message,
+            SandboxEventRow.payload,
+            SandboxEventRow.at_ms,
+        )
+        .where(SandboxEventRow.to_phone == phone, SandboxEventRow.id > after)
+        .order_by(SandboxEventRow.id)
+        .limit(limit)
+    )
+    return [SandboxEvent(*r) for r in rows]
+
+
+async def last_event_id(session: AsyncSession, phone: str) -> int:
+    stmt = select(func.max(SandboxEventRow.id)).where(SandboxEventRow.to_phone == phone)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def behind(session: AsyncSession, ids: list[int]) -> list[int]:
+    """Those of these linked instances that have events they have not taken in yet."""
+    waiting = (
+        select(SandboxEventRow.id)
+        .where(
+            SandboxEventRow.to_phone == SandboxLinkRow.phone,
+            SandboxEventRow.id > SandboxLinkRow.cursor,
+        )
+        .exists()
+    )
+    stmt = select(SandboxLinkRow.id_instance).where(SandboxLinkRow.id_instance.in_(ids), waiting)
+    return list(await session.scalars(stmt))
+
+
+async def cursor_of(session: AsyncSession, id_instance: int) -> int:
+    stmt = select(SandboxLinkRow.cursor).where(SandboxLinkRow.id_instance == id_instance)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def advance_cursor(session: AsyncSession, id_instance: int, cursor: int) -> None:
+    await session.execute(
+        update(SandboxLinkRow)
+        .where(SandboxLinkRow.id_instance == id_instance, SandboxLinkRow.cursor < cursor)
+        .values(cursor=cursor)
+    )
+
+
+async def inbox(session: AsyncSession, phone: str, *, limit: int) -> list[SandboxEvent]:
+    """The newest messages a virtual phone received, oldest first."""
+    rows = await session.execute(
+        select(
+            SandboxEventRow.id,
+            SandboxEventRow.kind,
+            SandboxEventRow.from_phone,
+            SandboxEventRow.id_message,
+            SandboxEventRow.payload,
+            SandboxEventRow.at_ms,
+        )
+        .where(SandboxEventRow.to_phone == phone, SandboxEventRow.kind == MESSAGE)
+        .order_by(SandboxEventRow.id.desc())
+        .limit(limit)
+    )
+    return [SandboxEvent(*r) for r in reversed(rows.all())]
+
+
+async def messages_from(session: AsyncSession, *, to_phone: str, from_phone: str) -> list[str]:
+    """Ids of the messages ``from_phone`` sent to ``to_phone``."""
+    stmt = select(SandboxEventRow.id_message).where(
+        SandboxEventRow.to_phone == to_phone,
+        SandboxEventRow.from_phone == from_phone,
+        SandboxEventRow.kind == MESSAGE,
+    )
+    return list(await session.scalars(stmt))
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxEvent:
+    id: int
+    kind: str
+    from_phone: str
+    id_message: str
+    payload: str
+    at_ms: int

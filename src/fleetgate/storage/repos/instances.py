@@ -136,3 +136,8 @@ async def mark_queue_cleared(
 async def queue_cleared_ms(session: AsyncSession, id_instance: int) -> int:
     stmt = select(InstanceRow.queue_cleared_ms).where(InstanceRow.id_instance == id_instance)
     return int(await session.scalar(stmt) or 0)
+
+
+async def last_send_ms(session: AsyncSession, id_instance: int) -> int:
+    stmt = select(InstanceRow.last_send_ms).where(InstanceRow.id_instance == id_instance)
+    return int(await session.scalar(stmt) or 0)

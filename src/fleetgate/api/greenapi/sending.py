@@ -1,0 +1,149 @@
+"""GREEN-API sending methods and the send queue: every send is queued and answered at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.greenapi.errors import InstanceRoute
+from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
+from fleetgate.api.greenapi.sending_wire import (
+    ForwardMessagesBody,
+    SendContactBody,
+    SendFileByUrlBody,
+    SendLocationBody,
+    SendMessageBody,
+    SendPollBody,
+)
+from fleetgate.api.greenapi.wire import parse_body
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.context import Context
+from fleetgate.errors import InvalidInput
+from fleetgate.services import messaging
+from fleetgate.services.types import InstanceView
+from fleetgate.storage.repos import messages as messages_repo
+
+router = APIRouter(prefix=PREFIX, tags=["GREEN-API sending"], route_class=InstanceRoute)
+
+METHODS = (
+    "sendMessage",
+    "sendFileByUrl",
+    "sendLocation",
+    "sendContact",
+    "sendPoll",
+    "forwardMessages",
+    "showMessagesQueue",
+    "clearMessagesQueue",
+    "getMessagesCount",
+)
+SHOW_QUEUE_MAX = 1000
+
+_SENDS: dict[str, type[BaseModel]] = {
+    "sendMessage": SendMessageBody,
+    "sendFileByUrl": SendFileByUrlBody,
+    "sendLocation": SendLocationBody,
+    "sendContact": SendContactBody,
+    "sendPoll": SendPollBody,
+}
+
+
+async def _queue(
+    ctx: Context, instance: InstanceView, chat_id: str, data: dict[str, Any]
+) -> OrjsonResponse:
+    async with ctx.db.transaction() as session:
+        id_message = await messaging.enqueue(
+            session=session,
+            signals=ctx.signals,
+            instance=instance,
+            chat_id=chat_id,
+            message_data=data,
+        )
+    return OrjsonResponse({"idMessage": id_message})
+
+
+def _send_route(name: str, model: type[BaseModel]) -> None:
+    async def send(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+        body = parse_body(model, await read_json(request, ctx.settings.http.max_body_bytes))
+        return await _queue(ctx, instance, body.chatId, body.message_data())  # type: ignore[attr-defined]
+
+    send.__doc__ = f"{model.__doc__} Queued; the answer carries its idMessage."
+    router.add_api_route(
+        f"/{name}/{{apiTokenInstance}}",
+        send,
+        methods=["POST"],
+        name=name,
+        openapi_extra={
+            "requestBody": {"content": {"application/json": {"schema": model.model_json_schema()}}}
+        },
+    )
+
+
+for _name, _model in _SENDS.items():
+    _send_route(_name, _model)
+
+
+@router.post("/forwardMessages/{apiTokenInstance}")
+async def forward_messages(
+    instance: InstanceDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """Forward messages of one chat to another; answers the new idMessages in order."""
+    body = parse_body(
+        ForwardMessagesBody, await read_json(request, ctx.settings.http.max_body_bytes)
+    )
+    async with ctx.db.reading() as session:
+        found = [await messages_repo.by_id(session, instance.id_instance, i) for i in body.messages]
+    sources = [m for m in found if m is not None and m.chat_id == body.chatIdFrom]
+    if len(sources) != len(body.messages):
+        raise InvalidInput("messages must be ids of messages of chatIdFrom")
+    ids = []
+    async with ctx.db.transaction() as session:
+        for source in sources:
+            data = orjson.loads(source.data) | {"isForwarded": True, "forwardingScore": 1}
+            ids.append(
+                await messaging.enqueue(
+                    session=session,
+                    signals=ctx.signals,
+                    instance=instance,
+                    chat_id=body.chatId,
+                    message_data=data,
+                )
+            )
+    return OrjsonResponse({"messages": ids})
+
+
+@router.get("/showMessagesQueue/{apiTokenInstance}")
+async def show_messages_queue(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
+    """Messages waiting to be sent, oldest first (at most 1,000)."""
+    async with ctx.db.reading() as session:
+        waiting = await messages_repo.queued(session, instance.id_instance, limit=SHOW_QUEUE_MAX)
+    return OrjsonResponse(
+        [
+            {
+                "messageID": m.id_message,
+                "messagesIDs": [m.id_message],
+                "type": m.type_message,
+                "body": {"chatId": m.chat_id, **orjson.loads(m.data)},
+            }
+            for m in waiting
+        ]
+    )
+
+
+@router.get("/clearMessagesQueue/{apiTokenInstance}")
+async def clear_messages_queue(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
+    """Drop every message still waiting to be sent."""
+    async with ctx.db.transaction() as session:
+        await messages_repo.drop_queued(session, instance.id_instance)
+    return OrjsonResponse({"isCleared": True})
+
+
+@router.get("/getMessagesCount/{apiTokenInstance}")
+async def get_messages_count(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
+    """How many messages wait to be sent (under both spellings of the key, as getWebhooksCount)."""
+    async with ctx.db.reading() as session:
+        n = await messages_repo.count_queued(session, instance.id_instance)
+    return OrjsonResponse({"count": n, "\u0441ount": n})

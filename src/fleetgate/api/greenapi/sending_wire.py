@@ -1,0 +1,220 @@
+"""GREEN-API send request bodies, validated, and the messageData each one becomes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fleetgate.errors import InvalidInput
+
+MESSAGE_MAX = 20_000
+CHAT_ID = re.compile(r"^(?:\d{5,20}@c\.us|\d{5,20}(?:-\d{5,20})?@g\.us)$")
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def check_chat_id(value: str, field: str = "chatId") -> str:
+    if not CHAT_ID.match(value):
+        raise InvalidInput(f"{field} must be <phone digits>@c.us or <group id>@g.us")
+    return value
+
+
+class _ToChat(BaseModel):
+    model_config = _STRICT
+
+    chatId: str
+    quotedMessageId: str | None = Field(None, max_length=64)
+
+    @field_validator("chatId")
+    @classmethod
+    def _chat(cls, value: str) -> str:
+        return check_chat_id(value)
+
+
+class SendMessageBody(_ToChat):
+    """A text message."""
+
+    message: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    linkPreview: bool | None = None
+    archiveChat: bool | None = None
+    typingTime: int | None = Field(None, ge=0, le=20_000)
+    typePreview: Literal["large", "small"] | None = None
+    customPreview: dict[str, Any] | None = None
+
+    def message_data(self) -> dict[str, Any]:
+        return {"typeMessage": "textMessage", "textMessageData": {"textMessage": self.message}}
+
+
+class SendFileByUrlBody(_ToChat):
+    """A file the recipient downloads from a URL."""
+
+    urlFile: str = Field(min_length=1, max_length=2048, pattern=r"^https?://[^\s]+$")
+    fileName: str = Field(min_length=1, max_length=255)
+    caption: str | None = Field(None, max_length=MESSAGE_MAX)
+
+    def message_data(self) -> dict[str, Any]:
+        return {
+            "typeMessage": _file_type(self.fileName),
+            "fileMessageData": {
+                "downloadUrl": self.urlFile,
+                "caption": self.caption or "",
+                "fileName": self.fileName,
+                "jpegThumbnail": "",
+                "mimeType": "",
+            },
+        }
+
+
+class SendLocationBody(_ToChat):
+    """A point on the map."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    nameLocation: str | None = Field(None, max_length=1000)
+    address: str | None = Field(None, max_length=1000)
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    def message_data(self) -> dict[str, Any]:
+        return {
+            "typeMessage": "locationMessage",
+            "locationMessageData": {
+                "nameLocation": self.nameLocation or "",
+                "address": self.address or "",
+                "latitude": self.latitude,
+                "longitude": self.longitude,
+                "jpegThumbnail": "",
+            },
+        }
+
+
+class Contact(BaseModel):
+    model_config = _STRICT
+
+    phoneContact: int = Field(ge=1_000_000, le=999_999_999_999_999)
+    firstName: str | None = Field(None, max_length=255)
+    middleName: str | None = Field(None, max_length=255)
+    lastName: str | None = Field(None, max_length=255)
+    company: str | None = Field(None, max_length=255)
+
+
+class SendContactBody(_ToChat):
+    """A contact card."""
+
+    contact: Contact
+
+    def message_data(self) -> dict[str, Any]:
+        c = self.contact
+        name = " ".join(p for p in (c.firstName, c.middleName, c.lastName) if p) or str(
+            c.phoneContact
+        )
+        vcard = (
+            "BEGIN:VCARD\nVERSION:3.0\n"
+            f"FN:{name}\nORG:{c.company or ''}\n"
+            f"TEL;type=CELL;waid={c.phoneContact}:+{c.phoneContact}\nEND:VCARD"
+        )
+        return {
+            "typeMessage": "contactMessage",
+            "contactMessageData": {"displayName": name, "vcard": vcard},
+        }
+
+
+class PollOption(BaseModel):
+    model_config = _STRICT
+    optionName: str = Field(min_length=1, max_length=100)
+
+
+class SendPollBody(_ToChat):
+    """A poll: a question and 2 to 12 distinct options."""
+
+    message: str = Field(min_length=1, max_length=255)
+    options: list[PollOption] = Field(min_length=2, max_length=12)
+    multipleAnswers: bool | None = None
+
+    @field_validator("options")
+    @classmethod
+    def _distinct(cls, value: list[PollOption]) -> list[PollOption]:
+        if len({o.optionName for o in value}) != len(value):
+            raise InvalidInput("poll options must be different from each other")
+        return value
+
+    def message_data(self) -> dict[str, Any]:
+        return {
+            "typeMessage": "pollMessage",
+            "pollMessageData": {
+                "name": self.message,
+                "options": [{"optionName": o.optionName} for o in self.options],
+                "multipleAnswers": bool(self.multipleAnswers),
+            },
+        }
+
+
+class ForwardMessagesBody(BaseModel):
+    """Messages of one chat to forward to another."""
+
+    model_config = _STRICT
+
+    chatId: str
+    chatIdFrom: str
+    messages: list[str] = Field(min_length=1, max_length=100)
+
+    @field_validator("chatId", "chatIdFrom")
+    @classmethod
+    def _chat(cls, value: str) -> str:
+        return check_chat_id(value)
+
+
+class ChatBody(BaseModel):
+    """A chat, and optionally one message in it."""
+
+    model_config = _STRICT
+
+    chatId: str
+    idMessage: str | None = Field(None, max_length=64)
+
+    @field_validator("chatId")
+    @classmethod
+    def _chat(cls, value: str) -> str:
+        return check_chat_id(value)
+
+
+class ChatHistoryBody(BaseModel):
+    model_config = _STRICT
+
+    chatId: str
+    count: int | None = Field(None, ge=1, le=1000)
+
+    @field_validator("chatId")
+    @classmethod
+    def _chat(cls, value: str) -> str:
+        return check_chat_id(value)
+
+
+class MessageRefBody(BaseModel):
+    model_config = _STRICT
+
+    chatId: str
+    idMessage: str = Field(min_length=1, max_length=64)
+
+    @field_validator("chatId")
+    @classmethod
+    def _chat(cls, value: str) -> str:
+        return check_chat_id(value)
+
+
+class PhoneBody(BaseModel):
+    model_config = _STRICT
+
+    phoneNumber: int
+
+
+def _file_type(file_name: str) -> str:
+    ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if ext in ("jpg", "jpeg", "png", "gif", "webp"):
+        return "imageMessage"
+    if ext in ("mp4", "mov", "avi", "3gp"):
+        return "videoMessage"
+    if ext in ("mp3", "ogg", "oga", "wav", "m4a", "aac", "opus"):
+        return "audioMessage"
+    return "documentMessage"

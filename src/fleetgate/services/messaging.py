@@ -1,0 +1,245 @@
+"""Messages: the send queue, what sending and receiving write, receipts, read marks.
+
+Every change here is written together with the notifications it causes (outbox), in the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fleetgate.clock import now_ms
+from fleetgate.engines.base import RECEIPT_ORDER, IncomingMessage
+from fleetgate.ids import new_message_id
+from fleetgate.services import engine_calls, outbox
+from fleetgate.services.types import InstanceView
+from fleetgate.storage.repos import instances as instances_repo
+from fleetgate.storage.repos import messages as repo
+from fleetgate.storage.repos.messages import IN, OUT, Message
+from fleetgate.storage.signals import Signals
+
+QUEUED = "queued"
+SENT = "sent"
+FAILED = "failed"
+UNREAD = "unread"
+
+__all__ = ["Message", "enqueue"]
+
+
+async def enqueue(
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    instance: InstanceView,
+    chat_id: str,
+    message_data: dict[str, Any],
+) -> str:
+    """Put a message at the tail of the instance's send queue; its idMessage."""
+    id_message = new_message_id()
+    await repo.add(
+        session,
+        id_instance=instance.id_instance,
+        id_message=id_message,
+        direction=OUT,
+        chat_id=chat_id,
+        sender=instance.wid,
+        sender_name="",
+        type_message=message_data["typeMessage"],
+        data=orjson.dumps(message_data).decode(),
+        at_ms=now_ms(),
+        status=QUEUED,
+        send_by_api=True,
+        queued=True,
+    )
+    await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
+    return id_message
+
+
+async def record_sent(
+    *, session: AsyncSession, signals: Signals, instance: InstanceView, message: Message
+) -> None:
+    """The engine sent a queued message: journal it and notify (API message, status sent).
+
+    A receipt can beat this (the other side answered before we wrote down that we sent):
+    then the status it left is kept, and its notification follows the "sent" one here.
+    """
+    now = now_ms()
+    current = await repo.by_id(session, instance.id_instance, message.id_message)
+    if current is None or not current.queued:
+        return
+    reached = current.status if _rank(current.status) > _rank(SENT) else SENT
+    if not await repo.dequeue(session, message.id, status=reached, at_ms=now):
+        return
+    await instances_repo.update_values(session, instance.id_instance, {"last_send_ms": now})
+    data = orjson.loads(message.data)
+    await _emit(
+        session,
+        signals,
+        instance,
+        "outgoingAPIMessageReceived",
+        {
+            "idMessage": message.id_message,
+            "senderData": _sender_data(message.chat_id, instance.wid, ""),
+            "messageData": as_sent(data),
+        },
+    )
+    for status in RECEIPT_ORDER[: _rank(reached)]:
+        await _status(session, signals, instance, message, status)
+
+
+async def record_failed(
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    instance: InstanceView,
+    message: Message,
+    status: str,
+    description: str,
+) -> None:
+    """A queued message could not be sent (or expired in the queue)."""
+    if await repo.dequeue(session, message.id, status=status, at_ms=now_ms()):
+        await _status(session, signals, instance, message, status, description=description)
+
+
+async def record_incoming(
+    *, session: AsyncSession, signals: Signals, instance: InstanceView, message: IncomingMessage
+) -> bool:
+    """Journal and notify an incoming message; False if it had arrived before."""
+    mark_read = instance.switches.get("mark_incoming_messages_read", False) and not (
+        instance.switches.get("mark_incoming_messages_read_on_reply", False)
+    )
+    added = await repo.add(
+        session,
+        id_instance=instance.id_instance,
+        id_message=message.id_message,
+        direction=IN,
+        chat_id=message.chat_id,
+        sender=message.sender,
+        sender_name=message.sender_name,
+        type_message=message.message_data.get("typeMessage", ""),
+        data=orjson.dumps(message.message_data).decode(),
+        at_ms=now_ms(),
+        status="read" if mark_read else UNREAD,
+        send_by_api=False,
+        queued=False,
+    )
+    if added:
+        await _emit(
+            session,
+            signals,
+            instance,
+            "incomingMessageReceived",
+            {
+                "idMessage": message.id_message,
+                "senderData": _sender_data(message.chat_id, message.sender, message.sender_name),
+                "messageData": message.message_data,
+            },
+        )
+    return added
+
+
+async def record_receipt(
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    instance: InstanceView,
+    id_message: str,
+    status: str,
+) -> None:
+    """Move an outgoing message's status forward (sent -> delivered -> read) and notify."""
+    message = await repo.by_id(session, instance.id_instance, id_message)
+    if message is None or message.direction != OUT:
+        return
+    if _rank(message.status) < 0 or _rank(status) <= _rank(message.status):
+        return  # failed messages stay failed; statuses only move forward
+    await repo.set_status(session, message.id, status)
+    if not message.queued:  # else record_sent, still to come, notifies it
+        await _status(session, signals, instance, message, status)
+
+
+async def read_incoming(
+    *, session: AsyncSession, id_instance: int, chat_id: str, id_message: str | None
+) -> list[str]:
+    """Mark a chat's unread incoming messages (or one of them) read; the ids that changed."""
+    ids = await repo.unread_from(session, id_instance, chat_id, id_message)
+    if ids:
+        await repo.mark_read(session, id_instance, ids)
+    return ids
+
+
+def as_sent(data: dict[str, Any]) -> dict[str, Any]:
+    """How a sent text shows in outgoing notifications (an extended text, as real ones do)."""
+    if data.get("typeMessage") != "textMessage":
+        return data
+    text = data["textMessageData"]["textMessage"]
+    return {
+        "typeMessage": "extendedTextMessage",
+        "extendedTextMessageData": {
+            "text": text,
+            "description": "",
+            "title": "",
+            "previewType": "None",
+            "jpegThumbnail": "",
+            "forwardingScore": 0,
+            "isForwarded": False,
+        },
+    }
+
+
+def _rank(status: str) -> int:
+    """queued 0, sent 1, delivered 2, read 3; anything else (failed, ...) -1: final."""
+    if status == QUEUED:
+        return 0
+    return RECEIPT_ORDER.index(status) + 1 if status in RECEIPT_ORDER else -1
+
+
+def _sender_data(chat_id: str, sender: str, name: str) -> dict[str, str]:
+    return {
+        "chatId": chat_id,
+        "chatName": name,
+        "sender": sender,
+        "senderName": name,
+        "senderContactName": name,
+    }
+
+
+async def _status(
+    session: AsyncSession,
+    signals: Signals,
+    instance: InstanceView,
+    message: Message,
+    status: str,
+    *,
+    description: str | None = None,
+) -> None:
+    fields: dict[str, Any] = {
+        "chatId": message.chat_id,
+        "idMessage": message.id_message,
+        "status": status,
+        "sendByApi": message.send_by_api,
+    }
+    if description:
+        fields["description"] = description
+    await _emit(session, signals, instance, "outgoingMessageStatus", fields)
+
+
+async def _emit(
+    session: AsyncSession,
+    signals: Signals,
+    instance: InstanceView,
+    type_webhook: str,
+    fields: dict[str, Any],
+) -> None:
+    await outbox.emit(
+        session=session,
+        signals=signals,
+        id_instance=instance.id_instance,
+        wid=instance.wid,
+        type_instance=instance.type_instance,
+        switches=instance.switches,
+        type_webhook=type_webhook,
+        fields=fields,
+    )
