@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from fleetgate.api import fallback, sandbox, system
 from fleetgate.api.admin import dead_letters
-from fleetgate.api.greenapi import account, partner, receiving, sending
+from fleetgate.api.greenapi import account, journals, partner, receiving, sending
 from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context, webhook_client
@@ -54,11 +54,13 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(account.router)
     app.include_router(receiving.router)
     app.include_router(sending.router)
+    app.include_router(journals.router)
     app.include_router(sandbox.router)
     app.include_router(dead_letters.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
+    facade = (partner, account, receiving, sending, journals)
     app.add_middleware(
-        MethodCaseMiddleware, method_names=partner.METHODS + account.METHODS + receiving.METHODS
+        MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )
     return app

@@ -1,0 +1,261 @@
+"""GREEN-API journals and service methods: what was sent and received, read marks, contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+
+from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.greenapi.errors import InstanceRoute
+from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
+from fleetgate.api.greenapi.sending_wire import (
+    ChatBody,
+    ChatHistoryBody,
+    MessageRefBody,
+    PhoneBody,
+    check_chat_id,
+)
+from fleetgate.api.greenapi.wire import parse_body
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.clock import now_ms
+from fleetgate.context import Context
+from fleetgate.engines.base import AUTHORIZED
+from fleetgate.errors import InvalidInput, NotFound, NotReady
+from fleetgate.ids import is_digits
+from fleetgate.services import engine_calls, messaging
+from fleetgate.services.types import InstanceView
+from fleetgate.storage.repos import messages as repo
+from fleetgate.storage.repos.messages import IN, OUT, Message
+
+router = APIRouter(prefix=PREFIX, tags=["GREEN-API journals"], route_class=InstanceRoute)
+
+METHODS = (
+    "lastIncomingMessages",
+    "lastOutgoingMessages",
+    "getChatHistory",
+    "getMessage",
+    "readChat",
+    "checkWhatsapp",
+    "getAvatar",
+    "getContacts",
+    "getContactInfo",
+)
+MINUTES_DEFAULT = 1440
+MINUTES_MAX = 60 * 24 * 30
+JOURNAL_MAX = 1000
+NOT_AUTHORIZED = "instance account not authorized"
+
+
+def journal_item(m: Message) -> dict[str, Any]:
+    """One message as the journals show it."""
+    data = orjson.loads(m.data)
+    shown = messaging.as_sent(data) if m.direction == OUT else data
+    item: dict[str, Any] = {
+        "type": "outgoing" if m.direction == OUT else "incoming",
+        "idMessage": m.id_message,
+        "timestamp": m.at_ms // 1000,
+        "typeMessage": shown.get("typeMessage", ""),
+        "chatId": m.chat_id,
+    }
+    if m.direction == IN:
+        item |= {
+            "senderId": m.sender,
+            "senderName": m.sender_name,
+            "senderContactName": m.sender_name,
+        }
+    else:
+        item |= {"statusMessage": m.status, "sendByApi": m.send_by_api}
+    for key, value in shown.items():
+        if key == "textMessageData":
+            item["textMessage"] = value.get("textMessage", "")
+        elif key == "extendedTextMessageData":
+            item["textMessage"] = value.get("text", "")
+            item["extendedTextMessage"] = value
+        elif key == "fileMessageData":
+            item |= {k: value.get(k, "") for k in ("downloadUrl", "caption", "fileName")}
+        elif key == "locationMessageData":
+            item["location"] = value
+        elif key == "contactMessageData":
+            item["contact"] = value
+        elif key != "typeMessage":
+            item[key] = value
+    return item
+
+
+def _minutes(raw: str | None, body: Any) -> int:
+    if raw is None and isinstance(body, dict) and "minutes" in body:
+        raw = str(body["minutes"])  # the official async client sends it as a GET body
+    if raw is None or raw == "":
+        return MINUTES_DEFAULT
+    if not is_digits(raw) or not 1 <= int(raw) <= MINUTES_MAX:
+        raise InvalidInput(f"minutes must be an integer from 1 to {MINUTES_MAX}")
+    return int(raw)
+
+
+async def _last(
+    ctx: Context, instance: InstanceView, request: Request, direction: str, minutes: str | None
+) -> OrjsonResponse:
+    span = _minutes(minutes, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.reading() as session:
+        found = await repo.journal(
+            session,
+            instance.id_instance,
+            direction=direction,
+            since_ms=now_ms() - span * 60_000,
+            limit=JOURNAL_MAX,
+        )
+    return OrjsonResponse([journal_item(m) for m in found])
+
+
+@router.get("/lastIncomingMessages/{apiTokenInstance}")
+async def last_incoming(
+    instance: InstanceDep, request: Request, ctx: ContextDep, minutes: str | None = None
+) -> OrjsonResponse:
+    """Messages received in the last ``minutes`` (default 1440), newest first."""
+    return await _last(ctx, instance, request, IN, minutes)
+
+
+@router.get("/lastOutgoingMessages/{apiTokenInstance}")
+async def last_outgoing(
+    instance: InstanceDep, request: Request, ctx: ContextDep, minutes: str | None = None
+) -> OrjsonResponse:
+    """Messages sent in the last ``minutes`` (default 1440), newest first."""
+    return await _last(ctx, instance, request, OUT, minutes)
+
+
+@router.post("/getChatHistory/{apiTokenInstance}")
+async def get_chat_history(
+    instance: InstanceDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """The newest ``count`` (default 100) messages of a chat, both ways, newest first."""
+    body = parse_body(ChatHistoryBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.reading() as session:
+        found = await repo.journal(
+            session, instance.id_instance, chat_id=body.chatId, limit=body.count or 100
+        )
+    return OrjsonResponse([journal_item(m) for m in found])
+
+
+@router.post("/getMessage/{apiTokenInstance}")
+async def get_message(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+    """One message of a chat by its idMessage."""
+    body = parse_body(MessageRefBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.reading() as session:
+        found = await repo.by_id(session, instance.id_instance, body.idMessage)
+    if found is None or found.chat_id != body.chatId or found.queued:
+        raise NotFound("message not found")
+    return OrjsonResponse(journal_item(found))
+
+
+@router.post("/readChat/{apiTokenInstance}")
+async def read_chat(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+    """Mark a chat's incoming messages (or one of them) read; their senders see it."""
+    body = parse_body(ChatBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.transaction() as session:
+        ids = await messaging.read_incoming(
+            session=session,
+            id_instance=instance.id_instance,
+            chat_id=body.chatId,
+            id_message=body.idMessage,
+        )
+    if ids and instance.state == AUTHORIZED:
+        try:
+            await engine_calls.call_engine(
+                db=ctx.db,
+                signals=ctx.signals,
+                id_instance=instance.id_instance,
+                method=engine_calls.READ_CHAT,
+                args={"chatId": body.chatId, "ids": ids},
+            )
+        except NotReady:
+            pass  # the read marks are kept; only the senders' read receipts are missed
+    return OrjsonResponse({"setRead": True})
+
+
+async def _exists(ctx: Context, instance: InstanceView, phone: str) -> bool:
+    if instance.state != AUTHORIZED:
+        raise InvalidInput(NOT_AUTHORIZED)
+    answer = await engine_calls.call_engine(
+        db=ctx.db,
+        signals=ctx.signals,
+        id_instance=instance.id_instance,
+        method=engine_calls.EXISTS,
+        args={"phone": phone},
+    )
+    return bool(answer)
+
+
+@router.post("/checkWhatsapp/{apiTokenInstance}")
+async def check_whatsapp(
+    instance: InstanceDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """Whether a phone number has an account."""
+    body = parse_body(PhoneBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    phone = str(body.phoneNumber)
+    if body.phoneNumber <= 0 or not 11 <= len(phone) <= 12:
+        raise InvalidInput("bad phone number, valid 11 or 12 digits")
+    return OrjsonResponse({"existsWhatsapp": await _exists(ctx, instance, phone)})
+
+
+@router.post("/getAvatar/{apiTokenInstance}")
+async def get_avatar(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+    """The avatar of a chat (the sandbox has none: an empty URL)."""
+    body = parse_body(ChatBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    phone = body.chatId.removesuffix("@c.us")
+    exists = await _exists(ctx, instance, phone) if phone != body.chatId else True
+    return OrjsonResponse({"existsWhatsapp": exists, "urlAvatar": "", "reason": ""})
+
+
+@router.get("/getContacts/{apiTokenInstance}")
+async def get_contacts(
+    instance: InstanceDep, ctx: ContextDep, group: str | None = None, count: str | None = None
+) -> OrjsonResponse:
+    """The chats the instance has messages in (``?group=true|false``, ``?count=``)."""
+    limit = int(count) if count is not None and is_digits(count) else JOURNAL_MAX
+    async with ctx.db.reading() as session:
+        chats = await repo.chats(session, instance.id_instance, limit=max(1, limit))
+    items = [
+        {
+            "id": chat_id,
+            "name": name,
+            "contactName": name,
+            "type": "group" if chat_id.endswith("@g.us") else "user",
+        }
+        for chat_id, name in chats
+    ]
+    if group in ("true", "false"):
+        items = [i for i in items if (i["type"] == "group") == (group == "true")]
+    return OrjsonResponse(items)
+
+
+@router.post("/getContactInfo/{apiTokenInstance}")
+async def get_contact_info(
+    instance: InstanceDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """What is known of a contact."""
+    raw = await read_json(request, ctx.settings.http.max_body_bytes)
+    chat_id = check_chat_id(str(raw.get("chatId", "")) if isinstance(raw, dict) else "")
+    async with ctx.db.reading() as session:
+        names = dict(await repo.chats(session, instance.id_instance, limit=JOURNAL_MAX))
+    name = names.get(chat_id, "")
+    return OrjsonResponse(
+        {
+            "avatar": "",
+            "name": name,
+            "contactName": name,
+            "email": "",
+            "category": "",
+            "description": "",
+            "products": [],
+            "chatId": chat_id,
+            "lastSeen": None,
+            "isArchive": False,
+            "isDisappearing": False,
+            "isMute": False,
+            "messageExpiration": 0,
+            "muteExpiration": None,
+            "isBusiness": False,
+        }
+    )
