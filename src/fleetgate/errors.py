@@ -37,3 +37,11 @@ class Forbidden(FleetgateError):
 
 class NotReady(FleetgateError):
     """The instance cannot do this now (starting, not authorized, engine not answering)."""
+
+
+class RateLimited(FleetgateError):
+    """Too many requests of one method for one instance; retry after ``retry_after_s``."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"rate limit exceeded; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s

@@ -7,6 +7,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +93,25 @@ class DeliverySettings(BaseModel):
     )
 
 
+class RateLimitSettings(BaseModel):
+    """Per-instance, per-method request rates of the GREEN-API instance API (docs/rate-limits.md)."""
+
+    enabled: bool = Field(
+        True, description="Answer 429 Too Many Requests when an instance exceeds a method's rate."
+    )
+    overrides: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict,
+        description="Requests per second by method name (any case), replacing the built-in "
+        'rate, e.g. {"sendMessage": 20}; taken as given (not scaled); 0 = unlimited.',
+    )
+    scale: float = Field(
+        1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Multiplies every built-in rate (2 = twice as many requests).",
+    )
+
+
 class Settings(BaseSettings):
     """fleetgate configuration; every field can be set as ``FLEETGATE_<NAME>``.
 
@@ -124,6 +144,7 @@ class Settings(BaseSettings):
     instances: InstanceSettings = Field(default_factory=InstanceSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    ratelimits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     def resolved_database_url(self) -> str:
         """The database URL in effect (the SQLite default lives in data_dir)."""

@@ -162,6 +162,7 @@ async def phone_inbox(
                 "idMessage": event.id_message,
                 "chatId": f"{event.from_phone}@c.us",
                 "timestamp": event.at_ms // 1000,
+                "timestampMs": event.at_ms,
                 "typeMessage": data.get("typeMessage", ""),
                 "text": message_text(data),
                 "messageData": data,
