@@ -36,7 +36,7 @@ from fleetgate.storage.signals import Signals
 
 log = logging.getLogger(__name__)
 
-# A queued message not sent within this time is dropped (status "expired").
+# A queued message not sent within this time leaves the queue as "failed".
 QUEUE_TTL_MS = DAY_MS
 
 
@@ -258,7 +258,7 @@ class Runner:
             instance = found[0]
             now = now_ms()
             if now - head.at_ms > QUEUE_TTL_MS:
-                await self._send_failed(instance, head, "expired", "not sent within 24 hours")
+                await self._send_failed(instance, head, "failed", "not sent within 24 hours")
                 continue
             if instance.state != AUTHORIZED:
                 return  # the instance kicks us again once it is authorized
@@ -280,6 +280,7 @@ class Runner:
     async def _send_failed(
         self, instance: InstanceView, message: Message, status: str, description: str
     ) -> None:
+        """Take a message off the queue as not sent, with an outgoingMessageStatus saying why."""
         async with self.db.transaction() as session:
             await messaging.record_failed(
                 session=session,
