@@ -272,10 +272,21 @@ class Runner:
             except EngineError as exc:
                 await self._send_failed(instance, head, "failed", str(exc))
                 continue
+            read: list[str] = []
             async with self.db.transaction() as session:
                 await messaging.record_sent(
                     session=session, signals=self.signals, instance=instance, message=head
                 )
+                if instance.switches.get("mark_incoming_messages_read_on_reply", False):
+                    read = await messaging.read_incoming(
+                        session=session,
+                        id_instance=id_instance,
+                        chat_id=head.chat_id,
+                        id_message=None,
+                    )
+            held = self.held.get(id_instance)
+            if read and held is not None:  # markIncomingMessagesReadedOnReply: answering reads
+                await self._guard(id_instance, held.session.read_chat(head.chat_id, read))
 
     async def _send_failed(
         self, instance: InstanceView, message: Message, status: str, description: str
