@@ -94,7 +94,7 @@ class DeliverySettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
-    """Per-instance, per-method request rates of the GREEN-API instance API (docs/rate-limits.md)."""
+    """Per-instance, per-method rate limits of the instance API (see docs/rate-limits.md)."""
 
     enabled: bool = Field(
         True, description="Answer 429 Too Many Requests when an instance exceeds a method's rate."

@@ -7,11 +7,12 @@ import io
 from typing import Any
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from fleetgate.api.deps import ContextDep, read_json
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
+from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.wire import (
     AuthorizationCodeBody,
     HistoryBody,
@@ -27,7 +28,12 @@ from fleetgate.ids import is_digits
 from fleetgate.services import account, engine_calls, states
 from fleetgate.services.states import HISTORY_DEFAULT, HISTORY_MAX
 
-router = APIRouter(prefix=PREFIX, tags=["GREEN-API account"], route_class=InstanceRoute)
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["GREEN-API account"],
+    route_class=InstanceRoute,
+    dependencies=[Depends(rate_limited)],
+)
 
 METHODS = (
     "getSettings",

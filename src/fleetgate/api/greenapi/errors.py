@@ -20,6 +20,7 @@ from fleetgate.errors import (
     NotAuthenticated,
     NotFound,
     NotReady,
+    RateLimited,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ INSTANCE_ERRORS: ErrorTable = {
     BodyTooLarge: (413, 413, None),
     InvalidInput: (400, 400, None),
     NotReady: (400, 400, None),
+    RateLimited: (429, 429, "Too Many Requests"),
 }
 
 
@@ -54,7 +56,11 @@ def error_response(table: ErrorTable, exc: FleetgateError) -> Response:
     for kind in type(exc).__mro__:
         if kind in table:
             status, code, fixed = table[kind]
-            return OrjsonResponse({"code": code, "description": fixed or exc.message}, status)
+            response = OrjsonResponse({"code": code, "description": fixed or exc.message}, status)
+            if isinstance(exc, RateLimited):
+                # The official client's urllib3 Retry sleeps this long before trying again.
+                response.headers["Retry-After"] = str(exc.retry_after_s)
+            return response
     log.error("unmapped domain error %s: %s", type(exc).__name__, exc.message)
     return OrjsonResponse({"code": 500, "description": "Internal Server Error"}, 500)
 

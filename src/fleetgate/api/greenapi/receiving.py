@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from fleetgate.api.deps import ContextDep, read_json
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
+from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context
 from fleetgate.errors import InvalidInput
@@ -19,7 +20,12 @@ from fleetgate.services import notifications
 from fleetgate.services.notifications import RECEIVE_TIMEOUT_MAX, RECEIVE_TIMEOUT_MIN
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix=PREFIX, tags=["GREEN-API receiving"], route_class=InstanceRoute)
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["GREEN-API receiving"],
+    route_class=InstanceRoute,
+    dependencies=[Depends(rate_limited)],
+)
 
 METHODS = ("receiveNotification", "deleteNotification", "getWebhooksCount", "clearWebhooksQueue")
 NULL = b"null"

@@ -65,10 +65,37 @@ async def _queue(
     return OrjsonResponse({"idMessage": id_message})
 
 
+async def _quoting(
+    ctx: Context, instance: InstanceView, chat_id: str, quoted_id: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """A reply to a message of the same chat, shaped as GREEN-API shows quotes."""
+    async with ctx.db.reading() as session:
+        quoted = await messages_repo.by_id(session, instance.id_instance, quoted_id)
+    if quoted is None or quoted.chat_id != chat_id:
+        raise InvalidInput("quotedMessageId must be the id of a message of this chat")
+    text = data.get("textMessageData", {}).get("textMessage", "")
+    return data | {
+        "typeMessage": "quotedMessage" if text else data["typeMessage"],
+        "extendedTextMessageData": {
+            "text": text,
+            "stanzaId": quoted.id_message,
+            "participant": quoted.sender,
+        },
+        "quotedMessage": {
+            "stanzaId": quoted.id_message,
+            "participant": quoted.sender,
+            **orjson.loads(quoted.data),
+        },
+    }
+
+
 def _send_route(name: str, model: type[BaseModel]) -> None:
     async def send(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
-        body = parse_body(model, await read_json(request, ctx.settings.http.max_body_bytes))
-        return await _queue(ctx, instance, body.chatId, body.message_data())  # type: ignore[attr-defined]
+        body: Any = parse_body(model, await read_json(request, ctx.settings.http.max_body_bytes))
+        data = body.message_data()
+        if body.quotedMessageId:
+            data = await _quoting(ctx, instance, body.chatId, body.quotedMessageId, data)
+        return await _queue(ctx, instance, body.chatId, data)
 
     send.__doc__ = f"{model.__doc__} Queued; the answer carries its idMessage."
     router.add_api_route(
