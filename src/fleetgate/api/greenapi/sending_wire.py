@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from fleetgate.errors import InvalidInput
 
@@ -20,16 +20,14 @@ def check_chat_id(value: str, field: str = "chatId") -> str:
     return value
 
 
+ChatId = Annotated[str, AfterValidator(check_chat_id)]
+
+
 class _ToChat(BaseModel):
     model_config = _STRICT
 
-    chatId: str
+    chatId: ChatId
     quotedMessageId: str | None = Field(None, max_length=64)
-
-    @field_validator("chatId")
-    @classmethod
-    def _chat(cls, value: str) -> str:
-        return check_chat_id(value)
 
 
 class SendMessageBody(_ToChat):
@@ -155,14 +153,9 @@ class ForwardMessagesBody(BaseModel):
 
     model_config = _STRICT
 
-    chatId: str
-    chatIdFrom: str
+    chatId: ChatId
+    chatIdFrom: Annotated[str, AfterValidator(lambda v: check_chat_id(v, "chatIdFrom"))]
     messages: list[str] = Field(min_length=1, max_length=100)
-
-    @field_validator("chatId", "chatIdFrom")
-    @classmethod
-    def _chat(cls, value: str) -> str:
-        return check_chat_id(value)
 
 
 class ChatBody(BaseModel):
@@ -170,37 +163,22 @@ class ChatBody(BaseModel):
 
     model_config = _STRICT
 
-    chatId: str
+    chatId: ChatId
     idMessage: str | None = Field(None, max_length=64)
-
-    @field_validator("chatId")
-    @classmethod
-    def _chat(cls, value: str) -> str:
-        return check_chat_id(value)
 
 
 class ChatHistoryBody(BaseModel):
     model_config = _STRICT
 
-    chatId: str
+    chatId: ChatId
     count: int | None = Field(None, ge=1, le=1000)
-
-    @field_validator("chatId")
-    @classmethod
-    def _chat(cls, value: str) -> str:
-        return check_chat_id(value)
 
 
 class MessageRefBody(BaseModel):
     model_config = _STRICT
 
-    chatId: str
+    chatId: ChatId
     idMessage: str = Field(min_length=1, max_length=64)
-
-    @field_validator("chatId")
-    @classmethod
-    def _chat(cls, value: str) -> str:
-        return check_chat_id(value)
 
 
 class PhoneBody(BaseModel):
