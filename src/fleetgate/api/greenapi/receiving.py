@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,7 +18,6 @@ from fleetgate.ids import is_digits
 from fleetgate.services import notifications
 from fleetgate.services.notifications import RECEIVE_TIMEOUT_MAX, RECEIVE_TIMEOUT_MIN
 
-log = logging.getLogger(__name__)
 router = APIRouter(
     prefix=PREFIX,
     tags=["GREEN-API receiving"],
