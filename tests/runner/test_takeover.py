@@ -15,7 +15,9 @@ from sqlalchemy import select
 from fleetgate.context import Context
 from fleetgate.engines.base import NOT_AUTHORIZED
 from fleetgate.runner.runner import Runner, RunnerConfig
-from fleetgate.storage.tables import InstanceRow
+from fleetgate.services import instances as instances_service
+from fleetgate.services.types import Partner
+from fleetgate.storage.tables import InstanceRow, PartnerRow
 from tests.factories import create_instances, running_context
 from tests.support import make_settings
 
@@ -108,3 +110,34 @@ async def _all(ctx: Context, ids: list[int], owner: str) -> bool:
 
 async def _has_state(ctx: Context, id_instance: int, state: str) -> bool:
     return (await _states(ctx))[id_instance] == state
+
+
+async def test_a_deleted_instance_stops_running_at_once(ctx: Context) -> None:
+    runner = _runner(ctx, "solo")
+    await runner.start()
+    try:
+        (gone, kept) = await _instances(ctx, 2)
+        await _eventually(lambda: _all(ctx, [gone, kept], "solo"))
+        await _eventually(lambda: _running(runner, [gone, kept]))
+        async with ctx.db.transaction() as session:
+            row = await session.get(InstanceRow, gone)
+            assert row is not None
+            partner_row = await session.get(PartnerRow, row.partner_id)
+            assert partner_row is not None
+            partner = Partner(partner_row.id, partner_row.name, partner_row.created_ms, None)
+            await instances_service.delete_instance(
+                session=session, signals=ctx.signals, partner=partner, id_instance=gone
+            )
+        await _eventually(lambda: _not_running(runner, gone), timeout=3)
+        assert kept in runner.held
+        assert (await _owners(ctx))[gone] is None
+    finally:
+        await runner.stop()
+
+
+async def _running(runner: Runner, ids: list[int]) -> bool:
+    return all(i in runner.held for i in ids)
+
+
+async def _not_running(runner: Runner, id_instance: int) -> bool:
+    return id_instance not in runner.held
