@@ -68,7 +68,9 @@ async def fresh_database(backend: str, folder: Path) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return make_settings(tmp_path_factory.mktemp("data"), database_url)
+    return make_settings(
+        tmp_path_factory.mktemp("data"), database_url, ratelimits={"enabled": False}
+    )
 
 
 @pytest.fixture(scope="session")

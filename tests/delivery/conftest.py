@@ -41,7 +41,9 @@ async def dserver(
 ) -> AsyncIterator[LiveServer]:
     folder = tmp_path_factory.mktemp("delivery")
     async with fresh_database(request.param, folder) as url:
-        settings = make_settings(folder / "data", url, delivery=FAST_DELIVERY)
+        settings = make_settings(
+            folder / "data", url, delivery=FAST_DELIVERY, ratelimits={"enabled": False}
+        )
         with live_server(settings) as srv:
             yield srv
 

@@ -150,6 +150,10 @@ class MemoryHits:
     async def sweep(self, *, before: int) -> None:
         self._counts = {key: v for key, v in self._counts.items() if v[0] >= before}
 
+    def __len__(self) -> int:
+        """How many (instance, method) pairs have a counter."""
+        return len(self._counts)
+
 
 class DatabaseHits:
     """Counters in the ``rate_hits`` table, shared by every API process on one PostgreSQL."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from fleetgate.api.deps import ContextDep, read_json
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
+from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.sending_wire import (
     ChatBody,
     ChatHistoryBody,
@@ -29,7 +30,12 @@ from fleetgate.services.types import InstanceView
 from fleetgate.storage.repos import messages as repo
 from fleetgate.storage.repos.messages import IN, OUT, Message
 
-router = APIRouter(prefix=PREFIX, tags=["GREEN-API journals"], route_class=InstanceRoute)
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["GREEN-API journals"],
+    route_class=InstanceRoute,
+    dependencies=[Depends(rate_limited)],
+)
 
 METHODS = (
     "lastIncomingMessages",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from fleetgate.api.deps import ContextDep, read_json
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
+from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.sending_wire import (
     ForwardMessagesBody,
     SendContactBody,
@@ -27,7 +28,12 @@ from fleetgate.services import messaging
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.repos import messages as messages_repo
 
-router = APIRouter(prefix=PREFIX, tags=["GREEN-API sending"], route_class=InstanceRoute)
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["GREEN-API sending"],
+    route_class=InstanceRoute,
+    dependencies=[Depends(rate_limited)],
+)
 
 METHODS = (
     "sendMessage",
