@@ -147,13 +147,13 @@ async def phone_sends(
 
 @router.get("/phones/{phone}/messages")
 async def phone_inbox(
-    phone: str, partner: PartnerDep, ctx: ContextDep, limit: int = 100
+    phone: str, partner: PartnerDep, ctx: ContextDep, limit: str = "100"
 ) -> Response:
     """What the virtual phone received, oldest first (the newest ``limit``, at most 1,000)."""
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be from 1 to 1000")
+    if not is_digits(limit) or not 1 <= int(limit) <= 1000:
+        raise InvalidInput("limit must be an integer from 1 to 1000")
     async with ctx.db.reading() as session:
-        events = await network.inbox(session, _phone(phone), limit=limit)
+        events = await network.inbox(session, _phone(phone), limit=int(limit))
     items = []
     for event in events:
         data = orjson.loads(event.payload)["messageData"]

@@ -67,11 +67,8 @@ async def record_sent(
     then the status it left is kept, and its notification follows the "sent" one here.
     """
     now = now_ms()
-    current = await repo.by_id(session, instance.id_instance, message.id_message)
-    if current is None or not current.queued:
-        return
-    reached = current.status if _rank(current.status) > _rank(SENT) else SENT
-    if not await repo.dequeue(session, message.id, status=reached, at_ms=now):
+    reached = await repo.dequeue_sent(session, message.id, at_ms=now)
+    if reached is None:
         return
     await instances_repo.update_values(session, instance.id_instance, {"last_send_ms": now})
     data = orjson.loads(message.data)
@@ -153,10 +150,12 @@ async def record_receipt(
     message = await repo.by_id(session, instance.id_instance, id_message)
     if message is None or message.direction != OUT:
         return
-    if _rank(message.status) < 0 or _rank(status) <= _rank(message.status):
-        return  # failed messages stay failed; statuses only move forward
-    await repo.set_status(session, message.id, status)
-    if not message.queued:  # else record_sent, still to come, notifies it
+    if _rank(status) <= 0:
+        return
+    # Only forward, and decided by the UPDATE itself: a concurrent record_sent cannot race it.
+    lower = (QUEUED, *RECEIPT_ORDER[: _rank(status) - 1])
+    queued = await repo.advance_status(session, message.id, status=status, from_statuses=lower)
+    if queued is False:  # if still queued, record_sent (to come) notifies it
         await _status(session, signals, instance, message, status)
 
 
@@ -183,8 +182,8 @@ def as_sent(data: dict[str, Any]) -> dict[str, Any]:
             "title": "",
             "previewType": "None",
             "jpegThumbnail": "",
-            "forwardingScore": 0,
-            "isForwarded": False,
+            "forwardingScore": data.get("forwardingScore", 0),
+            "isForwarded": data.get("isForwarded", False),
         },
     }
 

@@ -199,8 +199,8 @@ async def check_whatsapp(
 ) -> OrjsonResponse:
     """Whether a phone number has an account."""
     body = parse_body(PhoneBody, await read_json(request, ctx.settings.http.max_body_bytes))
-    phone = str(body.phoneNumber)
-    if body.phoneNumber <= 0 or not 11 <= len(phone) <= 12:
+    phone = body.phone()
+    if not is_digits(phone) or not 11 <= len(phone) <= 12:
         raise InvalidInput("bad phone number, valid 11 or 12 digits")
     return OrjsonResponse({"existsWhatsapp": await _exists(ctx, instance, phone)})
 

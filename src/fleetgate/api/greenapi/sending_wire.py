@@ -72,8 +72,6 @@ class SendLocationBody(_ToChat):
     nameLocation: str | None = Field(None, max_length=1000)
     address: str | None = Field(None, max_length=1000)
 
-    model_config = ConfigDict(extra="forbid", strict=False)
-
     def message_data(self) -> dict[str, Any]:
         return {
             "typeMessage": "locationMessage",
@@ -182,9 +180,20 @@ class MessageRefBody(BaseModel):
 
 
 class PhoneBody(BaseModel):
+    """A phone number as an integer, or (as the official client prefers) a chatId."""
+
     model_config = _STRICT
 
-    phoneNumber: int
+    phoneNumber: int | None = None
+    chatId: str | None = None
+    force: bool | None = None
+
+    def phone(self) -> str:
+        if self.phoneNumber is not None:
+            return str(self.phoneNumber) if self.phoneNumber > 0 else ""
+        if self.chatId is not None and self.chatId.endswith("@c.us"):
+            return self.chatId.removesuffix("@c.us")
+        raise InvalidInput("field phoneNumber is required")
 
 
 def _file_type(file_name: str) -> str:

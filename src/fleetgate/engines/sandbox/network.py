@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
@@ -167,10 +169,14 @@ RECEIPT = "receipt"
 
 
 async def register_phone(session: AsyncSession, phone: str) -> None:
-    """Make ``phone`` known to the network (idempotent)."""
-    if await session.get(SandboxPhoneRow, phone) is None:
-        session.add(SandboxPhoneRow(phone=phone, created_ms=now_ms()))
-        await session.flush()
+    """Make ``phone`` known to the network (idempotent, also when two requests race)."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    await session.execute(
+        insert(SandboxPhoneRow)
+        .values(phone=phone, created_ms=now_ms())
+        .on_conflict_do_nothing(index_elements=["phone"])
+    )
 
 
 async def phone_exists(session: AsyncSession, phone: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.storage.tables import MessageRow
@@ -112,6 +112,37 @@ async def dequeue(session: AsyncSession, message_id: int, *, status: str, at_ms:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def dequeue_sent(session: AsyncSession, message_id: int, *, at_ms: int) -> str | None:
+    """Take a sent message off the queue: status ``sent`` unless a receipt already moved it
+    further. The status it ends with, or None if it was no longer queued. One statement, so
+    a receipt committing meanwhile is never overwritten."""
+    result = await session.execute(
+        update(M)
+        .where(M.id == message_id, M.queued.is_(True))
+        .values(
+            queued=False,
+            at_ms=at_ms,
+            status=case((M.status.in_(("delivered", "read")), M.status), else_="sent"),
+        )
+        .returning(M.status)
+    )
+    return result.scalar_one_or_none()
+
+
+async def advance_status(
+    session: AsyncSession, message_id: int, *, status: str, from_statuses: tuple[str, ...]
+) -> bool | None:
+    """Set ``status`` if the message is in one of ``from_statuses``; whether it is still
+    queued afterwards, or None if nothing changed."""
+    result = await session.execute(
+        update(M)
+        .where(M.id == message_id, M.status.in_(from_statuses))
+        .values(status=status)
+        .returning(M.queued)
+    )
+    return result.scalar_one_or_none()
+
+
 async def by_id(session: AsyncSession, id_instance: int, id_message: str) -> Message | None:
     row = (
         await session.execute(
@@ -119,10 +150,6 @@ async def by_id(session: AsyncSession, id_instance: int, id_message: str) -> Mes
         )
     ).first()
     return _message(row) if row else None
-
-
-async def set_status(session: AsyncSession, message_id: int, status: str) -> None:
-    await session.execute(update(M).where(M.id == message_id).values(status=status))
 
 
 async def unread_from(
@@ -162,7 +189,8 @@ async def journal(
         stmt = stmt.where(M.at_ms >= since_ms)
     if chat_id is not None:
         stmt = stmt.where(M.chat_id == chat_id)
-    rows = await session.execute(stmt.order_by(M.id.desc()).limit(limit))
+    # By when it happened: a message that waited in the send queue counts from its sending.
+    rows = await session.execute(stmt.order_by(M.at_ms.desc(), M.id.desc()).limit(limit))
     return [_message(r) for r in rows]
 
 
