@@ -6,12 +6,13 @@ phones reach only that partner's instances. Errors are ``{"error": "<text>"}``.
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
 from fleetgate.api.deps import ContextDep, read_json
@@ -195,3 +196,12 @@ def message_text(data: dict[str, Any]) -> str:
     if "fileMessageData" in data:
         return str(data["fileMessageData"].get("caption", ""))
     return ""
+
+
+_PAGE = resources.files("fleetgate.api").joinpath("static/sandbox.html")
+
+
+@router.get("", include_in_schema=False)
+async def page() -> Response:
+    """A page where a person links instances to virtual phones and writes as a contact."""
+    return HTMLResponse(_PAGE.read_text(encoding="utf-8"))
