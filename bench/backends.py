@@ -41,6 +41,14 @@ async def _admin_connect(url: URL) -> asyncpg.Connection:
         ) from exc
 
 
+def pg_settings() -> dict[str, str]:
+    """PostgreSQL settings for the bench databases, from ``FLEETGATE_BENCH_PG_SETTINGS``
+    (``name=value,name=value``), e.g. ``plan_cache_mode=force_custom_plan``; for experiments."""
+    raw = os.environ.get("FLEETGATE_BENCH_PG_SETTINGS", "")
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
 @asynccontextmanager
 async def database(backend: str, work_dir: Path) -> AsyncIterator[str]:
     """The URL of an empty database of this backend, removed again when the block ends."""
@@ -54,6 +62,9 @@ async def database(backend: str, work_dir: Path) -> AsyncIterator[str]:
     conn = await _admin_connect(admin)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
+        for setting, value in pg_settings().items():
+            # Every later session on the database starts with it (the server's too).
+            await conn.execute(f'ALTER DATABASE "{name}" SET {setting} = {_literal(value)}')
     finally:
         await conn.close()
     try:
@@ -64,3 +75,7 @@ async def database(backend: str, work_dir: Path) -> AsyncIterator[str]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

@@ -6,9 +6,24 @@ from dataclasses import dataclass
 
 from bench.driver import Limits
 
-WORKLOADS = ("health", "list", "create")
+# On the main server of a backend (health always runs: the ratios are taken against it).
+SERVER_WORKLOADS = ("health", "list", "create", "state", "send", "longpoll", "webhook")
+# On a server of its own, with the runner on.
+WORKLOADS = (*SERVER_WORKLOADS, "fleet")
 DEFAULT_SIZES = (10_000, 100_000)
 QUICK_SIZES = (10_000,)
+
+
+@dataclass(frozen=True, slots=True)
+class Paced:
+    """An open-loop workload: events at a steady ``rate`` per second for ``seconds``."""
+
+    rate: float
+    seconds: float
+
+    @property
+    def events(self) -> int:
+        return round(self.rate * self.seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +31,25 @@ class Plan:
     health: Limits
     create: Limits
     quick: bool
+    # Authenticated instance GET (getStateInstance), keep-alive, over `instances` instances.
+    state: Limits
+    # POST sendMessage to instances that are not authorized: the enqueue alone.
+    send: Limits
+    # Instances the state and send workloads (and webhook throughput) spread over.
+    instances: int
+    # receiveNotification long-polls parked at once; one reboot wakes each, at this pace.
+    longpoll: Paced
+    # Notifications queued at once for the delivery worker, and how long it may take (what is
+    # left then is dropped; the rate is taken over what arrived).
+    notifications: int
+    drain_s: float
+    # Event-to-POST latency: events at a moderate steady pace.
+    webhook_latency: Paced
+    # Authorized sandbox instances started by one `serve` with the runner on.
+    fleet: int
+    fleet_timeout_s: float
+    # After the fleet is ready: how long to watch the idle server (CPU, RSS).
+    settle_s: float
 
     def listing(self, size: int) -> Limits:
         """One client, back to back: latency of a whole listing, not server saturation."""
@@ -34,5 +68,29 @@ FULL = Plan(
     # A provisioning burst: 32 requests in flight at all times.
     create=Limits(32, 4_000, 15),
     quick=False,
+    state=Limits(64, 100_000, 10),
+    send=Limits(32, 30_000, 10),
+    instances=100,
+    longpoll=Paced(rate=20, seconds=10),
+    notifications=10_000,
+    drain_s=30,
+    webhook_latency=Paced(rate=100, seconds=10),
+    fleet=10_000,
+    fleet_timeout_s=120,
+    settle_s=10,
 )
-QUICK = Plan(health=Limits(64, 20_000, 3), create=Limits(32, 600, 4), quick=True)
+QUICK = Plan(
+    health=Limits(64, 20_000, 3),
+    create=Limits(32, 600, 4),
+    quick=True,
+    state=Limits(64, 20_000, 3),
+    send=Limits(32, 5_000, 3),
+    instances=100,
+    longpoll=Paced(rate=20, seconds=2),
+    notifications=3_000,
+    drain_s=10,
+    webhook_latency=Paced(rate=100, seconds=2),
+    fleet=2_000,
+    fleet_timeout_s=60,
+    settle_s=3,
+)

@@ -8,6 +8,7 @@ everything it called.
 
 from __future__ import annotations
 
+import inspect
 import re
 import shutil
 import signal
@@ -20,6 +21,26 @@ from types import TracebackType
 
 # "function (path/to/file.py:123)" -> "function (path/to/file.py)"; py-spy's frame format.
 _LINE_NO = re.compile(r":\d+\)$")
+
+
+def _idle_leaves() -> frozenset[str]:
+    """Leaf frames that are a thread waiting, not working.
+
+    Sampling without pausing the process (``--nonblocking``), py-spy cannot tell that a thread
+    is blocked in C, so aiosqlite's worker thread waiting for its next query in
+    ``tx.get()`` shows up as busy (on SQLite that was most of the samples). Those samples are
+    left out of the hot spots.
+    """
+    try:
+        import aiosqlite.core
+    except ImportError:
+        return frozenset()
+    lines, first = inspect.getsourcelines(aiosqlite.core._connection_worker_thread)
+    return frozenset(
+        f"_connection_worker_thread (aiosqlite/core.py:{first + n})"
+        for n, line in enumerate(lines)
+        if "tx.get()" in line
+    )
 
 
 def py_spy() -> str:
@@ -83,13 +104,14 @@ class HotSpots:
 
 
 def hot_spots(collapsed: Path, top: int = 15) -> HotSpots:
-    """The functions with the most samples, by own time and by total time."""
+    """The functions with the most samples, by own time and by total time (idle waits left out)."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
     samples = 0
+    idle = _idle_leaves()
     for line in collapsed.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
+        if not stack or not count_text.isdigit() or stack.rsplit(";", 1)[-1] in idle:
             continue
         count = int(count_text)
         frames = [_LINE_NO.sub(")", f) for f in stack.split(";")]

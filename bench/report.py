@@ -11,7 +11,7 @@ import orjson
 
 from bench.stats import Figure
 
-# The two tables a run prints: what a client sees, and what it cost the server.
+# The tables a run prints: what a client sees, and what it cost the server.
 LATENCY_COLUMNS = (
     "backend",
     "workload",
@@ -31,12 +31,50 @@ RESOURCE_COLUMNS = (
     "workload",
     "server_cpu_%",
     "driver_cpu_%",
+    "receiver_cpu_%",
     "machine_cpu_%",
     "ttfb_p50_ms",
     "MB_per_resp",
     "rss_before_MiB",
     "rss_peak_MiB",
     "rss_after_MiB",
+)
+
+# Events: webhook deliveries and long-poll wake-ups.
+EVENT_COLUMNS = (
+    "backend",
+    "workload",
+    "delivered",
+    "left",
+    "dupes",
+    "out_of_order",
+    "first_ms",
+    "drain_s",
+    "emit_p50_ms",
+    "reboot_p50_ms",
+    "parked",
+)
+# The fleet boot: times from the process start, and memory.
+BOOT_COLUMNS = (
+    "backend",
+    "workload",
+    "instances",
+    "seed_s",
+    "health_s",
+    "owned_s",
+    "ready_s",
+    "boot_cpu_%",
+    "rss_ready_MiB",
+    "rss_peak_MiB",
+    "rss_settled_MiB",
+    "idle_cpu_%",
+)
+# A run prints each table with the rows that have any of its marker columns.
+TABLES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (LATENCY_COLUMNS, ("conc",)),
+    (RESOURCE_COLUMNS, ("server_cpu_%", "rss_peak_MiB")),
+    (EVENT_COLUMNS, ("delivered", "parked", "emit_p50_ms")),
+    (BOOT_COLUMNS, ("ready_s", "owned_s", "health_s")),
 )
 
 

@@ -49,20 +49,38 @@ async def seed_partner(
     start = now_ms() - 90 * DAY_MS
     step = max(1, 90 * DAY_MS // max(1, instances))
     for first in range(0, instances, _CHUNK):
-        rows = [
-            _row(ctx, partner.id, id_prefix * INSTANCE_SUFFIX_SPACE + i, start + i * step, tariff)
-            for i in range(first, min(first + _CHUNK, instances))
-        ]
+        rows = []
+        for i in range(first, min(first + _CHUNK, instances)):
+            id_instance = id_prefix * INSTANCE_SUFFIX_SPACE + i
+            created = start + i * step
+            deleted = created + 3_600_000 if id_instance % _DELETED_EVERY == 0 else None
+            rows.append(
+                instance_row(
+                    ctx,
+                    partner_id=partner.id,
+                    id_instance=id_instance,
+                    token=new_instance_token(),
+                    created=created,
+                    deleted=deleted,
+                    tariff=tariff,
+                )
+            )
         async with ctx.db.transaction() as session:
             await session.execute(insert(_INSTANCES), rows)
     return SeededPartner(name=name, token=token, instances=instances)
 
 
-def _row(
-    ctx: Context, partner_id: int, id_instance: int, created: int, tariff: str
+def instance_row(
+    ctx: Context,
+    *,
+    partner_id: int,
+    id_instance: int,
+    token: str,
+    created: int,
+    deleted: int | None = None,
+    tariff: str = "PARTNER",
 ) -> dict[str, Any]:
-    token = new_instance_token()
-    deleted = created + 3_600_000 if id_instance % _DELETED_EVERY == 0 else None
+    """The ``instances`` columns of one instance as createInstance would have written them."""
     return {
         "id_instance": id_instance,
         "partner_id": partner_id,

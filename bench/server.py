@@ -51,10 +51,18 @@ class ServerProcess:
     """``fleetgate serve`` on 127.0.0.1 with a given data dir and database; a context manager."""
 
     def __init__(
-        self, *, data_dir: Path, database_url: str, log_path: Path, runner: bool = False
+        self,
+        *,
+        data_dir: Path,
+        database_url: str,
+        log_path: Path,
+        runner: bool = False,
+        delivery: bool | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        deliver = runner if delivery is None else delivery
         self._env = os.environ | {
             "FLEETGATE_DATA_DIR": str(data_dir),
             "FLEETGATE_DATABASE_URL": database_url,
@@ -63,8 +71,12 @@ class ServerProcess:
             # Off: an API-only process (no runner, no delivery worker), as the API nodes of a
             # split deployment run; on: everything in one process, as a plain `serve` does.
             "FLEETGATE_RUNNER__ENABLED": "true" if runner else "false",
-            "FLEETGATE_DELIVERY__ENABLED": "true" if runner else "false",
+            "FLEETGATE_DELIVERY__ENABLED": "true" if deliver else "false",
+            # The per-instance limits (getStateInstance 1/s, sendMessage 50/s, ...) would
+            # answer most benchmark requests with 429; throughput is measured without them.
+            "FLEETGATE_RATELIMITS__ENABLED": "false",
         }
+        self._env |= extra_env or {}
         self._log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -91,6 +103,11 @@ class ServerProcess:
         Path(f"/proc/{self.pid}/clear_refs").write_text("5")
 
     def start(self, timeout: float = 60.0) -> None:
+        self.launch()
+        self.wait_healthy(timeout)
+
+    def launch(self) -> None:
+        """Start the process and return at once (see :meth:`wait_healthy`)."""
         with self._log_path.open("wb") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", _SERVE, "serve"],
@@ -98,15 +115,22 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def healthy(self) -> bool:
+        """Whether the server answers /health now; raises if the process has exited."""
+        if self._proc is None or self._proc.poll() is not None:
+            raise RuntimeError(f"server exited; see {self._log_path}")
+        try:
+            return httpx.get(self.url + "/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        """Block until /health answers 200; stop the server and raise after ``timeout``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"server exited at start; see {self._log_path}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
+            if self.healthy():
+                return
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not answer /health within {timeout} s")

@@ -18,7 +18,19 @@ import orjson
 from bench.report import table
 from bench.stats import Figure
 
-FIGURES = ("p50_ms", "p90_ms", "p99_ms", "req_per_s", "vs_health", "rss_peak_MiB")
+FIGURES = (
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "req_per_s",
+    "vs_health",
+    "rss_peak_MiB",
+    "first_ms",
+    "owned_s",
+    "ready_s",
+    "rss_settled_MiB",
+    "idle_cpu_%",
+)
 
 
 def summarize(reports: list[dict[str, list[dict[str, Figure]]]]) -> list[dict[str, Figure]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import orjson
 
@@ -35,27 +36,47 @@ LISTING_KEYS = (
 )
 
 
-async def _measure(
-    server: ServerProcess, client: str, send: Send, limits: Limits
-) -> tuple[Outcome, dict[str, Figure]]:
-    """Run the loop and note how busy server, driver and machine were (100 = one core).
+class Busy:
+    """How busy server, driver, machine (and any other process named) were from creation to
+    :meth:`figures`, in % of one core.
 
     The machine figure includes the database server's processes, and anything else running:
     well above server + driver (+ PostgreSQL) means the figures were disturbed.
     """
-    server_cpu, driver, machine = server.cpu_seconds(), os.times(), machine_busy_seconds()
+
+    def __init__(
+        self, server: ServerProcess, others: dict[str, Callable[[], float]] | None = None
+    ) -> None:
+        self._server = server
+        self._others = others or {}
+        self._start = {name: cpu() for name, cpu in self._others.items()}
+        self._server_cpu, self._driver = server.cpu_seconds(), os.times()
+        self._machine = machine_busy_seconds()
+
+    def figures(self, span: float) -> dict[str, Figure]:
+        after = os.times()
+        driver_cpu = after.user - self._driver.user + after.system - self._driver.system
+        span = span or 1.0
+        out: dict[str, Figure] = {
+            "server_cpu_%": round((self._server.cpu_seconds() - self._server_cpu) / span * 100),
+            "driver_cpu_%": round(driver_cpu / span * 100),
+        }
+        for name, cpu in self._others.items():
+            out[f"{name}_cpu_%"] = round((cpu() - self._start[name]) / span * 100)
+        out["machine_cpu_%"] = round((machine_busy_seconds() - self._machine) / span * 100)
+        return out
+
+
+async def measure(
+    server: ServerProcess, client: str, send: Send, limits: Limits
+) -> tuple[Outcome, dict[str, Figure]]:
+    """Run the loop and note how busy server, driver and machine were (see :class:`Busy`)."""
+    busy = Busy(server)
     outcome = await closed_loop(server.url, client, send, limits)
-    after = os.times()
-    driver_cpu = after.user - driver.user + after.system - driver.system
-    span = outcome.elapsed or 1.0
-    return outcome, {
-        "server_cpu_%": round((server.cpu_seconds() - server_cpu) / span * 100),
-        "driver_cpu_%": round(driver_cpu / span * 100),
-        "machine_cpu_%": round((machine_busy_seconds() - machine) / span * 100),
-    }
+    return outcome, busy.figures(outcome.elapsed)
 
 
-def _expect(resp: Response, status: int, starts: bytes) -> Response:
+def expect(resp: Response, status: int, starts: bytes) -> Response:
     if resp.status != status or not resp.body.startswith(starts):
         raise BadResponse(f"HTTP {resp.status}: {resp.body[:120]!r}")
     return resp
@@ -65,9 +86,9 @@ async def health(server: ServerProcess, client: str, limits: Limits, backend: st
     """GET /health: routing, middleware and one ``SELECT 1`` — the floor of any request."""
 
     async def send(conn: Connection, _i: int) -> Response:
-        return _expect(await conn.request("GET", "/health"), 200, b'{"status":"ok"')
+        return expect(await conn.request("GET", "/health"), 200, b'{"status":"ok"')
 
-    outcome, extra = await _measure(server, client, send, limits)
+    outcome, extra = await measure(server, client, send, limits)
     return Run("health", backend, limits.concurrency, outcome, extra=extra)
 
 
@@ -87,9 +108,9 @@ async def create_instance(
                 "stateWebhook": "yes",
             }
         )
-        return _expect(await conn.request("POST", path, body), 200, b'{"idInstance":')
+        return expect(await conn.request("POST", path, body), 200, b'{"idInstance":')
 
-    outcome, extra = await _measure(server, client, send, limits)
+    outcome, extra = await measure(server, client, send, limits)
     return Run("createInstance", backend, limits.concurrency, outcome, CREATE_TARGET, extra)
 
 
@@ -101,11 +122,11 @@ async def get_instances(
     await _check_listing(server, client, path, partner.instances)
 
     async def send(conn: Connection, _i: int) -> Response:
-        return _expect(await conn.request("GET", path, keep_body=False), 200, b"[")
+        return expect(await conn.request("GET", path, keep_body=False), 200, b"[")
 
     rss_before = server.rss_mib()
     server.reset_peak_rss()
-    outcome, extra = await _measure(server, client, send, limits)
+    outcome, extra = await measure(server, client, send, limits)
     count = len(outcome.latencies) or 1
     extra |= {
         "ttfb_p50_ms": round(percentile(sorted(outcome.first_bytes), 50) * 1000, 1),
@@ -124,7 +145,7 @@ async def _check_listing(server: ServerProcess, client: str, path: str, expected
     """One untimed request whose whole body is parsed: right count, keys and order."""
     conn = connect(client, server.url)
     try:
-        resp = _expect(await conn.request("GET", path), 200, b"[")
+        resp = expect(await conn.request("GET", path), 200, b"[")
     finally:
         await conn.close()
     items = orjson.loads(resp.body)
