@@ -232,8 +232,10 @@ class Runner:
         idle = [i for i in ids if i not in self._senders]
         if not idle:
             return
+        with_queue: list[int] = []
         async with self.db.reading() as session:
-            with_queue = await messages_repo.instances_with_queue(session, idle)
+            for chunk in _chunks(idle):
+                with_queue += await messages_repo.instances_with_queue(session, chunk)
         for id_instance in with_queue:
             task = asyncio.create_task(self._send_loop(id_instance), name=f"send {id_instance}")
             self._senders[id_instance] = task
@@ -308,9 +310,13 @@ class Runner:
         now = now_ms()
         async with self.db.transaction() as session:
             await calls_repo.purge_older_than(session, now - engine_calls.CALL_TTL_MS)
-            pending = await calls_repo.pending_for(
-                session, ids, newer_than=now - engine_calls.CALL_TTL_MS
-            )
+            pending = [
+                call
+                for chunk in _chunks(ids)
+                for call in await calls_repo.pending_for(
+                    session, chunk, newer_than=now - engine_calls.CALL_TTL_MS
+                )
+            ]
         for call_id, id_instance, method, args in pending:
             result = await self._run_call(
                 self.held[id_instance].session, method, orjson.loads(args)
@@ -342,3 +348,8 @@ class Runner:
 
 def _nothing() -> None:
     pass
+
+
+def _chunks(ids: list[int], size: int = 1000) -> list[list[int]]:
+    """Id lists small enough for one statement's bind parameters (PostgreSQL allows 32,767)."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
