@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fleetgate.context import Context
 from fleetgate.services import instances, outbox, partners
 from fleetgate.services.config import ConfigPatch
-from fleetgate.services.types import Partner
+from fleetgate.services.types import InstanceView, Partner
 from fleetgate.settings import Settings
 
 
@@ -61,10 +61,22 @@ async def emit_seqs(ctx: Context, items: Iterable[tuple[int, int]]) -> None:
             await outbox.emit(
                 session=session,
                 signals=ctx.signals,
-                id_instance=id_instance,
-                wid="",
-                type_instance="whatsapp",
-                switches={"state_webhook": True},
+                instance=state_notifying(id_instance),
                 type_webhook="stateInstanceChanged",
                 fields={"stateInstance": "notAuthorized", "seq": seq},
             )
+
+
+def state_notifying(id_instance: int) -> InstanceView:
+    """An instance view that wants stateInstanceChanged notifications (nothing else)."""
+    return InstanceView(
+        id_instance=id_instance,
+        partner_id=0,
+        type_instance="whatsapp",
+        state="notAuthorized",
+        wid="",
+        webhook_url="",
+        webhook_url_token="",
+        delay_send_ms=500,
+        switches={"state_webhook": True},
+    )

@@ -8,10 +8,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from fleetgate.api import fallback, sandbox, system
-from fleetgate.api.admin import dead_letters
+from fleetgate.api.admin import client_token, dead_letters
 from fleetgate.api.greenapi import account, journals, partner, receiving, sending
 from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware
 from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.zapi import instance as zapi_instance
+from fleetgate.api.zapi import partner as zapi_partner
+from fleetgate.api.zapi import sending as zapi_sending
+from fleetgate.api.zapi import webhooks as zapi_webhooks
 from fleetgate.context import Context, webhook_client
 from fleetgate.settings import Settings
 
@@ -57,6 +61,10 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(journals.router)
     app.include_router(sandbox.router)
     app.include_router(dead_letters.router)
+    app.include_router(client_token.router)
+    for router in (zapi_partner.router, zapi_instance.router, zapi_webhooks.router):
+        app.include_router(router)
+    app.include_router(zapi_sending.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
     facade = (partner, account, receiving, sending, journals)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client import CollectorRegistry
 
+from fleetgate.clock import DAY_MS
 from fleetgate.crypto import TokenCipher
 from fleetgate.delivery.policy import RetryPolicy
 from fleetgate.delivery.targets import TargetPolicy
@@ -16,6 +17,7 @@ from fleetgate.engines.registry import EngineRegistry
 from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services.instances import Provisioning
 from fleetgate.services.notifications import QueuePolicy
+from fleetgate.services.subscriptions import SubscriptionPolicy
 from fleetgate.settings import Settings
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals, signals_for
@@ -36,6 +38,15 @@ class Context:
     def provisioning(self) -> Provisioning:
         return Provisioning(
             id_prefix=self.settings.instances.id_prefix, tariff=self.settings.instances.tariff
+        )
+
+    @property
+    def subscription_policy(self) -> SubscriptionPolicy:
+        z = self.settings.zapi
+        return SubscriptionPolicy(
+            trial_ms=int(z.trial_hours * 3_600_000),
+            deletion_rule=z.deletion_rule,
+            deletion_grace_ms=int(z.deletion_grace_days * DAY_MS),
         )
 
     @property

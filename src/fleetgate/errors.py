@@ -45,3 +45,7 @@ class RateLimited(FleetgateError):
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(f"rate limit exceeded; retry in {retry_after_s} s")
         self.retry_after_s = retry_after_s
+
+
+class Conflict(FleetgateError):
+    """The thing is in a state that does not allow this (for example deleting a paid instance)."""

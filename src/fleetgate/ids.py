@@ -28,6 +28,11 @@ def new_partner_token() -> str:
     return PARTNER_TOKEN_PREFIX + secrets.token_hex(24)
 
 
+def new_client_token() -> str:
+    """A fresh account Client-Token: ``F``, 32 lowercase hex characters, ``S`` (Z-API's shape)."""
+    return "F" + secrets.token_hex(16) + "S"
+
+
 def new_message_id() -> str:
     """A fresh idMessage: 20 uppercase hex characters."""
     return secrets.token_hex(10).upper()

@@ -7,7 +7,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +112,22 @@ class RateLimitSettings(BaseModel):
     )
 
 
+class ZapiSettings(BaseModel):
+    """The Z-API façade's subscription program (see docs/z-api.md)."""
+
+    trial_hours: float = Field(
+        48.0, ge=0, description="How long a Z-API instance created on demand works unsubscribed."
+    )
+    deletion_rule: Literal["strict", "disconnected"] = Field(
+        "strict",
+        description="strict: an instance may be deleted when it is disconnected, canceled or "
+        "expired, and the grace period has passed; disconnected: whenever it is disconnected.",
+    )
+    deletion_grace_days: float = Field(
+        40.0, ge=0, description="Days after a cancellation takes effect before deletion is allowed."
+    )
+
+
 class Settings(BaseSettings):
     """fleetgate configuration; every field can be set as ``FLEETGATE_<NAME>``.
 
@@ -145,6 +161,7 @@ class Settings(BaseSettings):
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     ratelimits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    zapi: ZapiSettings = Field(default_factory=ZapiSettings)
 
     def resolved_database_url(self) -> str:
         """The database URL in effect (the SQLite default lives in data_dir)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
@@ -22,26 +22,29 @@ from fleetgate.errors import (
 from fleetgate.services import partners
 from fleetgate.services.types import Partner
 
-_STATUS: dict[type[FleetgateError], int] = {
-    NotAuthenticated: 401,
-    BodyTooLarge: 413,
-    NotFound: 404,
-    InvalidInput: 400,
-    NotReady: 503,
-}
+StatusTable = dict[type[FleetgateError], int]
 
 
 class PlainErrorRoute(APIRoute):
     """Domain errors as ``{"error": text}`` with a fitting HTTP status."""
 
+    statuses: ClassVar[StatusTable] = {
+        NotAuthenticated: 401,
+        BodyTooLarge: 413,
+        NotFound: 404,
+        InvalidInput: 400,
+        NotReady: 503,
+    }
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        table = self.statuses
 
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
             except FleetgateError as exc:
-                status = next((_STATUS[k] for k in type(exc).__mro__ if k in _STATUS), 500)
+                status = next((table[k] for k in type(exc).__mro__ if k in table), 500)
                 text = exc.message or ("Unauthorized" if status == 401 else "error")
                 headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
                 return OrjsonResponse({"error": text}, status, headers=headers)

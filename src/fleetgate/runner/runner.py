@@ -264,7 +264,7 @@ class Runner:
                 continue
             if instance.state != AUTHORIZED:
                 return  # the instance kicks us again once it is authorized
-            pause = last_send + instance.delay_send_ms - now
+            pause = last_send + max(instance.delay_send_ms, head.delay_ms) - now
             if pause > 0:
                 await asyncio.sleep(pause / 1000)
                 continue  # look again: the queue may have been cleared meanwhile

@@ -10,7 +10,7 @@ from fleetgate.engines.base import STARTING
 from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated
 from fleetgate.ids import new_instance_token
 from fleetgate.services import engine_calls, states
-from fleetgate.services.config import ConfigPatch
+from fleetgate.services.config import ConfigPatch, name_values
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.signals import Signals
@@ -39,15 +39,9 @@ async def update_settings(*, session: AsyncSession, id_instance: int, patch: Con
     if patch.is_empty():
         raise InvalidInput("at least one setting is required")
     patch.validate()
-    values: dict[str, object] = dict(patch.switches)
+    values = patch.values()
     if patch.name is not None:
-        values["name"] = patch.name or f"Instance {id_instance}"
-    if patch.webhook_url is not None:
-        values["webhook_url"] = patch.webhook_url
-    if patch.webhook_url_token is not None:
-        values["webhook_url_token"] = patch.webhook_url_token
-    if patch.delay_send_ms is not None:
-        values["delay_send_ms"] = patch.delay_send_ms
+        values |= name_values(patch.name, id_instance)
     await repo.update_values(session, id_instance, values)
 
 

@@ -1,7 +1,9 @@
 """An instance's own settings: one model behind every façade.
 
-A default webhook URL and token, a send pace, and named yes/no switches. GREEN-API shows the
-switches as "yes"/"no" keys; other façades map their own names onto the same switches.
+A default webhook URL and token, a send pace, named yes/no switches, per-event callback URLs
+and a few options. GREEN-API shows the switches as "yes"/"no" keys and the default URL; Z-API
+shows the per-event callback URLs (falling back to the default URL where the matching switch is
+on) and the options. Both change the same columns.
 """
 
 from __future__ import annotations
@@ -38,6 +40,28 @@ SWITCHES: tuple[str, ...] = (
     "deleted_message_webhook",
 )
 
+# Per-event callback URLs (column cb_<event>); each gets its event's callbacks.
+CALLBACKS: tuple[str, ...] = (
+    "received",
+    "received_delivery",
+    "delivery",
+    "message_status",
+    "connected",
+    "disconnected",
+    "presence_chat",
+)
+# Options: name -> allowed values (a tuple of strings), bool, or the max length of a text.
+OPTIONS: dict[str, type[bool] | int | tuple[str, ...]] = {
+    "session_name": 100,
+    "middleware": ("web", "mobile"),
+    "business_device": bool,
+    "call_reject_auto": bool,
+    "call_reject_message": 1000,
+    "auto_read_status": bool,
+    "disable_enqueue_when_disconnected": bool,
+    "notify_sent_by_me": bool,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ConfigPatch:
@@ -48,6 +72,8 @@ class ConfigPatch:
     webhook_url_token: str | None = None
     delay_send_ms: int | None = None
     switches: dict[str, bool] = field(default_factory=dict)
+    callbacks: dict[str, str] = field(default_factory=dict)
+    options: dict[str, bool | str] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         """True when the patch would change nothing."""
@@ -57,7 +83,21 @@ class ConfigPatch:
             and self.webhook_url_token is None
             and self.delay_send_ms is None
             and not self.switches
+            and not self.callbacks
+            and not self.options
         )
+
+    def values(self) -> dict[str, object]:
+        """The instance columns this patch sets (name excepted: it needs the instance id)."""
+        values: dict[str, object] = dict(self.switches)
+        if self.webhook_url is not None:
+            values["webhook_url"] = self.webhook_url
+        if self.webhook_url_token is not None:
+            values["webhook_url_token"] = self.webhook_url_token
+        if self.delay_send_ms is not None:
+            values["delay_send_ms"] = self.delay_send_ms
+        values |= {f"cb_{event}": url for event, url in self.callbacks.items()}
+        return values | self.options
 
     def validate(self) -> None:
         """Raise InvalidInput naming the first value fleetgate cannot store."""
@@ -73,9 +113,32 @@ class ConfigPatch:
             raise InvalidInput(
                 f"delaySendMessagesMilliseconds must be from {DELAY_MIN_MS} to {DELAY_MAX_MS}"
             )
-        unknown = set(self.switches) - set(SWITCHES)
+        unknown = (
+            (set(self.switches) - set(SWITCHES))
+            | (set(self.callbacks) - set(CALLBACKS))
+            | (set(self.options) - set(OPTIONS))
+        )
         if unknown:
             raise InvalidInput(f"unknown setting {sorted(unknown)[0]}")
+        for event, url in self.callbacks.items():
+            check_webhook_url(url, label=f"{event} callback URL")
+        for name, value in self.options.items():
+            check_option(name, value)
+
+
+def check_option(name: str, value: bool | str) -> None:
+    """The option's value has its kind: a bool, one of a few words, or a bounded text."""
+    kind = OPTIONS[name]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{name} must be true or false")
+    elif isinstance(kind, tuple):
+        if value not in kind:
+            raise InvalidInput(f"{name} must be one of {', '.join(kind)}")
+    elif isinstance(kind, int) and isinstance(value, str):
+        check_text(name, value, kind)
+    else:
+        raise InvalidInput(f"{name} must be a string")
 
 
 def check_text(label: str, value: str, max_len: int) -> None:
@@ -86,17 +149,23 @@ def check_text(label: str, value: str, max_len: int) -> None:
         raise InvalidInput(f"{label} must not contain control characters")
 
 
-def check_webhook_url(url: str) -> None:
+def check_webhook_url(url: str, *, label: str = "webhookUrl") -> None:
     """Empty (no webhook, poll instead) or an absolute http(s) URL with a host."""
     if url == "":
         return
-    check_text("webhookUrl", url, WEBHOOK_URL_MAX)
+    check_text(label, url, WEBHOOK_URL_MAX)
     try:
         parts = urlsplit(url)
         port = parts.port  # raises on a malformed port
     except ValueError:
-        raise InvalidInput("webhookUrl is not a valid URL") from None
+        raise InvalidInput(f"{label} is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("webhookUrl must be an http:// or https:// URL with a host")
+        raise InvalidInput(f"{label} must be an http:// or https:// URL with a host")
     if port == 0 or " " in url:
-        raise InvalidInput("webhookUrl is not a valid URL")
+        raise InvalidInput(f"{label} is not a valid URL")
+
+
+def name_values(name: str, id_instance: int) -> dict[str, object]:
+    """The columns a name sets: the name itself (a default if empty) and its search key."""
+    name = name or f"Instance {id_instance}"
+    return {"name": name, "search_key": name.casefold()[:NAME_MAX]}

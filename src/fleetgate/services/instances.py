@@ -12,13 +12,19 @@ from fleetgate.crypto import TokenCipher
 from fleetgate.errors import Exhausted, NotFound
 from fleetgate.ids import new_instance_id, new_instance_token
 from fleetgate.services import engine_calls
-from fleetgate.services.config import DELAY_DEFAULT_MS, SWITCHES, ConfigPatch
+from fleetgate.services.config import DELAY_DEFAULT_MS, ConfigPatch, name_values
 from fleetgate.services.types import InstanceListing, NewInstance, Partner
 from fleetgate.storage.repos import instances as repo
+from fleetgate.storage.repos import partners as partners_repo
 from fleetgate.storage.signals import Signals
 
 TYPE_WHATSAPP = "whatsapp"
 DEFAULT_ENGINE = "sandbox"
+# Plans (the instance's subscription); how Z-API shows them is in services/subscriptions.py.
+TRIAL = "trial"
+SUBSCRIBED = "subscribed"
+CANCELING = "canceling"
+CANCELED = "canceled"
 # Random ids collide now and then once a shard prefix fills up; give up only when it is nearly full.
 _ID_ATTEMPTS = 50
 
@@ -39,8 +45,14 @@ async def create_instance(
     partner: Partner,
     provisioning: Provisioning,
     patch: ConfigPatch,
+    plan: str = SUBSCRIBED,
+    expires_ms: int | None = None,
 ) -> NewInstance:
-    """Create an instance for a partner with the given settings; returns its id and token."""
+    """Create an instance for a partner with the given settings; returns its id and token.
+
+    ``plan`` and ``expires_ms`` start its subscription (a GREEN-API partner plan renews by
+    itself; a Z-API instance starts as a trial that ends at ``expires_ms``).
+    """
     patch.validate()
     now = now_ms()
     values: dict[str, object] = {
@@ -49,17 +61,19 @@ async def create_instance(
         "engine": DEFAULT_ENGINE,
         "tariff": provisioning.tariff,
         "created_ms": now,
-        "webhook_url": patch.webhook_url or "",
-        "webhook_url_token": patch.webhook_url_token or "",
-        "delay_send_ms": patch.delay_send_ms or DELAY_DEFAULT_MS,
-        **{name: patch.switches.get(name, False) for name in SWITCHES},
+        "delay_send_ms": DELAY_DEFAULT_MS,
+        "plan": plan,
+        "expires_ms": expires_ms,
+        # The partner row is locked from here to commit: sequence numbers follow commit order.
+        "seq": await partners_repo.next_instance_seq(session, partner.id),
+        **patch.values(),
     }
     for _ in range(_ID_ATTEMPTS):
         id_instance = new_instance_id(provisioning.id_prefix)
         token = new_instance_token()
         values |= {
             "id_instance": id_instance,
-            "name": patch.name or f"Instance {id_instance}",
+            **name_values(patch.name or "", id_instance),
             "token_cipher": cipher.encrypt(token, id_instance=id_instance),
             "token_digest": cipher.digest(token),
         }
@@ -80,6 +94,7 @@ async def delete_instance(
         session, partner_id=partner.id, id_instance=id_instance, now=now_ms()
     ):
         raise NotFound("Not found")
+    await partners_repo.instance_deleted(session, partner.id)
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(id_instance))
 
 

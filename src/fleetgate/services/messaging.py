@@ -12,7 +12,8 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
-from fleetgate.engines.base import RECEIPT_ORDER, IncomingMessage
+from fleetgate.engines.base import AUTHORIZED, RECEIPT_ORDER, IncomingMessage
+from fleetgate.errors import NotReady
 from fleetgate.ids import new_message_id
 from fleetgate.services import engine_calls, outbox
 from fleetgate.services.types import InstanceView
@@ -36,8 +37,15 @@ async def enqueue(
     instance: InstanceView,
     chat_id: str,
     message_data: dict[str, Any],
+    delay_ms: int = 0,
 ) -> str:
-    """Put a message at the tail of the instance's send queue; its idMessage."""
+    """Put a message at the tail of the instance's send queue; its idMessage.
+
+    ``delay_ms`` asks for a longer pause before it than the instance's own. An instance set
+    not to queue while disconnected refuses the message then (NotReady).
+    """
+    if instance.options.get("disable_enqueue_when_disconnected") and instance.state != AUTHORIZED:
+        raise NotReady("the instance is not connected and does not queue messages meanwhile")
     id_message = new_message_id()
     await repo.add(
         session,
@@ -53,6 +61,7 @@ async def enqueue(
         status=QUEUED,
         send_by_api=True,
         queued=True,
+        delay_ms=delay_ms,
     )
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
     return id_message
@@ -235,10 +244,7 @@ async def _emit(
     await outbox.emit(
         session=session,
         signals=signals,
-        id_instance=instance.id_instance,
-        wid=instance.wid,
-        type_instance=instance.type_instance,
-        switches=instance.switches,
+        instance=instance,
         type_webhook=type_webhook,
         fields=fields,
     )

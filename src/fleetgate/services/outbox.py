@@ -8,6 +8,8 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.services import callbacks
+from fleetgate.services.types import InstanceView
 from fleetgate.storage.repos import outbox as repo
 from fleetgate.storage.signals import Signals
 
@@ -32,30 +34,65 @@ async def emit(
     *,
     session: AsyncSession,
     signals: Signals,
-    id_instance: int,
-    wid: str,
-    type_instance: str,
-    switches: dict[str, bool],
+    instance: InstanceView,
     type_webhook: str,
     fields: dict[str, Any],
+    previous_state: str | None = None,
 ) -> int | None:
-    """Queue one notification if the instance's settings want it; its id, or None."""
-    switch = SWITCH_OF[type_webhook]
-    if switch is not None and not switches.get(switch, False):
-        return None
+    """Queue what the instance's settings want of one event; the GREEN-API row's id, or None.
+
+    A GREEN-API notification if its switch is on, and a callback to each per-event callback
+    URL that wants the event (services/callbacks.py), all in the caller's transaction.
+    """
     now = now_ms()
+    notification_id = None
+    if type_webhook in SWITCH_OF:
+        switch = SWITCH_OF[type_webhook]
+        if switch is None or instance.switches.get(switch, False):
+            notification_id = await _append_green(session, instance, type_webhook, fields, now)
+    rows = callbacks.zapi_callbacks(
+        instance=instance,
+        type_webhook=type_webhook,
+        fields=fields,
+        now=now,
+        previous_state=previous_state,
+    )
+    for kind, url, body in rows:
+        await repo.append(
+            session,
+            id_instance=instance.id_instance,
+            type_webhook=kind,
+            body=orjson.dumps(body).decode(),
+            now=now,
+            lane=repo.CALLBACK_LANE,
+            target_url=url,
+        )
+    if notification_id is not None or rows:
+        await signals.send(session, CHANNEL, str(instance.id_instance))
+    return notification_id
+
+
+async def _append_green(
+    session: AsyncSession,
+    instance: InstanceView,
+    type_webhook: str,
+    fields: dict[str, Any],
+    now: int,
+) -> int:
     body = {
         "typeWebhook": type_webhook,
-        "instanceData": {"idInstance": id_instance, "wid": wid, "typeInstance": type_instance},
+        "instanceData": {
+            "idInstance": instance.id_instance,
+            "wid": instance.wid,
+            "typeInstance": instance.type_instance,
+        },
         "timestamp": now // 1000,
         **fields,
     }
-    notification_id = await repo.append(
+    return await repo.append(
         session,
-        id_instance=id_instance,
+        id_instance=instance.id_instance,
         type_webhook=type_webhook,
         body=orjson.dumps(body).decode(),
         now=now,
     )
-    await signals.send(session, CHANNEL, str(id_instance))
-    return notification_id

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.crypto import hash_partner_token, tokens_equal
-from fleetgate.errors import InvalidInput, NotAuthenticated, NotFound
-from fleetgate.ids import new_partner_token
+from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from fleetgate.ids import new_client_token, new_partner_token
 from fleetgate.services.types import Partner
 
 __all__ = ["Partner"]
@@ -63,3 +63,43 @@ async def revoke_partner(*, session: AsyncSession, name: str) -> None:
     """Revoke a partner's token at once; its instances stay as they are."""
     if not await repo.revoke(session, name=name, now=now_ms()):
         raise NotFound(f"no active partner named {name!r}")
+
+
+async def enable_client_token(*, session: AsyncSession, partner: Partner) -> str:
+    """Give the account a new Client-Token; from now on every instance route needs it."""
+    token = new_client_token()
+    await repo.set_client_token_digest(session, partner.id, hash_partner_token(token))
+    return token
+
+
+async def disable_client_token(*, session: AsyncSession, partner: Partner) -> None:
+    """Stop asking for a Client-Token on the account's instance routes."""
+    await repo.set_client_token_digest(session, partner.id, None)
+
+
+async def partner_by_client_token(*, session: AsyncSession, token: str) -> Partner:
+    """The active partner whose Client-Token this is, or NotAuthenticated."""
+    if not token or len(token) > _TOKEN_MAX:
+        raise NotAuthenticated()
+    digest = hash_partner_token(token)
+    partner = await repo.by_client_token_digest(session, digest)
+    if partner is None or partner.revoked_ms is not None:
+        raise NotAuthenticated()
+    if not tokens_equal(partner.client_token_digest or "", digest):
+        raise NotAuthenticated()
+    return partner
+
+
+async def check_client_token(*, session: AsyncSession, partner_id: int, token: str | None) -> None:
+    """Pass if the partner has no Client-Token, or ``token`` is it.
+
+    InvalidInput if it is required and missing (Z-API answers 400), Forbidden if it is wrong.
+    """
+    partner = await repo.by_id(session, partner_id)
+    required = partner.client_token_digest if partner else None
+    if required is None:
+        return
+    if not token:
+        raise InvalidInput("your client-token is not configured")
+    if len(token) > _TOKEN_MAX or not tokens_equal(hash_partner_token(token), required):
+        raise Forbidden(f"Client-Token {token[:_TOKEN_MAX]} not allowed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
@@ -31,12 +33,10 @@ async def record_state(
     await outbox.emit(
         session=session,
         signals=signals,
-        id_instance=id_instance,
-        wid=wid,
-        type_instance=instance.type_instance,
-        switches=instance.switches,
+        instance=replace(instance, state=state, wid=wid),
         type_webhook="stateInstanceChanged",
         fields={"stateInstance": state},
+        previous_state=instance.state,
     )
     return True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +13,8 @@ class Partner:
     name: str
     created_ms: int
     revoked_ms: int | None
+    # The hash of the account Client-Token (Z-API) while one is active.
+    client_token_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,16 @@ class InstanceView:
     webhook_url_token: str
     delay_send_ms: int
     switches: dict[str, bool]
+    name: str = ""
+    created_ms: int = 0
+    # The subscription: see services/subscriptions.py.
+    plan: str = "subscribed"
+    expires_ms: int | None = None
+    canceled_ms: int | None = None
+    with_calls: bool = False
+    # Per-event callback URLs ("" = none) and options, by their names in services/config.py.
+    callbacks: dict[str, str] = field(default_factory=dict)
+    options: dict[str, bool | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,19 @@ class PartnerRow(Base):
     token_hash: Mapped[str] = mapped_column(text(64), unique=True)
     created_ms: Mapped[int] = mapped_column(EpochMs)
     revoked_ms: Mapped[int | None] = mapped_column(EpochMs)
+    # The last instance sequence number handed out, and how many instances are not deleted.
+    instance_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    live_instances: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The account Client-Token (Z-API): while set, every instance route must send it.
+    client_token_digest: Mapped[str | None] = mapped_column(text(64), unique=True)
 
 
 def _flag() -> Mapped[bool]:
     return mapped_column(Flag, default=False, server_default=false())
+
+
+def _url() -> Mapped[str]:
+    return mapped_column(text(2048), default="", server_default="")
 
 
 class InstanceRow(Base):
@@ -84,9 +93,38 @@ class InstanceRow(Base):
     edited_message_webhook: Mapped[bool] = _flag()
     deleted_message_webhook: Mapped[bool] = _flag()
 
+    # The partner's n-th instance: Z-API list pages are fixed windows of this sequence.
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The name case-folded, for the Z-API list's search.
+    search_key: Mapped[str] = mapped_column(text(255), default="", server_default="")
+    # trial, subscribed, canceling or canceled; expires_ms says until when it works.
+    plan: Mapped[str] = mapped_column(text(12), default="subscribed", server_default="subscribed")
+    canceled_ms: Mapped[int | None] = mapped_column(EpochMs)
+    with_calls: Mapped[bool] = _flag()
+
+    # Options a Z-API create or setter may set (see services/config.py OPTIONS).
+    middleware: Mapped[str] = mapped_column(text(8), default="web", server_default="web")
+    session_name: Mapped[str] = mapped_column(text(100), default="", server_default="")
+    business_device: Mapped[bool] = _flag()
+    call_reject_auto: Mapped[bool] = _flag()
+    call_reject_message: Mapped[str] = mapped_column(text(1000), default="", server_default="")
+    auto_read_status: Mapped[bool] = _flag()
+    disable_enqueue_when_disconnected: Mapped[bool] = _flag()
+    notify_sent_by_me: Mapped[bool] = _flag()
+
+    # Per-event callback URLs ("" = none); see services/config.py CALLBACKS.
+    cb_received: Mapped[str] = _url()
+    cb_received_delivery: Mapped[str] = _url()
+    cb_delivery: Mapped[str] = _url()
+    cb_message_status: Mapped[str] = _url()
+    cb_connected: Mapped[str] = _url()
+    cb_disconnected: Mapped[str] = _url()
+    cb_presence_chat: Mapped[str] = _url()
+
     __table_args__ = (
         # getInstances walks one partner's instances in creation order (keyset pages).
         Index(None, "partner_id", "created_ms", "id_instance"),
+        Index(None, "partner_id", "seq"),
     )
 
 
@@ -138,6 +176,10 @@ class NotificationRow(Base):
     claimed_until_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(text(500))
     dead_ms: Mapped[int | None] = mapped_column(EpochMs)
+    # 0: a GREEN-API notification (to webhookUrl, or polled); 1: a callback to target_url.
+    # Each lane of an instance is its own FIFO queue.
+    lane: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    target_url: Mapped[str | None] = mapped_column(text(2048))
 
     # AUTOINCREMENT on SQLite: a receiptId is never handed out twice, even after the newest
     # row was deleted (a retried deleteNotification must not hit a newer notification).
@@ -218,6 +260,8 @@ class MessageRow(Base):
     send_by_api: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
     # True while the message waits in the send queue.
     queued: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    # The least pause before sending it (after the previous send), beside the instance's own.
+    delay_ms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index(None, "id_instance", "id_message", unique=True),

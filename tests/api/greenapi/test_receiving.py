@@ -18,6 +18,7 @@ from fleetgate.context import Context
 from fleetgate.services import outbox
 from fleetgate.storage.tables import InstanceRow, NotificationRow
 from tests.conftest import Instance, MakeInstance, authorize, wait_for_state
+from tests.factories import state_notifying
 
 BODY_KEYS = ["typeWebhook", "instanceData", "timestamp", "stateInstance"]
 RECEIPT_ERROR = {"code": 400, "description": "Parameter receiptId must be a Number"}
@@ -72,10 +73,7 @@ async def queue(ctx: Context, inst: Instance, states: list[str]) -> list[int]:
             got = await outbox.emit(
                 session=session,
                 signals=ctx.signals,
-                id_instance=inst.id,
-                wid="",
-                type_instance="whatsapp",
-                switches={"state_webhook": True},
+                instance=state_notifying(inst.id),
                 type_webhook="stateInstanceChanged",
                 fields={"stateInstance": state},
             )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, String, cast, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.services.config import SWITCHES
+from fleetgate.ids import is_digits
+from fleetgate.services.config import CALLBACKS, OPTIONS, SWITCHES
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.tables import InstanceRow
 
@@ -88,7 +89,21 @@ async def view(
         return None
     if row.expires_ms is not None and row.expires_ms <= now:
         return None
-    instance = InstanceView(
+    return to_view(row), row.token_digest
+
+
+async def owned(
+    session: AsyncSession, id_instance: int, *, partner_id: int
+) -> tuple[InstanceView, str] | None:
+    """A not deleted instance of this partner, expired or not, and its token digest."""
+    row = await session.get(InstanceRow, id_instance, populate_existing=True)
+    if row is None or row.deleted_ms is not None or row.partner_id != partner_id:
+        return None
+    return to_view(row), row.token_digest
+
+
+def to_view(row: InstanceRow) -> InstanceView:
+    return InstanceView(
         id_instance=row.id_instance,
         partner_id=row.partner_id,
         type_instance=row.type_instance,
@@ -98,8 +113,60 @@ async def view(
         webhook_url_token=row.webhook_url_token,
         delay_send_ms=row.delay_send_ms,
         switches={name: getattr(row, name) for name in SWITCHES},
+        name=row.name,
+        created_ms=row.created_ms,
+        plan=row.plan,
+        expires_ms=row.expires_ms,
+        canceled_ms=row.canceled_ms,
+        with_calls=row.with_calls,
+        callbacks={event: getattr(row, f"cb_{event}") for event in CALLBACKS},
+        options={name: getattr(row, name) for name in OPTIONS},
     )
-    return instance, row.token_digest
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    partner_id: int,
+    filters: Sequence[ColumnElement[bool]],
+    seq_window: tuple[int, int] | None,
+    offset: int,
+    limit: int,
+) -> list[tuple[InstanceView, bytes]]:
+    """Not deleted instances of a partner in sequence order: a seq window, or a filtered page."""
+    stmt = (
+        select(InstanceRow)
+        .where(InstanceRow.partner_id == partner_id, InstanceRow.deleted_ms.is_(None), *filters)
+        .order_by(InstanceRow.seq)
+    )
+    if seq_window is not None:
+        stmt = stmt.where(InstanceRow.seq > seq_window[0], InstanceRow.seq <= seq_window[1])
+    else:
+        stmt = stmt.offset(offset).limit(limit)
+    rows = await session.scalars(stmt)
+    return [(to_view(row), row.token_cipher) for row in rows]
+
+
+async def count_matching(
+    session: AsyncSession, *, partner_id: int, filters: Sequence[ColumnElement[bool]]
+) -> int:
+    stmt = select(func.count()).where(
+        InstanceRow.partner_id == partner_id, InstanceRow.deleted_ms.is_(None), *filters
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+def search_filter(query: str) -> ColumnElement[bool]:
+    """Case-insensitive substring of the name, or (all digits) a prefix of the id."""
+    pattern = query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    by_name = InstanceRow.search_key.like(f"%{pattern}%", escape="\\")
+    if not is_digits(query):
+        return by_name
+    return or_(by_name, cast(InstanceRow.id_instance, String).like(f"{query}%"))
+
+
+def middleware_filter(middleware: str) -> ColumnElement[bool]:
+    return InstanceRow.middleware == middleware
 
 
 async def update_values(session: AsyncSession, id_instance: int, values: dict[str, Any]) -> None:

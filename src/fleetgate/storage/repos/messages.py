@@ -31,6 +31,7 @@ class Message:
     status: str
     send_by_api: bool
     queued: bool
+    delay_ms: int = 0
 
 
 _COLUMNS = (
@@ -47,6 +48,7 @@ _COLUMNS = (
     M.status,
     M.send_by_api,
     M.queued,
+    M.delay_ms,
 )
 
 

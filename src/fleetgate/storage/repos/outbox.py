@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -12,6 +12,9 @@ from fleetgate.storage.tables import InstanceRow, NotificationRow
 
 PENDING = "pending"
 DEAD = "dead"
+# Lanes: GREEN-API notifications (to the webhookUrl, or polled) and per-event callbacks.
+GREEN_LANE = 0
+CALLBACK_LANE = 1
 N = NotificationRow
 
 
@@ -53,9 +56,23 @@ def _queued(r: object) -> Queued:
 
 
 async def append(
-    session: AsyncSession, *, id_instance: int, type_webhook: str, body: str, now: int
+    session: AsyncSession,
+    *,
+    id_instance: int,
+    type_webhook: str,
+    body: str,
+    now: int,
+    lane: int = GREEN_LANE,
+    target_url: str | None = None,
 ) -> int:
-    row = N(id_instance=id_instance, type_webhook=type_webhook, body=body, created_ms=now)
+    row = N(
+        id_instance=id_instance,
+        type_webhook=type_webhook,
+        body=body,
+        created_ms=now,
+        lane=lane,
+        target_url=target_url,
+    )
     session.add(row)
     await session.flush()
     return row.id
@@ -66,7 +83,12 @@ async def head(session: AsyncSession, *, id_instance: int, newer_than: int) -> Q
     row = (
         await session.execute(
             select(*_QUEUED)
-            .where(N.id_instance == id_instance, N.status == PENDING, N.created_ms > newer_than)
+            .where(
+                N.id_instance == id_instance,
+                N.status == PENDING,
+                N.lane == GREEN_LANE,
+                N.created_ms > newer_than,
+            )
             .order_by(N.id)
             .limit(1)
         )
@@ -77,21 +99,29 @@ async def head(session: AsyncSession, *, id_instance: int, newer_than: int) -> Q
 async def acknowledge(session: AsyncSession, *, id_instance: int, receipt_id: int) -> bool:
     """Delete a pending notification of the instance; False if there is none with that id."""
     result = await session.execute(
-        delete(N).where(N.id == receipt_id, N.id_instance == id_instance, N.status == PENDING)
+        delete(N).where(
+            N.id == receipt_id,
+            N.id_instance == id_instance,
+            N.status == PENDING,
+            N.lane == GREEN_LANE,
+        )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def count_pending(session: AsyncSession, *, id_instance: int, newer_than: int) -> int:
     stmt = select(func.count()).where(
-        N.id_instance == id_instance, N.status == PENDING, N.created_ms > newer_than
+        N.id_instance == id_instance,
+        N.status == PENDING,
+        N.lane == GREEN_LANE,
+        N.created_ms > newer_than,
     )
     return int(await session.scalar(stmt) or 0)
 
 
 async def clear_pending(session: AsyncSession, *, id_instance: int) -> int:
     result = await session.execute(
-        delete(N).where(N.id_instance == id_instance, N.status == PENDING)
+        delete(N).where(N.id_instance == id_instance, N.status == PENDING, N.lane == GREEN_LANE)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -99,25 +129,36 @@ async def clear_pending(session: AsyncSession, *, id_instance: int) -> int:
 async def claim_heads(
     session: AsyncSession, *, worker: str, now: int, hold_ms: int, limit: int, skip_locked: bool
 ) -> list[Claimed]:
-    """Claim the due head of up to ``limit`` instance queues that push to a webhook.
+    """Claim the due head of up to ``limit`` instance queues that push to a URL.
 
-    Only the head of a queue is ever claimed, and only when no other worker holds it, so each
-    instance's notifications go out one at a time and in order.
+    Only the head of a queue (an instance's lane) is ever claimed, and only when no other
+    worker holds it, so each queue goes out one at a time and in order. GREEN-API rows go to
+    the instance's current webhookUrl with its token; callbacks to their own URL, without.
     """
     older = aliased(N)
     earlier_pending = (
         select(older.id)
-        .where(older.id_instance == N.id_instance, older.status == PENDING, older.id < N.id)
+        .where(
+            older.id_instance == N.id_instance,
+            older.status == PENDING,
+            older.lane == N.lane,
+            older.id < N.id,
+        )
         .exists()
     )
+    is_callback = N.lane == CALLBACK_LANE
     stmt = (
-        select(*_QUEUED, InstanceRow.webhook_url, InstanceRow.webhook_url_token)
+        select(
+            *_QUEUED,
+            case((is_callback, N.target_url), else_=InstanceRow.webhook_url).label("url"),
+            case((is_callback, ""), else_=InstanceRow.webhook_url_token).label("token"),
+        )
         .join(InstanceRow, InstanceRow.id_instance == N.id_instance)
         .where(
             N.status == PENDING,
             N.next_attempt_ms <= now,
             N.claimed_until_ms <= now,
-            InstanceRow.webhook_url != "",
+            or_(is_callback, InstanceRow.webhook_url != ""),
             InstanceRow.deleted_ms.is_(None),
             ~earlier_pending,
         )
@@ -134,7 +175,7 @@ async def claim_heads(
         .where(N.id.in_([r.id for r in rows]))
         .values(claimed_by=worker, claimed_until_ms=now + hold_ms)
     )
-    return [Claimed(_queued(r), r.webhook_url, r.webhook_url_token) for r in rows]
+    return [Claimed(_queued(r), r.url, r.token) for r in rows]
 
 
 async def release_all_claims(session: AsyncSession) -> None:

@@ -10,7 +10,13 @@ from fleetgate.storage.tables import PartnerRow
 
 
 def _to_partner(row: PartnerRow) -> Partner:
-    return Partner(id=row.id, name=row.name, created_ms=row.created_ms, revoked_ms=row.revoked_ms)
+    return Partner(
+        id=row.id,
+        name=row.name,
+        created_ms=row.created_ms,
+        revoked_ms=row.revoked_ms,
+        client_token_digest=row.client_token_digest,
+    )
 
 
 async def insert(session: AsyncSession, *, name: str, token_hash: str, now: int) -> Partner:
@@ -49,3 +55,52 @@ async def revoke(session: AsyncSession, *, name: str, now: int) -> bool:
         .values(revoked_ms=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def next_instance_seq(session: AsyncSession, partner_id: int) -> int:
+    """Count one more instance for the partner; its sequence number (1, 2, ...)."""
+    stmt = (
+        update(PartnerRow)
+        .where(PartnerRow.id == partner_id)
+        .values(
+            instance_seq=PartnerRow.instance_seq + 1,
+            live_instances=PartnerRow.live_instances + 1,
+        )
+        .returning(PartnerRow.instance_seq)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def instance_deleted(session: AsyncSession, partner_id: int) -> None:
+    await session.execute(
+        update(PartnerRow)
+        .where(PartnerRow.id == partner_id)
+        .values(live_instances=PartnerRow.live_instances - 1)
+    )
+
+
+async def instance_counts(session: AsyncSession, partner_id: int) -> tuple[int, int]:
+    """(last sequence number, instances not deleted) of the partner."""
+    stmt = select(PartnerRow.instance_seq, PartnerRow.live_instances).where(
+        PartnerRow.id == partner_id
+    )
+    row = (await session.execute(stmt)).one()
+    return int(row[0]), int(row[1])
+
+
+async def by_id(session: AsyncSession, partner_id: int) -> Partner | None:
+    row = await session.get(PartnerRow, partner_id)
+    return _to_partner(row) if row else None
+
+
+async def by_client_token_digest(session: AsyncSession, digest: str) -> Partner | None:
+    row = await session.scalar(select(PartnerRow).where(PartnerRow.client_token_digest == digest))
+    return _to_partner(row) if row else None
+
+
+async def set_client_token_digest(
+    session: AsyncSession, partner_id: int, digest: str | None
+) -> None:
+    await session.execute(
+        update(PartnerRow).where(PartnerRow.id == partner_id).values(client_token_digest=digest)
+    )

@@ -1,0 +1,1 @@
+"""The Z-API façade: integrator partner API, instance routes and callbacks settings."""

@@ -1,0 +1,93 @@
+"""Who is calling: partners (Bearer token, or the account Client-Token) and instances.
+
+Instance routes carry the instance id and token in the path, and the account Client-Token in
+a header once the partner has turned it on.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+
+from fleetgate.api.bearer import PartnerDep, bearer_partner
+from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.greenapi.wire import M, parse_body
+from fleetgate.api.zapi.errors import NotJson
+from fleetgate.context import Context
+from fleetgate.errors import Forbidden, NotAuthenticated, NotFound
+from fleetgate.ids import is_digits
+from fleetgate.services import account, partners, subscriptions
+from fleetgate.services.types import InstanceView, Partner
+
+NOT_FOUND = "Instance not found"
+_ID_MAX_DIGITS = 19
+ClientToken = Annotated[str | None, Header(alias="Client-Token")]
+
+
+def instance_id(text: str) -> int:
+    """The numeric id in the path; a malformed one is simply not found."""
+    if not is_digits(text) or len(text) > _ID_MAX_DIGITS:
+        raise NotFound(NOT_FOUND)
+    return int(text)
+
+
+async def zapi_instance(
+    instanceId: str, token: str, ctx: ContextDep, client_token: ClientToken = None
+) -> InstanceView:
+    """The live instance named by the path, if the token fits and the Client-Token too."""
+    id_instance = instance_id(instanceId)
+    async with ctx.db.reading() as session:
+        try:
+            instance = await account.authenticate_instance(
+                session=session, cipher=ctx.cipher, id_instance=id_instance, token=token
+            )
+        except (Forbidden, NotAuthenticated):
+            raise NotFound(NOT_FOUND) from None
+        await partners.check_client_token(
+            session=session, partner_id=instance.partner_id, token=client_token
+        )
+    return instance
+
+
+async def owned_instance(
+    instanceId: str, token: str, partner: PartnerDep, ctx: ContextDep
+) -> InstanceView:
+    """For partner routes on one instance: the partner's instance (expired ones too)."""
+    async with ctx.db.reading() as session:
+        return await subscriptions.partner_instance(
+            session=session,
+            cipher=ctx.cipher,
+            partner=partner,
+            id_instance=instance_id(instanceId),
+            token=token,
+        )
+
+
+async def creating_partner(
+    ctx: ContextDep, request: Request, client_token: ClientToken = None
+) -> Partner:
+    """The Bearer partner token, or else the account Client-Token, names the partner."""
+    if request.headers.get("authorization") or not client_token:
+        return await bearer_partner(ctx, request.headers.get("authorization", ""))
+    async with ctx.db.reading() as session:
+        return await partners.partner_by_client_token(session=session, token=client_token)
+
+
+async def json_body(request: Request, ctx: Context) -> Any:
+    """The JSON body (None if empty); one with another Content-Type is refused (415)."""
+    data = await read_json(request, ctx.settings.http.max_body_bytes)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if data is not None and kind != "application/json" and not kind.endswith("+json"):
+        raise NotJson("Content-Type must be application/json")
+    return data
+
+
+async def parsed(model: type[M], request: Request, ctx: Context) -> M:
+    """The JSON body validated by ``model``."""
+    return parse_body(model, await json_body(request, ctx))
+
+
+InstanceDep = Annotated[InstanceView, Depends(zapi_instance)]
+OwnedDep = Annotated[InstanceView, Depends(owned_instance)]
+CreatorDep = Annotated[Partner, Depends(creating_partner)]

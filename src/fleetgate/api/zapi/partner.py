@@ -1,0 +1,163 @@
+"""Z-API integrator routes: list, create on demand, subscription, cancel, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from fleetgate.api.bearer import PartnerDep
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.zapi import wire
+from fleetgate.api.zapi.auth import CreatorDep, OwnedDep, instance_id, parsed
+from fleetgate.api.zapi.errors import ZapiRoute
+from fleetgate.clock import now_ms
+from fleetgate.context import Context
+from fleetgate.errors import FleetgateError, InvalidInput
+from fleetgate.ids import is_digits
+from fleetgate.services import subscriptions
+from fleetgate.services.types import Partner
+
+router = APIRouter(prefix="/instances", tags=["Z-API partner"], route_class=ZapiRoute)
+ON_DEMAND = "/{instanceId}/token/{token}/integrator/on-demand"
+_MIDDLEWARES = ("web", "mobile")
+_PAGE_DIGITS = 9
+
+
+def _page_number(name: str, text: str | None) -> int:
+    if text is None or text == "":
+        raise InvalidInput(f"{name} is required")
+    if not is_digits(text) or len(text) > _PAGE_DIGITS:
+        raise InvalidInput(f"{name} must be a positive integer")
+    return int(text)
+
+
+@router.get("")
+async def list_instances(
+    partner: PartnerDep,
+    ctx: ContextDep,
+    page: str | None = None,
+    pageSize: str | None = None,
+    query: Annotated[str | None, Query(max_length=255)] = None,
+    middleware: str | None = None,
+) -> OrjsonResponse:
+    """A page of the partner's instances; ``query`` searches names and ids."""
+    number = _page_number("page", page)
+    size = _page_number("pageSize", pageSize)
+    if middleware and middleware not in _MIDDLEWARES:
+        raise InvalidInput("middleware must be web or mobile")
+    async with ctx.db.reading() as session:
+        found = await subscriptions.list_page(
+            session=session,
+            cipher=ctx.cipher,
+            partner=partner,
+            page=number,
+            page_size=size,
+            query=query,
+            middleware=middleware or None,
+        )
+    now = now_ms()
+    return OrjsonResponse(
+        {
+            "total": found.total,
+            "totalPage": found.total_pages,
+            "pageSize": size,
+            "page": number,
+            "content": [wire.list_item(i.instance, i.token, now) for i in found.items],
+        }
+    )
+
+
+@router.post("/integrator/on-demand")
+async def create_on_demand(
+    partner: CreatorDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """A new instance in its trial, with any of its settings; its id, token and trial end."""
+    body = await parsed(wire.CreateBody, request, ctx)
+    async with ctx.db.transaction() as session:
+        created, due = await subscriptions.create_on_demand(
+            session=session,
+            signals=ctx.signals,
+            cipher=ctx.cipher,
+            partner=partner,
+            provisioning=ctx.provisioning,
+            policy=ctx.subscription_policy,
+            patch=body.patch(),
+        )
+    return OrjsonResponse({"id": str(created.id_instance), "token": created.api_token, "due": due})
+
+
+@router.post(ON_DEMAND + "/subscription")
+async def subscribe(instance: OwnedDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+    """Subscribe the instance (ends a trial; undoes a cancellation)."""
+    body = await parsed(wire.WithCalls, request, ctx)
+    async with ctx.db.transaction() as session:
+        await subscriptions.subscribe(session=session, instance=instance, with_calls=body.withCalls)
+    return OrjsonResponse({"value": True}, 201)
+
+
+@router.post(ON_DEMAND + "/cancel")
+async def cancel(instance: OwnedDep, ctx: ContextDep) -> OrjsonResponse:
+    """Cancel: a trial ends at once, a subscription at the end of its month."""
+    async with ctx.db.transaction() as session:
+        await subscriptions.cancel(session=session, instance=instance)
+    return OrjsonResponse({"value": True}, 201)
+
+
+@router.put(ON_DEMAND + "/subscription/update")
+@router.put("/{instanceId}/token/{token}/integrator/subscription/update")
+async def update_subscription(
+    instance: OwnedDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """Add calls to the subscription (``{"withCalls": true}``; there is no downgrade)."""
+    body = await parsed(wire.WithCalls, request, ctx)
+    if body.withCalls is not True:
+        raise InvalidInput("withCalls must be true (to remove calls, cancel and subscribe again)")
+    async with ctx.db.transaction() as session:
+        await subscriptions.add_calls(session=session, instance=instance)
+    return OrjsonResponse({"value": True}, 201)
+
+
+@router.delete(ON_DEMAND + "/delete")
+async def delete(instance: OwnedDep, partner: PartnerDep, ctx: ContextDep) -> OrjsonResponse:
+    """Delete the instance for good, if the deletion rules allow it now."""
+    async with ctx.db.transaction() as session:
+        await subscriptions.delete(
+            session=session,
+            signals=ctx.signals,
+            partner=partner,
+            instance=instance,
+            policy=ctx.subscription_policy,
+        )
+    return OrjsonResponse({"value": True})
+
+
+@router.post("/integrator/on-demand/batch-delete")
+async def batch_delete(partner: PartnerDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+    """Delete several instances; each is answered on its own (``value`` or ``error``)."""
+    body = await parsed(wire.BatchDelete, request, ctx)
+    results = [await _delete_one(ctx, partner, ref) for ref in body.instances]
+    return OrjsonResponse({"instances": results})
+
+
+async def _delete_one(ctx: Context, partner: Partner, ref: wire.InstanceRef) -> dict[str, object]:
+    try:
+        async with ctx.db.transaction() as session:
+            instance = await subscriptions.partner_instance(
+                session=session,
+                cipher=ctx.cipher,
+                partner=partner,
+                id_instance=instance_id(ref.id),
+                token=ref.token,
+            )
+            await subscriptions.delete(
+                session=session,
+                signals=ctx.signals,
+                partner=partner,
+                instance=instance,
+                policy=ctx.subscription_policy,
+            )
+    except FleetgateError as exc:
+        return {"id": ref.id, "value": False, "error": exc.message}
+    return {"id": ref.id, "value": True}

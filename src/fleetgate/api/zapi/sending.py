@@ -1,0 +1,57 @@
+"""Z-API sending: ``POST send-text``, queued like every send, answered with its ids."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.zapi import wire
+from fleetgate.api.zapi.auth import InstanceDep, parsed
+from fleetgate.api.zapi.errors import ZapiRoute
+from fleetgate.api.zapi.instance import PREFIX
+from fleetgate.errors import InvalidInput
+from fleetgate.services import callbacks, messaging
+
+router = APIRouter(prefix=PREFIX, tags=["Z-API sending"], route_class=ZapiRoute)
+
+_PHONE = re.compile(r"\d{5,20}")
+_GROUP = re.compile(r"\d{5,20}(?:-\d{5,20})?")
+
+
+def chat_id(phone: str) -> str:
+    """A Z-API ``phone`` (digits, ``<group>-group``, or a full chat id) as a chat id."""
+    if _PHONE.fullmatch(phone):
+        return f"{phone}@c.us"
+    group = phone.removesuffix("-group")
+    if group != phone and _GROUP.fullmatch(group):
+        return f"{group}@g.us"
+    bare, _, server = phone.partition("@")
+    if (server == "c.us" and _PHONE.fullmatch(bare)) or (
+        server == "g.us" and _GROUP.fullmatch(bare)
+    ):
+        return phone
+    raise InvalidInput("phone must be digits with the country code, or a group id (<id>-group)")
+
+
+@router.post("/send-text")
+async def send_text(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+    """Queue a text; sent after ``delayMessage`` seconds at the least (else the instance's pace)."""
+    body = await parsed(wire.SendText, request, ctx)
+    if body.editMessageId is not None:
+        raise InvalidInput("editMessageId is not supported: messages cannot be edited here")
+    to = chat_id(body.phone)
+    data = {"typeMessage": "textMessage", "textMessageData": {"textMessage": body.message}}
+    async with ctx.db.transaction() as session:
+        id_message = await messaging.enqueue(
+            session=session,
+            signals=ctx.signals,
+            instance=instance,
+            chat_id=to,
+            message_data=data,
+            delay_ms=(body.delayMessage or 0) * 1000,
+        )
+    zaap_id = callbacks.zaap_id(instance.id_instance, id_message)
+    return OrjsonResponse({"zaapId": zaap_id, "messageId": id_message, "id": id_message})

@@ -1,0 +1,125 @@
+"""Z-API settings routes: the per-event callback URLs, notify-sent-by-me and call options.
+
+Each takes PUT (as documented) or POST (as some clients send) and answers ``{"value": true}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.zapi import wire
+from fleetgate.api.zapi.auth import InstanceDep, parsed
+from fleetgate.api.zapi.errors import ZapiRoute
+from fleetgate.api.zapi.instance import PREFIX, apply
+from fleetgate.errors import InvalidInput
+from fleetgate.services import callbacks
+from fleetgate.services.config import CALLBACKS, ConfigPatch
+
+router = APIRouter(prefix=PREFIX, tags=["Z-API webhooks"], route_class=ZapiRoute)
+
+# Route -> the callback event whose URL it sets (with the aliases the docs also use).
+URL_SETTERS = {
+    "update-webhook-received": "received",
+    "update-webhook-receive": "received",
+    "update-webhook-received-delivery": "received_delivery",
+    "update-webhook-delivery": "delivery",
+    "update-webhook-message-status": "message_status",
+    "update-webhook-status": "message_status",
+    "update-webhook-disconnected": "disconnected",
+    "update-webhook-connected": "connected",
+    "update-webhook-chat-presence": "presence_chat",
+}
+
+
+def _url_setter(event: str) -> Callable[..., Any]:
+    async def set_url(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+        body = await parsed(wire.TextValue, request, ctx)
+        await apply(ctx, instance, ConfigPatch(callbacks={event: body.value.strip()}))
+        return OrjsonResponse({"value": True})
+
+    set_url.__doc__ = f"Set the {event.replace('_', ' ')} callback URL (empty: none)."
+    return set_url
+
+
+def _add(path: str, endpoint: Callable[..., Any]) -> None:
+    # One route per method, so each has its own OpenAPI operation id.
+    for method in ("PUT", "POST"):
+        router.add_api_route(f"/{path}", endpoint, methods=[method], name=path.replace("-", "_"))
+
+
+for _path, _event in URL_SETTERS.items():
+    _add(_path, _url_setter(_event))
+
+
+@router.put("/update-every-webhooks")
+@router.post("/update-every-webhooks")
+async def update_every_webhooks(
+    instance: InstanceDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """Set every callback URL at once (and optionally notify-sent-by-me)."""
+    body = await parsed(wire.EveryWebhooks, request, ctx)
+    url = body.value.strip()
+    options: dict[str, bool | str] = {}
+    if body.notifySentByMe is not None:
+        options["notify_sent_by_me"] = body.notifySentByMe
+    await apply(
+        ctx, instance, ConfigPatch(callbacks=dict.fromkeys(CALLBACKS, url), options=options)
+    )
+    return OrjsonResponse({"value": True})
+
+
+@router.put("/update-notify-sent-by-me")
+@router.post("/update-notify-sent-by-me")
+async def update_notify_sent_by_me(
+    instance: InstanceDep, request: Request, ctx: ContextDep
+) -> OrjsonResponse:
+    """Also send messages sent by this account to the received callback URL."""
+    body = await parsed(wire.NotifySentByMe, request, ctx)
+    urls = callbacks.callback_urls(instance)
+    if body.notifySentByMe and not (
+        urls["receivedCallbackUrl"] or urls["receivedAndDeliveryCallbackUrl"]
+    ):
+        raise InvalidInput("set a received callback URL first (update-webhook-received)")
+    await apply(ctx, instance, ConfigPatch(options={"notify_sent_by_me": body.notifySentByMe}))
+    return OrjsonResponse({"value": body.notifySentByMe})
+
+
+# Route -> (body model, how its value becomes a settings change).
+_OPTION_SETTERS: dict[str, tuple[type[Any], Callable[[Any], ConfigPatch]]] = {
+    "update-call-reject-auto": (
+        wire.BoolValue,
+        lambda v: ConfigPatch(options={"call_reject_auto": v}),
+    ),
+    "update-call-reject-message": (
+        wire.MessageValue,
+        lambda v: ConfigPatch(options={"call_reject_message": v}),
+    ),
+    "update-auto-read-message": (
+        wire.BoolValue,
+        lambda v: ConfigPatch(switches={"mark_incoming_messages_read": v}),
+    ),
+    "update-auto-read-status": (
+        wire.BoolValue,
+        lambda v: ConfigPatch(options={"auto_read_status": v}),
+    ),
+}
+
+
+def _option_setter(model: type[Any], to_patch: Callable[[Any], ConfigPatch]) -> Callable[..., Any]:
+    async def set_option(
+        instance: InstanceDep, request: Request, ctx: ContextDep
+    ) -> OrjsonResponse:
+        body = await parsed(model, request, ctx)
+        await apply(ctx, instance, to_patch(body.value))
+        return OrjsonResponse({"value": True})
+
+    return set_option
+
+
+for _path, (_model, _to_patch) in _OPTION_SETTERS.items():
+    _add(_path, _option_setter(_model, _to_patch))

@@ -1,0 +1,240 @@
+"""Subscriptions and the Z-API partner list: trial -> subscribed -> canceling -> canceled.
+
+A Z-API instance starts as a trial that works until ``expires_ms``; a subscription renews by
+itself each calendar month (no expiry); canceling keeps it working to the end of the current
+month; then it is canceled. A trial that ends unsubscribed is expired. Expired and canceled
+instances stop working (their tokens are refused) but stay until deleted.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fleetgate.clock import now_ms
+from fleetgate.crypto import TokenCipher, tokens_equal
+from fleetgate.engines.base import AUTHORIZED
+from fleetgate.errors import Conflict, InvalidInput, NotFound
+from fleetgate.services import instances
+from fleetgate.services.config import ConfigPatch
+from fleetgate.services.instances import CANCELED, CANCELING, SUBSCRIBED, TRIAL, Provisioning
+from fleetgate.services.types import InstanceView, NewInstance, Partner
+from fleetgate.storage.repos import instances as repo
+from fleetgate.storage.repos import partners as partners_repo
+from fleetgate.storage.signals import Signals
+
+PAGE_SIZE_MAX = 200
+STRICT = "strict"
+DISCONNECTED = "disconnected"
+# What a partner sees as paymentStatus.
+SHOWN = {TRIAL: "TRIAL", SUBSCRIBED: "SUBSCRIBED", CANCELING: "CANCELING", CANCELED: "CANCELED"}
+EXPIRED = "EXPIRED"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionPolicy:
+    """Trial length and the rules for deleting an instance (from Settings)."""
+
+    trial_ms: int
+    deletion_rule: str
+    deletion_grace_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListedInstance:
+    """One instance of a Z-API list page, with its token in clear."""
+
+    instance: InstanceView
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstancePage:
+    total: int
+    total_pages: int
+    items: list[ListedInstance]
+
+
+def payment_status(instance: InstanceView, now: int) -> str:
+    """TRIAL, SUBSCRIBED, CANCELING, CANCELED, or EXPIRED (a trial that ran out)."""
+    ended = instance.expires_ms is not None and instance.expires_ms <= now
+    if instance.plan == TRIAL and ended:
+        return EXPIRED
+    if instance.plan == CANCELING and ended:
+        return SHOWN[CANCELED]
+    return SHOWN.get(instance.plan, SHOWN[SUBSCRIBED])
+
+
+def due_ms(instance: InstanceView, now: int) -> int:
+    """When the instance stops working, or (subscribed) when the current month is paid up to."""
+    return instance.expires_ms if instance.expires_ms is not None else month_end(now)
+
+
+def month_end(now: int) -> int:
+    """The first millisecond of the next calendar month (UTC): the end of a billing period."""
+    year, month = time.gmtime(now // 1000)[:2]
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
+
+
+async def create_on_demand(
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    cipher: TokenCipher,
+    partner: Partner,
+    provisioning: Provisioning,
+    policy: SubscriptionPolicy,
+    patch: ConfigPatch,
+) -> tuple[NewInstance, int]:
+    """Create a trial instance with the given settings; it and when its trial ends."""
+    due = now_ms() + policy.trial_ms
+    created = await instances.create_instance(
+        session=session,
+        signals=signals,
+        cipher=cipher,
+        partner=partner,
+        provisioning=provisioning,
+        patch=patch,
+        plan=TRIAL,
+        expires_ms=due,
+    )
+    return created, due
+
+
+async def partner_instance(
+    *, session: AsyncSession, cipher: TokenCipher, partner: Partner, id_instance: int, token: str
+) -> InstanceView:
+    """The partner's instance (expired or not) if ``token`` is its token; else NotFound."""
+    found = await repo.owned(session, id_instance, partner_id=partner.id)
+    if found is None or not tokens_equal(cipher.digest(token), found[1]):
+        raise NotFound("Instance not found")
+    return found[0]
+
+
+async def subscribe(
+    *, session: AsyncSession, instance: InstanceView, with_calls: bool | None
+) -> None:
+    """Start (or keep) a monthly subscription; it no longer expires."""
+    values: dict[str, object] = {"plan": SUBSCRIBED, "expires_ms": None, "canceled_ms": None}
+    if with_calls is not None:
+        values["with_calls"] = with_calls
+    await repo.update_values(session, instance.id_instance, values)
+
+
+async def cancel(*, session: AsyncSession, instance: InstanceView) -> None:
+    """Cancel: a trial ends now; a subscription works to the end of the month it is in."""
+    now = now_ms()
+    status = payment_status(instance, now)
+    if status in (SHOWN[CANCELING], SHOWN[CANCELED]):
+        return  # already canceled: nothing changes, not even the cancellation date
+    if instance.plan == TRIAL:
+        values: dict[str, object] = {
+            "plan": CANCELED,
+            "expires_ms": min(now, due_ms(instance, now)),
+        }
+    else:
+        values = {"plan": CANCELING, "expires_ms": month_end(now)}
+    await repo.update_values(session, instance.id_instance, values | {"canceled_ms": now})
+
+
+async def add_calls(*, session: AsyncSession, instance: InstanceView) -> None:
+    """Add calls to a running subscription (there is no way back but cancel and subscribe)."""
+    if payment_status(instance, now_ms()) != SHOWN[SUBSCRIBED]:
+        raise InvalidInput("the instance has no active subscription to update")
+    await repo.update_values(session, instance.id_instance, {"with_calls": True})
+
+
+def deletion_refusal(instance: InstanceView, policy: SubscriptionPolicy, now: int) -> str | None:
+    """Why the instance may not be deleted yet, or None if it may."""
+    if instance.state == AUTHORIZED:
+        return "the instance is connected; disconnect it first"
+    if policy.deletion_rule == DISCONNECTED:
+        return None
+    status = payment_status(instance, now)
+    if status == SHOWN[TRIAL]:
+        return "the instance is in its trial; cancel it or let it expire first"
+    if status not in (SHOWN[CANCELED], EXPIRED):
+        return "the instance's subscription is active; cancel it first"
+    # Canceled (or expired) at the end of its period: the grace period counts from then.
+    ended = instance.expires_ms if instance.expires_ms is not None else now
+    if ended + policy.deletion_grace_ms > now:
+        return "the grace period after cancellation has not passed yet"
+    return None
+
+
+async def delete(
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    partner: Partner,
+    instance: InstanceView,
+    policy: SubscriptionPolicy,
+) -> None:
+    """Delete the instance if the deletion rules allow it now; Conflict says why not."""
+    refusal = deletion_refusal(instance, policy, now_ms())
+    if refusal is not None:
+        raise Conflict(refusal)
+    await instances.delete_instance(
+        session=session, signals=signals, partner=partner, id_instance=instance.id_instance
+    )
+
+
+async def list_page(
+    *,
+    session: AsyncSession,
+    cipher: TokenCipher,
+    partner: Partner,
+    page: int,
+    page_size: int,
+    query: str | None,
+    middleware: str | None,
+) -> InstancePage:
+    """One page of the partner's instances (not deleted), in creation order.
+
+    Unfiltered, page n is the n-th window of ``page_size`` creation sequence numbers: an
+    instance never moves to another page when others are created or deleted (a page can hold
+    fewer items after deletions). With a search or a type filter, pages are plain slices of
+    the matches.
+    """
+    if page < 1:
+        raise InvalidInput("page must be 1 or more")
+    if not 1 <= page_size <= PAGE_SIZE_MAX:
+        raise InvalidInput(f"pageSize must be from 1 to {PAGE_SIZE_MAX}")
+    filters: list[ColumnElement[bool]] = []
+    if query:
+        filters.append(repo.search_filter(query))
+    if middleware:
+        filters.append(repo.middleware_filter(middleware))
+    start = (page - 1) * page_size
+    if filters:
+        total = await repo.count_matching(session, partner_id=partner.id, filters=filters)
+        pages = -(-total // page_size)
+        rows = await repo.page(
+            session,
+            partner_id=partner.id,
+            filters=filters,
+            seq_window=None,
+            offset=start,
+            limit=page_size,
+        )
+    else:
+        last_seq, total = await partners_repo.instance_counts(session, partner.id)
+        pages = -(-last_seq // page_size)
+        rows = await repo.page(
+            session,
+            partner_id=partner.id,
+            filters=(),
+            seq_window=(start, start + page_size),
+            offset=0,
+            limit=page_size,
+        )
+    items = [
+        ListedInstance(view, cipher.decrypt(blob, id_instance=view.id_instance))
+        for view, blob in rows
+    ]
+    return InstancePage(total=total, total_pages=pages, items=items)

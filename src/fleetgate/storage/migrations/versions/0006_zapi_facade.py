@@ -1,0 +1,132 @@
+"""Z-API: partner sequence, Client-Token, plans, options, callbacks, lanes, delays
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-01 06:05:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+_FLAGS = (
+    "with_calls",
+    "business_device",
+    "call_reject_auto",
+    "auto_read_status",
+    "disable_enqueue_when_disconnected",
+    "notify_sent_by_me",
+)
+_CALLBACKS = (
+    "cb_received",
+    "cb_received_delivery",
+    "cb_delivery",
+    "cb_message_status",
+    "cb_connected",
+    "cb_disconnected",
+    "cb_presence_chat",
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("partners", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("instance_seq", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("live_instances", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(sa.Column("client_token_digest", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_partners_client_token_digest"), ["client_token_digest"]
+        )
+
+    with op.batch_alter_table("instances", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("seq", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(
+            sa.Column("search_key", sa.String(length=255), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("plan", sa.String(length=12), server_default="subscribed", nullable=False)
+        )
+        batch_op.add_column(sa.Column("canceled_ms", sa.BigInteger(), nullable=True))
+        batch_op.add_column(
+            sa.Column("middleware", sa.String(length=8), server_default="web", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("session_name", sa.String(length=100), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column(
+                "call_reject_message", sa.String(length=1000), server_default="", nullable=False
+            )
+        )
+        for name in _FLAGS:
+            batch_op.add_column(
+                sa.Column(name, sa.Boolean(), server_default=sa.false(), nullable=False)
+            )
+        for name in _CALLBACKS:
+            batch_op.add_column(
+                sa.Column(name, sa.String(length=2048), server_default="", nullable=False)
+            )
+        batch_op.create_index(
+            batch_op.f("ix_instances_partner_id_seq"), ["partner_id", "seq"], unique=False
+        )
+
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("lane", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("target_url", sa.String(length=2048), nullable=True))
+
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("delay_ms", sa.Integer(), server_default="0", nullable=False))
+
+    # Existing instances get their sequence numbers in creation order, and search keys.
+    op.execute(
+        "UPDATE instances SET search_key = lower(name), seq = ("
+        " SELECT count(*) FROM instances AS older"
+        " WHERE older.partner_id = instances.partner_id"
+        " AND (older.created_ms < instances.created_ms"
+        " OR (older.created_ms = instances.created_ms"
+        " AND older.id_instance <= instances.id_instance)))"
+    )
+    op.execute(
+        "UPDATE partners SET"
+        " instance_seq = (SELECT count(*) FROM instances WHERE partner_id = partners.id),"
+        " live_instances = (SELECT count(*) FROM instances"
+        " WHERE partner_id = partners.id AND deleted_ms IS NULL)"
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("delay_ms")
+
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_column("target_url")
+        batch_op.drop_column("lane")
+
+    with op.batch_alter_table("instances", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_instances_partner_id_seq"))
+        for name in (*_CALLBACKS, *_FLAGS):
+            batch_op.drop_column(name)
+        for name in (
+            "call_reject_message",
+            "session_name",
+            "middleware",
+            "canceled_ms",
+            "plan",
+            "search_key",
+            "seq",
+        ):
+            batch_op.drop_column(name)
+
+    with op.batch_alter_table("partners", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_partners_client_token_digest"), type_="unique")
+        for name in ("client_token_digest", "live_instances", "instance_seq"):
+            batch_op.drop_column(name)
