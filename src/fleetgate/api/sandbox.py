@@ -112,6 +112,12 @@ class PhoneReadBody(BaseModel):
     chatId: str
 
 
+class PhonePresenceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    chatId: str
+    status: str
+
+
 def _chat_phone(chat_id: str) -> str:
     phone = chat_id.removesuffix("@c.us")
     if phone == chat_id:
@@ -185,6 +191,23 @@ async def phone_reads(
             session, ctx.signals, from_phone=reader, to_phone=sender, id_messages=ids, status="read"
         )
     return OrjsonResponse({"read": len(ids)})
+
+
+@router.post("/phones/{phone}/presence")
+async def phone_presence(
+    phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
+) -> Response:
+    """The virtual phone shows itself online, typing, recording, ... in a chat."""
+    body = parse_body(PhonePresenceBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    if body.status not in network.PRESENCES:
+        raise InvalidInput(f"status must be one of {', '.join(network.PRESENCES)}")
+    sender, to_phone = _phone(phone), _chat_phone(body.chatId)
+    async with ctx.db.transaction() as session:
+        await network.register_phone(session, sender)
+        await network.post_presence(
+            session, ctx.signals, from_phone=sender, to_phone=to_phone, status=body.status
+        )
+    return OrjsonResponse({"presence": body.status})
 
 
 def message_text(data: dict[str, Any]) -> str:

@@ -93,6 +93,9 @@ class SessionEvents(Protocol):
     async def receipt(self, *, id_message: str, chat_id: str, status: str) -> None:
         """An outgoing message was delivered or read (or failed) on the other side."""
 
+    async def presence(self, *, chat_id: str, status: str, last_seen_ms: int | None) -> None:
+        """A contact's presence in a chat changed (online, typing, recording, ...)."""
+
 
 class Session(Protocol):
     """One instance's live connection."""

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.engines.base import AUTHORIZED, IncomingMessage, Session
-from fleetgate.services import messaging, states
+from fleetgate.services import messaging, outbox, states
+from fleetgate.services.callbacks import PRESENCE_EVENT
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as repo
@@ -80,6 +81,21 @@ class InstanceEvents:
                     instance=instance,
                     id_message=id_message,
                     status=status,
+                )
+
+    async def presence(self, *, chat_id: str, status: str, last_seen_ms: int | None) -> None:
+        if not self.active:
+            return
+        async with self.db.transaction() as session:
+            instance = await self._instance(session)
+            # Presence is only ever a callback: nothing to write without a URL for it.
+            if instance is not None and instance.callbacks.get("presence_chat"):
+                await outbox.emit(
+                    session=session,
+                    signals=self.signals,
+                    instance=instance,
+                    type_webhook=PRESENCE_EVENT,
+                    fields={"chatId": chat_id, "status": status, "lastSeen": last_seen_ms},
                 )
 
     async def _instance(self, session: AsyncSession) -> InstanceView | None:

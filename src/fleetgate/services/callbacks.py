@@ -31,7 +31,8 @@ FAILED_STATUSES = ("failed", "noAccount", "expired")
 NO_ACCOUNT_ERROR = "Phone number does not exist"
 SEND_ERROR = "Error on send message"
 DISCONNECTED_ERROR = "Device has been disconnected"
-PRESENCE_STATUSES = ("UNAVAILABLE", "AVAILABLE", "COMPOSING", "PAUSED", "RECORDING")
+# The event of a chat presence change: only ever a callback (GREEN-API has no notification).
+PRESENCE_EVENT = "presenceChat"
 
 # Z-API *CallbackUrl key -> (callback event, GREEN switches that must all be on for the
 # default webhook URL to show there when the event has no URL of its own).
@@ -82,7 +83,7 @@ def zapi_callbacks(
         return _status_rows(instance, fields, now)
     if type_webhook == "stateInstanceChanged":
         return _state_rows(instance, str(fields.get("stateInstance", "")), previous_state, now)
-    if type_webhook == "presenceChat":
+    if type_webhook == PRESENCE_EVENT:
         phone, _ = chat_phone(str(fields.get("chatId", "")))
         presence = {
             "type": PRESENCE_CHAT,

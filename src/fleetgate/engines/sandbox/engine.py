@@ -190,6 +190,11 @@ class SandboxSession:
                         )
                     )
                     delivered.setdefault(event.from_phone, []).append(event.id_message)
+                elif event.kind == network.PRESENCE:
+                    last_seen = event.at_ms if payload["status"] == "UNAVAILABLE" else None
+                    await self.events.presence(
+                        chat_id=chat_id, status=payload["status"], last_seen_ms=last_seen
+                    )
                 else:
                     await self.events.receipt(
                         id_message=event.id_message, chat_id=chat_id, status=payload["status"]

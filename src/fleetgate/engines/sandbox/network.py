@@ -166,6 +166,9 @@ async def phone_logout(
 
 MESSAGE = "message"
 RECEIPT = "receipt"
+PRESENCE = "presence"
+# What a phone can show about itself in a chat.
+PRESENCES = ("UNAVAILABLE", "AVAILABLE", "COMPOSING", "PAUSED", "RECORDING")
 
 
 async def register_phone(session: AsyncSession, phone: str) -> None:
@@ -238,6 +241,13 @@ async def post_receipts(
     """Tell ``to_phone`` (the sender) that ``from_phone`` got or read these messages."""
     for id_message in id_messages:
         await _post(session, signals, RECEIPT, from_phone, to_phone, id_message, {"status": status})
+
+
+async def post_presence(
+    session: AsyncSession, signals: Signals, *, from_phone: str, to_phone: str, status: str
+) -> None:
+    """Show ``to_phone`` that ``from_phone`` is online, typing, recording, ... in their chat."""
+    await _post(session, signals, PRESENCE, from_phone, to_phone, "", {"status": status})
 
 
 async def _post(

@@ -1,0 +1,98 @@
+"""A small Z-API client written from the curl examples of the Z-API docs, on httpx.
+
+It only knows the wire (paths, headers, bodies), nothing of fleetgate, so tests that use it
+check fleetgate the way a Z-API integrator's own code would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class ZapiPartner:
+    """The integrator side: ``Authorization: Bearer <partner token>``."""
+
+    http: httpx.AsyncClient
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def list(self, page: int = 1, page_size: int = 15, **params: str) -> httpx.Response:
+        query = {"page": str(page), "pageSize": str(page_size), **params}
+        return await self.http.get("/instances", params=query, headers=self.auth)
+
+    async def create(self, name: str, **options: Any) -> httpx.Response:
+        return await self.http.post(
+            "/instances/integrator/on-demand", json={"name": name, **options}, headers=self.auth
+        )
+
+    async def new_instance(self, name: str = "test", **options: Any) -> ZapiInstance:
+        r = await self.create(name, **options)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return ZapiInstance(self.http, body["id"], body["token"])
+
+    def _on_demand(self, inst: ZapiInstance, action: str) -> str:
+        return f"/instances/{inst.id}/token/{inst.token}/integrator/on-demand/{action}"
+
+    async def subscribe(self, inst: ZapiInstance, **body: Any) -> httpx.Response:
+        return await self.http.post(
+            self._on_demand(inst, "subscription"), json=body or None, headers=self.auth
+        )
+
+    async def cancel(self, inst: ZapiInstance) -> httpx.Response:
+        return await self.http.post(self._on_demand(inst, "cancel"), headers=self.auth)
+
+    async def update_subscription(self, inst: ZapiInstance, **body: Any) -> httpx.Response:
+        return await self.http.put(
+            self._on_demand(inst, "subscription/update"), json=body, headers=self.auth
+        )
+
+    async def delete(self, inst: ZapiInstance) -> httpx.Response:
+        return await self.http.delete(self._on_demand(inst, "delete"), headers=self.auth)
+
+    async def batch_delete(self, *insts: ZapiInstance) -> httpx.Response:
+        body = {"instances": [{"id": i.id, "token": i.token} for i in insts]}
+        return await self.http.post(
+            "/instances/integrator/on-demand/batch-delete", json=body, headers=self.auth
+        )
+
+
+@dataclass
+class ZapiInstance:
+    """One instance: id and token in the path, the account Client-Token in a header if set."""
+
+    http: httpx.AsyncClient
+    id: str
+    token: str
+    client_token: str | None = None
+
+    def path(self, action: str) -> str:
+        return f"/instances/{self.id}/token/{self.token}/{action}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Client-Token": self.client_token} if self.client_token else {}
+
+    async def get(self, action: str) -> httpx.Response:
+        return await self.http.get(self.path(action), headers=self.headers)
+
+    async def put(self, action: str, body: Any) -> httpx.Response:
+        return await self.http.put(self.path(action), json=body, headers=self.headers)
+
+    async def post(self, action: str, body: Any = None) -> httpx.Response:
+        return await self.http.post(self.path(action), json=body, headers=self.headers)
+
+    async def send_text(self, phone: str, message: str, **options: Any) -> httpx.Response:
+        return await self.post("send-text", {"phone": phone, "message": message, **options})
+
+    async def set_webhook(self, kind: str, url: str) -> httpx.Response:
+        """``kind``: received, received-delivery, delivery, message-status, disconnected,
+        connected, chat-presence."""
+        return await self.put(f"update-webhook-{kind}", {"value": url})
