@@ -170,3 +170,27 @@ def test_partner_list_shows_long_names_in_full(sqlite_cli: Cli) -> None:
     name = "a" * 70
     sqlite_cli.create(name)
     assert name in sqlite_cli.ok("partner", "list")
+
+
+def test_client_token_turns_on_and_off_for_z_api_instance_routes(cli: Cli) -> None:
+    token = cli.ok("partner", "create", "acme").splitlines()[-1]
+    with cli.serve() as srv:
+        auth = {"Authorization": f"Bearer {token}"}
+        r = srv.post("/instances/integrator/on-demand", json={"name": "x"}, headers=auth)
+        assert r.status_code == 200, r.text
+        status = f"/instances/{r.json()['id']}/token/{r.json()['token']}/status"
+        assert srv.get(status).status_code == 200
+
+        client_token = cli.ok("partner", "client-token", "acme").splitlines()[-1]
+        assert client_token.startswith("F") and client_token.endswith("S")
+        assert len(client_token) == 34
+        r = srv.get(status)
+        assert (r.status_code, r.json()) == (400, {"error": "your client-token is not configured"})
+        assert srv.get(status, headers={"Client-Token": client_token}).status_code == 200
+
+        assert "no longer" in cli.ok("partner", "client-token", "acme", "--disable")
+        assert srv.get(status).status_code == 200
+        srv.stop_with_sigterm()
+    missing = cli.run("partner", "client-token", "nobody")
+    assert missing.returncode == 1
+    assert "no active partner named 'nobody'" in words(missing.stderr)

@@ -124,5 +124,30 @@ def partner_revoke(name: str) -> None:
     print(f"Partner {name!r} revoked.")
 
 
+@partner_app.command("client-token")
+def partner_client_token(
+    name: str,
+    disable: Annotated[
+        bool, typer.Option("--disable", help="Stop requiring a Client-Token.")
+    ] = False,
+) -> None:
+    """Turn on the account Client-Token (a new one, printed once) or turn it off."""
+
+    async def work(ctx: Context) -> str | None:
+        async with ctx.db.transaction() as session:
+            partner = await partners.partner_named(session=session, name=name)
+            if disable:
+                await partners.disable_client_token(session=session, partner=partner)
+                return None
+            return await partners.enable_client_token(session=session, partner=partner)
+
+    token = run_on_db(Settings(), work)
+    if token is None:
+        print(f"Partner {name!r} no longer needs a Client-Token.")
+    else:
+        print(f"Z-API instance routes of {name!r} now need this Client-Token (shown once):")
+        print(token)
+
+
 def main() -> None:
     app()

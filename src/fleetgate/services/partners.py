@@ -65,6 +65,14 @@ async def revoke_partner(*, session: AsyncSession, name: str) -> None:
         raise NotFound(f"no active partner named {name!r}")
 
 
+async def partner_named(*, session: AsyncSession, name: str) -> Partner:
+    """The active partner with this name, or NotFound."""
+    partner = await repo.by_name(session, name)
+    if partner is None or partner.revoked_ms is not None:
+        raise NotFound(f"no active partner named {name!r}")
+    return partner
+
+
 async def enable_client_token(*, session: AsyncSession, partner: Partner) -> str:
     """Give the account a new Client-Token; from now on every instance route needs it."""
     token = new_client_token()
