@@ -19,7 +19,7 @@ from fleetgate.clock import now_ms
 from fleetgate.crypto import TokenCipher, tokens_equal
 from fleetgate.engines.base import AUTHORIZED
 from fleetgate.errors import Conflict, InvalidInput, NotFound
-from fleetgate.services import instances
+from fleetgate.services import engine_calls, instances
 from fleetgate.services.config import ConfigPatch
 from fleetgate.services.instances import CANCELED, CANCELING, SUBSCRIBED, TRIAL, Provisioning
 from fleetgate.services.types import InstanceView, NewInstance, Partner
@@ -117,16 +117,18 @@ async def partner_instance(
 
 
 async def subscribe(
-    *, session: AsyncSession, instance: InstanceView, with_calls: bool | None
+    *, session: AsyncSession, signals: Signals, instance: InstanceView, with_calls: bool | None
 ) -> None:
     """Start (or keep) a monthly subscription; it no longer expires."""
     values: dict[str, object] = {"plan": SUBSCRIBED, "expires_ms": None, "canceled_ms": None}
     if with_calls is not None:
         values["with_calls"] = with_calls
     await repo.update_values(session, instance.id_instance, values)
+    # An expired or canceled instance comes back: a runner starts its session at once.
+    await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
 
 
-async def cancel(*, session: AsyncSession, instance: InstanceView) -> None:
+async def cancel(*, session: AsyncSession, signals: Signals, instance: InstanceView) -> None:
     """Cancel: a trial ends now; a subscription works to the end of the month it is in."""
     now = now_ms()
     status = payment_status(instance, now)
@@ -140,6 +142,7 @@ async def cancel(*, session: AsyncSession, instance: InstanceView) -> None:
     else:
         values = {"plan": CANCELING, "expires_ms": month_end(now)}
     await repo.update_values(session, instance.id_instance, values | {"canceled_ms": now})
+    await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
 
 
 async def add_calls(*, session: AsyncSession, instance: InstanceView) -> None:

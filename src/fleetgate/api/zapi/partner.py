@@ -93,7 +93,9 @@ async def subscribe(instance: OwnedDep, request: Request, ctx: ContextDep) -> Or
     """Subscribe the instance (ends a trial; undoes a cancellation)."""
     body = await parsed(wire.WithCalls, request, ctx)
     async with ctx.db.transaction() as session:
-        await subscriptions.subscribe(session=session, instance=instance, with_calls=body.withCalls)
+        await subscriptions.subscribe(
+            session=session, signals=ctx.signals, instance=instance, with_calls=body.withCalls
+        )
     return OrjsonResponse({"value": True}, 201)
 
 
@@ -101,7 +103,7 @@ async def subscribe(instance: OwnedDep, request: Request, ctx: ContextDep) -> Or
 async def cancel(instance: OwnedDep, ctx: ContextDep) -> OrjsonResponse:
     """Cancel: a trial ends at once, a subscription at the end of its month."""
     async with ctx.db.transaction() as session:
-        await subscriptions.cancel(session=session, instance=instance)
+        await subscriptions.cancel(session=session, signals=ctx.signals, instance=instance)
     return OrjsonResponse({"value": True}, 201)
 
 
