@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, insert, text, update
 
 from fleetgate.clock import DAY_MS, now_ms
 from fleetgate.context import Context
@@ -19,7 +19,7 @@ from fleetgate.services import partners
 from fleetgate.services.config import DELAY_DEFAULT_MS
 from fleetgate.services.instances import DEFAULT_ENGINE, TYPE_WHATSAPP
 from fleetgate.settings import Settings
-from fleetgate.storage.tables import InstanceRow
+from fleetgate.storage.tables import InstanceRow, PartnerRow
 
 _CHUNK = 5_000
 # Core inserts on the table skip the ORM's per-row bookkeeping (twice as fast here).
@@ -63,10 +63,20 @@ async def seed_partner(
                     created=created,
                     deleted=deleted,
                     tariff=tariff,
+                    seq=i + 1,
                 )
             )
         async with ctx.db.transaction() as session:
             await session.execute(insert(_INSTANCES), rows)
+    live = instances - sum(
+        1 for i in range(instances) if (id_prefix * INSTANCE_SUFFIX_SPACE + i) % _DELETED_EVERY == 0
+    )
+    async with ctx.db.transaction() as session:
+        await session.execute(
+            update(PartnerRow)
+            .where(PartnerRow.id == partner.id)
+            .values(instance_seq=instances, live_instances=live)
+        )
     return SeededPartner(name=name, token=token, instances=instances)
 
 
@@ -79,12 +89,16 @@ def instance_row(
     created: int,
     deleted: int | None = None,
     tariff: str = "PARTNER",
+    seq: int = 0,
 ) -> dict[str, Any]:
     """The ``instances`` columns of one instance as createInstance would have written them."""
+    name = f"Instance {id_instance}"
     return {
         "id_instance": id_instance,
         "partner_id": partner_id,
-        "name": f"Instance {id_instance}",
+        "name": name,
+        "search_key": name.casefold(),
+        "seq": seq,
         "type_instance": TYPE_WHATSAPP,
         "engine": DEFAULT_ENGINE,
         "token_cipher": ctx.cipher.encrypt(token, id_instance=id_instance),

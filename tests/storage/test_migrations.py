@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 
 from fleetgate.storage.db import Database, alembic_config
 from fleetgate.storage.tables import Base
@@ -38,3 +38,57 @@ async def test_upgrade_head_matches_models_and_round_trips(fresh_database_url: s
         await _check(db)
     finally:
         await db.dispose()
+
+
+async def test_z_api_columns_are_filled_for_existing_instances(fresh_database_url: str) -> None:
+    """0006 numbers a partner's instances in creation order, folds names, counts live ones."""
+    db = Database(fresh_database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0005"))
+            await conn.execute(
+                text(
+                    "INSERT INTO partners (id, name, token_hash, created_ms)"
+                    " VALUES (1, 'a', 'h1', 0), (2, 'b', 'h2', 0)"
+                )
+            )
+            rows = [(11, 1, "Zeta", 30, None), (12, 1, "CAFÉ", 10, None), (13, 1, "x", 20, 5)]
+            rows += [(21, 2, "Other", 5, None)]
+            for id_instance, partner, name, created, deleted in rows:
+                await conn.execute(
+                    text(
+                        "INSERT INTO instances (id_instance, partner_id, name, type_instance,"
+                        " engine, token_cipher, token_digest, tariff, created_ms, deleted_ms)"
+                        " VALUES (:i, :p, :n, 'whatsapp', 'sandbox', :c, :d, 'T', :t, :del)"
+                    ),
+                    {
+                        "i": id_instance,
+                        "p": partner,
+                        "n": name,
+                        "c": b"x",
+                        "d": f"digest{id_instance}",
+                        "t": created,
+                        "del": deleted,
+                    },
+                )
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            got = (
+                await conn.execute(
+                    text("SELECT id_instance, seq, search_key FROM instances ORDER BY id_instance")
+                )
+            ).all()
+            counts = (
+                await conn.execute(
+                    text("SELECT id, instance_seq, live_instances FROM partners ORDER BY id")
+                )
+            ).all()
+    finally:
+        await db.dispose()
+    assert [tuple(r) for r in got] == [
+        (11, 3, "zeta"),
+        (12, 1, "café"),
+        (13, 2, "x"),
+        (21, 1, "other"),
+    ]
+    assert [tuple(r) for r in counts] == [(1, 3, 2), (2, 1, 1)]

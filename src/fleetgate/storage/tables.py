@@ -32,7 +32,8 @@ class PartnerRow(Base):
     instance_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     live_instances: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The account Client-Token (Z-API): while set, every instance route must send it.
-    client_token_digest: Mapped[str | None] = mapped_column(text(64), unique=True)
+    # A unique index, not a constraint: adding one on SQLite would rebuild the table.
+    client_token_digest: Mapped[str | None] = mapped_column(text(64), unique=True, index=True)
 
 
 def _flag() -> Mapped[bool]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from fleetgate.api.bearer import PartnerDep
 from fleetgate.api.deps import ContextDep
@@ -23,6 +21,7 @@ router = APIRouter(prefix="/instances", tags=["Z-API partner"], route_class=Zapi
 ON_DEMAND = "/{instanceId}/token/{token}/integrator/on-demand"
 _MIDDLEWARES = ("web", "mobile")
 _PAGE_DIGITS = 9
+_QUERY_MAX = 255
 
 
 def _page_number(name: str, text: str | None) -> int:
@@ -39,12 +38,14 @@ async def list_instances(
     ctx: ContextDep,
     page: str | None = None,
     pageSize: str | None = None,
-    query: Annotated[str | None, Query(max_length=255)] = None,
+    query: str | None = None,
     middleware: str | None = None,
 ) -> OrjsonResponse:
     """A page of the partner's instances; ``query`` searches names and ids."""
     number = _page_number("page", page)
     size = _page_number("pageSize", pageSize)
+    if query is not None and len(query) > _QUERY_MAX:
+        raise InvalidInput(f"query must be at most {_QUERY_MAX} characters")
     if middleware and middleware not in _MIDDLEWARES:
         raise InvalidInput("middleware must be web or mobile")
     async with ctx.db.reading() as session:

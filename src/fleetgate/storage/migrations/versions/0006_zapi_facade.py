@@ -43,8 +43,8 @@ def upgrade() -> None:
             sa.Column("live_instances", sa.Integer(), server_default="0", nullable=False)
         )
         batch_op.add_column(sa.Column("client_token_digest", sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_partners_client_token_digest"), ["client_token_digest"]
+        batch_op.create_index(
+            batch_op.f("ix_partners_client_token_digest"), ["client_token_digest"], unique=True
         )
 
     with op.batch_alter_table("instances", schema=None) as batch_op:
@@ -88,19 +88,39 @@ def upgrade() -> None:
 
     # Existing instances get their sequence numbers in creation order, and search keys.
     op.execute(
-        "UPDATE instances SET search_key = lower(name), seq = ("
+        "UPDATE instances SET seq = ("
         " SELECT count(*) FROM instances AS older"
         " WHERE older.partner_id = instances.partner_id"
         " AND (older.created_ms < instances.created_ms"
         " OR (older.created_ms = instances.created_ms"
         " AND older.id_instance <= instances.id_instance)))"
     )
+    _fill_search_keys()
     op.execute(
         "UPDATE partners SET"
         " instance_seq = (SELECT count(*) FROM instances WHERE partner_id = partners.id),"
         " live_instances = (SELECT count(*) FROM instances"
         " WHERE partner_id = partners.id AND deleted_ms IS NULL)"
     )
+
+
+def _fill_search_keys() -> None:
+    """Case-folded names, folded in Python: SQLite's lower() only knows ASCII."""
+    bind = op.get_bind()
+    instances = sa.table(
+        "instances",
+        sa.column("id_instance", sa.BigInteger),
+        sa.column("name"),
+        sa.column("search_key"),
+    )
+    rows = bind.execute(sa.select(instances.c.id_instance, instances.c.name)).all()
+    for first in range(0, len(rows), 1000):
+        bind.execute(
+            instances.update()
+            .where(instances.c.id_instance == sa.bindparam("key"))
+            .values(search_key=sa.bindparam("folded")),
+            [{"key": i, "folded": name.casefold()[:255]} for i, name in rows[first : first + 1000]],
+        )
 
 
 def downgrade() -> None:
@@ -127,6 +147,6 @@ def downgrade() -> None:
             batch_op.drop_column(name)
 
     with op.batch_alter_table("partners", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_partners_client_token_digest"), type_="unique")
+        batch_op.drop_index(batch_op.f("ix_partners_client_token_digest"))
         for name in ("client_token_digest", "live_instances", "instance_seq"):
             batch_op.drop_column(name)
