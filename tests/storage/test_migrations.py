@@ -5,14 +5,21 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.storage import search
 from fleetgate.storage.db import Database, alembic_config
-from fleetgate.storage.tables import Base
+from fleetgate.storage.search import is_search_object
+from fleetgate.storage.tables import Base, InstanceRow
 
 
 def _diff(conn: Connection) -> list[object]:
-    ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+    opts = {
+        "compare_type": True,
+        "include_name": lambda name, type_, parent: not is_search_object(name),
+    }
+    ctx = MigrationContext.configure(conn, opts=opts)
     return list(compare_metadata(ctx, Base.metadata))
 
 
@@ -83,12 +90,36 @@ async def test_z_api_columns_are_filled_for_existing_instances(fresh_database_ur
                     text("SELECT id, instance_seq, live_instances FROM partners ORDER BY id")
                 )
             ).all()
+        async with AsyncSession(db.engine) as session:
+            found = {q: await _search(session, q) for q in ("AFÉ", "ze", "zeta", "1", "21", "xyz")}
+            if session.get_bind().dialect.name == "postgresql":
+                trigram = text("SELECT count(*) FROM pg_indexes WHERE indexname = :name")
+                assert await session.scalar(trigram, {"name": search.TRGM_INDEX}) == 1
     finally:
         await db.dispose()
     assert [tuple(r) for r in got] == [
-        (11, 3, "zeta"),
-        (12, 1, "café"),
-        (13, 2, "x"),
-        (21, 1, "other"),
+        (11, 3, "zeta\n11"),
+        (12, 1, "café\n12"),
+        (13, 2, "x\n13"),
+        (21, 1, "other\n21"),
     ]
     assert [tuple(r) for r in counts] == [(1, 3, 2), (2, 1, 1)]
+    # The search index holds the rows that were there before the migration.
+    assert found == {
+        "AFÉ": [12],
+        "ze": [11],
+        "zeta": [11],
+        "1": [11, 12, 13, 21],
+        "21": [21],
+        "xyz": [],
+    }
+
+
+async def _search(session: AsyncSession, query: str) -> list[int]:
+    """Ids whose search key holds ``query``: narrowed by the trigram index where it can."""
+    stmt = select(InstanceRow.id_instance).where(search.contains(query))
+    hits = await search.fts_hits(session, query, limit=100)
+    if session.get_bind().dialect.name == "sqlite" and len(query) >= search.MIN_INDEXED:
+        assert hits is not None  # the FTS table answers for rows older than the migration
+        stmt = stmt.where(InstanceRow.id_instance.in_(hits))
+    return sorted(await session.scalars(stmt))

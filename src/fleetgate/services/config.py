@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from fleetgate.errors import InvalidInput
+from fleetgate.storage.search import search_key
 
 DELAY_MIN_MS = 500
 DELAY_MAX_MS = 600_000
@@ -168,4 +169,4 @@ def check_webhook_url(url: str, *, label: str = "webhookUrl") -> None:
 def name_values(name: str, id_instance: int) -> dict[str, object]:
     """The columns a name sets: the name itself (a default if empty) and its search key."""
     name = name or f"Instance {id_instance}"
-    return {"name": name, "search_key": name.casefold()[:NAME_MAX]}
+    return {"name": name, "search_key": search_key(name, id_instance)}

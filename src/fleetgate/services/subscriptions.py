@@ -23,11 +23,14 @@ from fleetgate.services import engine_calls, instances
 from fleetgate.services.config import ConfigPatch
 from fleetgate.services.instances import CANCELED, CANCELING, SUBSCRIBED, TRIAL, Provisioning
 from fleetgate.services.types import InstanceView, NewInstance, Partner
+from fleetgate.storage import search
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.repos import partners as partners_repo
 from fleetgate.storage.signals import Signals
 
 PAGE_SIZE_MAX = 200
+# Up to this many matches, a search reads all their ids at once and pages them in memory.
+SEARCH_CAP = 1000
 STRICT = "strict"
 DISCONNECTED = "disconnected"
 # What a partner sees as paymentStatus.
@@ -208,36 +211,52 @@ async def list_page(
         raise InvalidInput("page must be 1 or more")
     if not 1 <= page_size <= PAGE_SIZE_MAX:
         raise InvalidInput(f"pageSize must be from 1 to {PAGE_SIZE_MAX}")
-    filters: list[ColumnElement[bool]] = []
-    if query:
-        filters.append(repo.search_filter(query))
-    if middleware:
-        filters.append(repo.middleware_filter(middleware))
     start = (page - 1) * page_size
-    if filters:
-        total = await repo.count_matching(session, partner_id=partner.id, filters=filters)
-        pages = -(-total // page_size)
-        rows = await repo.page(
-            session,
-            partner_id=partner.id,
-            filters=filters,
-            seq_window=None,
-            offset=start,
-            limit=page_size,
-        )
-    else:
+    if not query and not middleware:
         last_seq, total = await partners_repo.instance_counts(session, partner.id)
+        window = repo.seq_window(start, start + page_size)
+        rows = await repo.page(session, partner_id=partner.id, filters=[window])
         pages = -(-last_seq // page_size)
-        rows = await repo.page(
-            session,
-            partner_id=partner.id,
-            filters=(),
-            seq_window=(start, start + page_size),
-            offset=0,
-            limit=page_size,
-        )
+    else:
+        total, rows = await _filtered(session, partner, query, middleware, start, page_size)
+        pages = -(-total // page_size)
     items = [
         ListedInstance(view, cipher.decrypt(blob, id_instance=view.id_instance))
         for view, blob in rows
     ]
     return InstancePage(total=total, total_pages=pages, items=items)
+
+
+async def _filtered(
+    session: AsyncSession,
+    partner: Partner,
+    query: str | None,
+    middleware: str | None,
+    start: int,
+    size: int,
+) -> tuple[int, list[tuple[InstanceView, bytes]]]:
+    """(matches, one page of them) for a search or a type filter.
+
+    A search usually matches few instances: their ids are read once (narrowed by the trigram
+    index), then counted and sliced here. Past SEARCH_CAP matches it counts and pages in SQL.
+    """
+    filters: list[ColumnElement[bool]] = []
+    if query:
+        filters.append(search.contains(query))
+        hits = await search.fts_hits(session, query, limit=SEARCH_CAP)
+        if hits is not None:
+            filters.append(repo.id_in(hits))
+    if middleware:
+        filters.append(repo.middleware_filter(middleware))
+    ids = await repo.matching_ids(
+        session, partner_id=partner.id, filters=filters, limit=SEARCH_CAP + 1
+    )
+    if len(ids) <= SEARCH_CAP:
+        chosen = ids[start : start + size]
+        rows = await repo.page(session, partner_id=partner.id, filters=[repo.id_in(chosen)])
+        return len(ids), rows
+    total = await repo.count_matching(session, partner_id=partner.id, filters=filters)
+    rows = await repo.page(
+        session, partner_id=partner.id, filters=filters, offset=start, limit=size
+    )
+    return total, rows

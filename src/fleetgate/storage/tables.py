@@ -96,8 +96,8 @@ class InstanceRow(Base):
 
     # The partner's n-th instance: Z-API list pages are fixed windows of this sequence.
     seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # The name case-folded, for the Z-API list's search.
-    search_key: Mapped[str] = mapped_column(text(255), default="", server_default="")
+    # The folded name and the id, for the Z-API list's search (see storage/search.py).
+    search_key: Mapped[str] = mapped_column(text(300), default="", server_default="")
     # trial, subscribed, canceling or canceled; expires_ms says until when it works.
     plan: Mapped[str] = mapped_column(text(12), default="subscribed", server_default="subscribed")
     canceled_ms: Mapped[int | None] = mapped_column(EpochMs)

@@ -15,6 +15,7 @@ from fleetgate.context import Context
 from fleetgate.errors import FleetgateError, InvalidInput
 from fleetgate.ids import is_digits
 from fleetgate.services import subscriptions
+from fleetgate.services.config import check_text
 from fleetgate.services.types import Partner
 
 router = APIRouter(prefix="/instances", tags=["Z-API partner"], route_class=ZapiRoute)
@@ -44,8 +45,8 @@ async def list_instances(
     """A page of the partner's instances; ``query`` searches names and ids."""
     number = _page_number("page", page)
     size = _page_number("pageSize", pageSize)
-    if query is not None and len(query) > _QUERY_MAX:
-        raise InvalidInput(f"query must be at most {_QUERY_MAX} characters")
+    if query is not None:
+        check_text("query", query, _QUERY_MAX)
     if middleware and middleware not in _MIDDLEWARES:
         raise InvalidInput("middleware must be web or mobile")
     async with ctx.db.reading() as session:

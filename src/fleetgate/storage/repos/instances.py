@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, cast, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, and_, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.ids import is_digits
 from fleetgate.services.config import CALLBACKS, OPTIONS, SWITCHES
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.tables import InstanceRow
@@ -129,22 +128,45 @@ async def page(
     *,
     partner_id: int,
     filters: Sequence[ColumnElement[bool]],
-    seq_window: tuple[int, int] | None,
-    offset: int,
-    limit: int,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[tuple[InstanceView, bytes]]:
-    """Not deleted instances of a partner in sequence order: a seq window, or a filtered page."""
+    """Not deleted, matching instances of a partner in sequence order, with token ciphers."""
     stmt = (
         select(InstanceRow)
         .where(InstanceRow.partner_id == partner_id, InstanceRow.deleted_ms.is_(None), *filters)
         .order_by(InstanceRow.seq)
+        .offset(offset)
+        .limit(limit)
     )
-    if seq_window is not None:
-        stmt = stmt.where(InstanceRow.seq > seq_window[0], InstanceRow.seq <= seq_window[1])
-    else:
-        stmt = stmt.offset(offset).limit(limit)
     rows = await session.scalars(stmt)
     return [(to_view(row), row.token_cipher) for row in rows]
+
+
+def seq_window(after: int, upto: int) -> ColumnElement[bool]:
+    """Sequence numbers ``after`` < seq <= ``upto``."""
+    return and_(InstanceRow.seq > after, InstanceRow.seq <= upto)
+
+
+def id_in(ids: Sequence[int]) -> ColumnElement[bool]:
+    return InstanceRow.id_instance.in_(ids)
+
+
+async def matching_ids(
+    session: AsyncSession,
+    *,
+    partner_id: int,
+    filters: Sequence[ColumnElement[bool]],
+    limit: int,
+) -> list[int]:
+    """The ids of up to ``limit`` matching instances (not deleted), in sequence order."""
+    stmt = (
+        select(InstanceRow.id_instance)
+        .where(InstanceRow.partner_id == partner_id, InstanceRow.deleted_ms.is_(None), *filters)
+        .order_by(InstanceRow.seq)
+        .limit(limit)
+    )
+    return list(await session.scalars(stmt))
 
 
 async def count_matching(
@@ -154,15 +176,6 @@ async def count_matching(
         InstanceRow.partner_id == partner_id, InstanceRow.deleted_ms.is_(None), *filters
     )
     return int(await session.scalar(stmt) or 0)
-
-
-def search_filter(query: str) -> ColumnElement[bool]:
-    """Case-insensitive substring of the name, or (all digits) a prefix of the id."""
-    pattern = query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    by_name = InstanceRow.search_key.like(f"%{pattern}%", escape="\\")
-    if not is_digits(query):
-        return by_name
-    return or_(by_name, cast(InstanceRow.id_instance, String).like(f"{query}%"))
 
 
 def middleware_filter(middleware: str) -> ColumnElement[bool]:

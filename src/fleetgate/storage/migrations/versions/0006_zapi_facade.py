@@ -7,8 +7,12 @@ Create Date: 2026-12-01 06:05:00
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from alembic import op
+
+log = logging.getLogger(__name__)
 
 revision = "0006"
 down_revision = "0005"
@@ -50,7 +54,7 @@ def upgrade() -> None:
     with op.batch_alter_table("instances", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seq", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(
-            sa.Column("search_key", sa.String(length=255), server_default="", nullable=False)
+            sa.Column("search_key", sa.String(length=300), server_default="", nullable=False)
         )
         batch_op.add_column(
             sa.Column("plan", sa.String(length=12), server_default="subscribed", nullable=False)
@@ -96,12 +100,56 @@ def upgrade() -> None:
         " AND older.id_instance <= instances.id_instance)))"
     )
     _fill_search_keys()
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in _SQLITE_SEARCH:
+            op.execute(statement)
+    else:
+        _create_trigram_index()
     op.execute(
         "UPDATE partners SET"
         " instance_seq = (SELECT count(*) FROM instances WHERE partner_id = partners.id),"
         " live_instances = (SELECT count(*) FROM instances"
         " WHERE partner_id = partners.id AND deleted_ms IS NULL)"
     )
+
+
+# The search index (see fleetgate/storage/search.py): an FTS5 trigram table over the search key,
+# kept in step with the instances table by triggers.
+_SQLITE_SEARCH = (
+    "CREATE VIRTUAL TABLE instance_search USING fts5(search_key, content='instances',"
+    " content_rowid='id_instance', tokenize='trigram')",
+    "CREATE TRIGGER instance_search_insert AFTER INSERT ON instances BEGIN"
+    " INSERT INTO instance_search(rowid, search_key) VALUES (new.id_instance, new.search_key);"
+    " END",
+    "CREATE TRIGGER instance_search_delete AFTER DELETE ON instances BEGIN"
+    " INSERT INTO instance_search(instance_search, rowid, search_key)"
+    " VALUES ('delete', old.id_instance, old.search_key); END",
+    "CREATE TRIGGER instance_search_update AFTER UPDATE OF search_key ON instances BEGIN"
+    " INSERT INTO instance_search(instance_search, rowid, search_key)"
+    " VALUES ('delete', old.id_instance, old.search_key);"
+    " INSERT INTO instance_search(rowid, search_key) VALUES (new.id_instance, new.search_key);"
+    " END",
+    "INSERT INTO instance_search(instance_search) VALUES ('rebuild')",
+)
+
+
+def _create_trigram_index() -> None:
+    """pg_trgm's GIN index; without the extension (no right to create it) search scans."""
+    bind = op.get_bind()
+    savepoint = bind.begin_nested()
+    try:
+        bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        bind.execute(
+            sa.text(
+                "CREATE INDEX ix_instances_search_key_trgm ON instances"
+                " USING gin (search_key gin_trgm_ops)"
+            )
+        )
+    except sa.exc.DBAPIError:
+        savepoint.rollback()
+        log.warning("pg_trgm is not available: the instance search will scan instead")
+    else:
+        savepoint.commit()
 
 
 def _fill_search_keys() -> None:
@@ -119,11 +167,20 @@ def _fill_search_keys() -> None:
             instances.update()
             .where(instances.c.id_instance == sa.bindparam("key"))
             .values(search_key=sa.bindparam("folded")),
-            [{"key": i, "folded": name.casefold()[:255]} for i, name in rows[first : first + 1000]],
+            [
+                {"key": i, "folded": f"{name.casefold()[:255]}\n{i}"}
+                for i, name in rows[first : first + 1000]
+            ],
         )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS instance_search_{name}")
+        op.execute("DROP TABLE IF EXISTS instance_search")
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_instances_search_key_trgm")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_column("delay_ms")
 
