@@ -480,6 +480,18 @@ BAD_BODIES: list[tuple[str, str, object, str]] = [
     ("chatId-letters", "sendMessage", {"chatId": "abc@c.us", "message": "hi"}, CHAT_ID_ERROR),
     ("chatId-plus", "sendMessage", {"chatId": "+79001234567@c.us", "message": "hi"}, CHAT_ID_ERROR),
     (
+        "chatId-fullwidth",
+        "sendMessage",
+        {"chatId": "７９００１２３４５６７@c.us", "message": "hi"},
+        CHAT_ID_ERROR,
+    ),
+    (
+        "chatId-newline",
+        "sendMessage",
+        {"chatId": "79001234567@c.us\n", "message": "hi"},
+        CHAT_ID_ERROR,
+    ),
+    (
         "chatId-wa-domain",
         "sendMessage",
         {"chatId": "79001234567@s.whatsapp.net", "message": "hi"},

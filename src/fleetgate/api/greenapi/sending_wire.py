@@ -10,12 +10,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from fleetgate.errors import InvalidInput
 
 MESSAGE_MAX = 20_000
-CHAT_ID = re.compile(r"^(?:\d{5,20}@c\.us|\d{5,20}(?:-\d{5,20})?@g\.us)$")
+CHAT_ID = re.compile(r"(?:[0-9]{5,20}@c\.us|[0-9]{5,20}(?:-[0-9]{5,20})?@g\.us)")
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
 
 def check_chat_id(value: str, field: str = "chatId") -> str:
-    if not CHAT_ID.match(value):
+    if not CHAT_ID.fullmatch(value):
         raise InvalidInput(f"{field} must be <phone digits>@c.us or <group id>@g.us")
     return value
 

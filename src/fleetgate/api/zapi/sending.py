@@ -17,8 +17,8 @@ from fleetgate.services import callbacks, messaging
 
 router = APIRouter(prefix=PREFIX, tags=["Z-API sending"], route_class=ZapiRoute)
 
-_PHONE = re.compile(r"\d{5,20}")
-_GROUP = re.compile(r"\d{5,20}(?:-\d{5,20})?")
+_PHONE = re.compile(r"[0-9]{5,20}")
+_GROUP = re.compile(r"[0-9]{5,20}(?:-[0-9]{5,20})?")
 
 
 def chat_id(phone: str) -> str:

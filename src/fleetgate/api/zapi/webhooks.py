@@ -19,7 +19,9 @@ from fleetgate.api.zapi.instance import PREFIX, apply
 from fleetgate.errors import InvalidInput
 from fleetgate.services import callbacks
 from fleetgate.services.config import CALLBACKS, ConfigPatch
+from fleetgate.services.types import InstanceView
 
+NEEDS_RECEIVED_URL = "set a received callback URL first (update-webhook-received)"
 router = APIRouter(prefix=PREFIX, tags=["Z-API webhooks"], route_class=ZapiRoute)
 
 # Route -> the callback event whose URL it sets (with the aliases the docs also use).
@@ -64,6 +66,8 @@ async def update_every_webhooks(
     """Set every callback URL at once (and optionally notify-sent-by-me)."""
     body = await parsed(wire.EveryWebhooks, request, ctx)
     url = body.value.strip()
+    if body.notifySentByMe and not url and not _receives(instance):
+        raise InvalidInput(NEEDS_RECEIVED_URL)
     options: dict[str, bool | str] = {}
     if body.notifySentByMe is not None:
         options["notify_sent_by_me"] = body.notifySentByMe
@@ -80,13 +84,16 @@ async def update_notify_sent_by_me(
 ) -> OrjsonResponse:
     """Also send messages sent by this account to the received callback URL."""
     body = await parsed(wire.NotifySentByMe, request, ctx)
-    urls = callbacks.callback_urls(instance)
-    if body.notifySentByMe and not (
-        urls["receivedCallbackUrl"] or urls["receivedAndDeliveryCallbackUrl"]
-    ):
-        raise InvalidInput("set a received callback URL first (update-webhook-received)")
+    if body.notifySentByMe and not _receives(instance):
+        raise InvalidInput(NEEDS_RECEIVED_URL)
     await apply(ctx, instance, ConfigPatch(options={"notify_sent_by_me": body.notifySentByMe}))
     return OrjsonResponse({"value": body.notifySentByMe})
+
+
+def _receives(instance: InstanceView) -> bool:
+    """Whether the instance has a URL for received messages (its own or GREEN-API's)."""
+    urls = callbacks.callback_urls(instance)
+    return bool(urls["receivedCallbackUrl"] or urls["receivedAndDeliveryCallbackUrl"])
 
 
 # Route -> (body model, how its value becomes a settings change).
