@@ -214,8 +214,10 @@ async def list_page(
     start = (page - 1) * page_size
     if not query and not middleware:
         last_seq, total = await partners_repo.instance_counts(session, partner.id)
-        window = repo.seq_window(start, start + page_size)
-        rows = await repo.page(session, partner_id=partner.id, filters=[window])
+        rows = []
+        if start < last_seq:  # (a page past the end needs no query, however far it is)
+            window = repo.seq_window(start, start + page_size)
+            rows = await repo.page(session, partner_id=partner.id, filters=[window])
         pages = -(-last_seq // page_size)
     else:
         total, rows = await _filtered(session, partner, query, middleware, start, page_size)
