@@ -259,7 +259,7 @@ async def requeue(
 
     With ``partner_id``, only that partner's dead letters are touched.
     """
-    stmt = select(*_QUEUED).where(N.id.in_(ids), N.status == DEAD)
+    stmt = select(*_QUEUED, N.lane, N.target_url).where(N.id.in_(ids), N.status == DEAD)
     if partner_id is not None:
         stmt = stmt.join(InstanceRow, InstanceRow.id_instance == N.id_instance).where(
             InstanceRow.partner_id == partner_id
@@ -268,7 +268,13 @@ async def requeue(
     fresh = []
     for r in rows:
         new_id = await append(
-            session, id_instance=r.id_instance, type_webhook=r.type_webhook, body=r.body, now=now
+            session,
+            id_instance=r.id_instance,
+            type_webhook=r.type_webhook,
+            body=r.body,
+            now=now,
+            lane=r.lane,  # a callback goes back to its own URL, not to the GREEN-API queue
+            target_url=r.target_url,
         )
         fresh.append(Queued(new_id, r.id_instance, r.type_webhook, r.body, now, 0))
     await session.execute(delete(N).where(N.id.in_([r.id for r in rows])))
