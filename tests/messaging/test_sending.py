@@ -473,6 +473,8 @@ async def test_a_forwarded_text_shows_as_forwarded_in_the_outgoing_journal(
 # --- validation: 400 with a clear text, nothing queued --------------------------------------
 
 CHAT = "79001234567@c.us"
+# 79001234567 in full-width digits: digits, but not ASCII ones.
+FULLWIDTH_PHONE = "79001234567".translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
 BAD_BODIES: list[tuple[str, str, object, str]] = [
     # (id, method, JSON body, expected description)
     ("missing-chatId", "sendMessage", {"message": "hi"}, "field chatId is required"),
@@ -482,7 +484,7 @@ BAD_BODIES: list[tuple[str, str, object, str]] = [
     (
         "chatId-fullwidth",
         "sendMessage",
-        {"chatId": "７９００１２３４５６７@c.us", "message": "hi"},
+        {"chatId": FULLWIDTH_PHONE + "@c.us", "message": "hi"},
         CHAT_ID_ERROR,
     ),
     (

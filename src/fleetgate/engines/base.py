@@ -18,6 +18,8 @@ from fleetgate.storage.signals import Signals
 STARTING = "starting"
 NOT_AUTHORIZED = "notAuthorized"
 AUTHORIZED = "authorized"
+# What an engine's EngineError says when asked to pair an account that is linked already.
+ALREADY_AUTHORIZED = "instance account already authorized"
 BLOCKED = "blocked"
 SLEEP_MODE = "sleepMode"
 YELLOW_CARD = "yellowCard"

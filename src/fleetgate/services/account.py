@@ -6,12 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.crypto import TokenCipher, tokens_equal
-from fleetgate.engines.base import STARTING
+from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED, STARTING
 from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated
 from fleetgate.ids import new_instance_token
 from fleetgate.services import engine_calls, states
 from fleetgate.services.config import ConfigPatch, name_values
 from fleetgate.services.types import InstanceView
+from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.signals import Signals
 
@@ -78,3 +79,38 @@ async def request_logout(*, session: AsyncSession, signals: Signals, id_instance
     """Unlink the account; the owning runner logs the session out."""
     await repo.bump_epoch(session, id_instance, logout=True)
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(id_instance))
+
+
+async def current_qr(*, db: Database, signals: Signals, instance: InstanceView) -> str | None:
+    """The pairing QR payload to scan now; None when the account is linked already."""
+    if instance.state == AUTHORIZED:
+        return None
+    try:
+        answer = await engine_calls.call_engine(
+            db=db,
+            signals=signals,
+            id_instance=instance.id_instance,
+            method=engine_calls.QR,
+            args={},
+        )
+    except InvalidInput as exc:
+        if exc.message == ALREADY_AUTHORIZED:
+            return None
+        raise
+    return str(answer["payload"])
+
+
+async def pairing_code(
+    *, db: Database, signals: Signals, instance: InstanceView, phone: str
+) -> str:
+    """A code to type on the phone instead of scanning the QR (InvalidInput if linked)."""
+    if instance.state == AUTHORIZED:
+        raise InvalidInput(ALREADY_AUTHORIZED)
+    code = await engine_calls.call_engine(
+        db=db,
+        signals=signals,
+        id_instance=instance.id_instance,
+        method=engine_calls.PAIRING_CODE,
+        args={"phone": phone},
+    )
+    return str(code)

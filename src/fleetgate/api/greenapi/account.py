@@ -22,10 +22,10 @@ from fleetgate.api.greenapi.wire import (
     to_patch,
 )
 from fleetgate.api.responses import OrjsonResponse
-from fleetgate.engines.base import AUTHORIZED
+from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
 from fleetgate.ids import is_digits
-from fleetgate.services import account, engine_calls, states
+from fleetgate.services import account, states
 from fleetgate.services.states import HISTORY_DEFAULT, HISTORY_MAX
 
 router = APIRouter(
@@ -48,7 +48,6 @@ METHODS = (
     "getAuthorizationCode",
     "updateApiToken",
 )
-ALREADY_LOGGED = "instance account already authorized"
 _PHONE_DIGITS = range(7, 16)
 
 
@@ -150,23 +149,13 @@ async def logout(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
 @router.get("/qr/{apiTokenInstance}")
 async def qr(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     """The current pairing QR as a base64 PNG; it rotates every 20 s."""
-    if instance.state == AUTHORIZED:
-        return OrjsonResponse({"type": "alreadyLogged", "message": ALREADY_LOGGED})
     try:
-        answer = await engine_calls.call_engine(
-            db=ctx.db,
-            signals=ctx.signals,
-            id_instance=instance.id_instance,
-            method=engine_calls.QR,
-            args={},
-        )
-    except InvalidInput as exc:
-        if exc.message == ALREADY_LOGGED:
-            return OrjsonResponse({"type": "alreadyLogged", "message": ALREADY_LOGGED})
+        payload = await account.current_qr(db=ctx.db, signals=ctx.signals, instance=instance)
+    except (InvalidInput, NotReady) as exc:
         return OrjsonResponse({"type": "error", "message": exc.message})
-    except NotReady as exc:
-        return OrjsonResponse({"type": "error", "message": exc.message})
-    return OrjsonResponse({"type": "qrCode", "message": qr_png_base64(answer["payload"])})
+    if payload is None:
+        return OrjsonResponse({"type": "alreadyLogged", "message": ALREADY_AUTHORIZED})
+    return OrjsonResponse({"type": "qrCode", "message": qr_png_base64(payload)})
 
 
 def qr_png_base64(payload: str) -> str:
@@ -187,14 +176,8 @@ async def get_authorization_code(
     phone = str(body.phoneNumber)
     if body.phoneNumber <= 0 or len(phone) not in _PHONE_DIGITS:
         raise InvalidInput("phoneNumber must be 7 to 15 digits with the country code, no +")
-    if instance.state == AUTHORIZED:
-        raise InvalidInput(ALREADY_LOGGED)
-    code = await engine_calls.call_engine(
-        db=ctx.db,
-        signals=ctx.signals,
-        id_instance=instance.id_instance,
-        method=engine_calls.PAIRING_CODE,
-        args={"phone": phone},
+    code = await account.pairing_code(
+        db=ctx.db, signals=ctx.signals, instance=instance, phone=phone
     )
     return OrjsonResponse({"status": True, "code": code})
 

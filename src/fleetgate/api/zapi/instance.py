@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from fleetgate.api.deps import ContextDep
-from fleetgate.api.greenapi.account import ALREADY_LOGGED, qr_png_base64
+from fleetgate.api.greenapi.account import qr_png_base64
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import wire
 from fleetgate.api.zapi.auth import InstanceDep, parsed
@@ -21,7 +21,7 @@ from fleetgate.context import Context
 from fleetgate.engines.base import AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
 from fleetgate.ids import is_digits
-from fleetgate.services import account, engine_calls
+from fleetgate.services import account
 from fleetgate.services.config import ConfigPatch
 from fleetgate.services.types import InstanceView
 
@@ -40,7 +40,7 @@ async def status(instance: InstanceDep) -> OrjsonResponse:
 @router.get("/qr-code")
 async def qr_code(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     """The current QR payload to scan (it rotates every 20 s)."""
-    payload = await _qr_payload(ctx, instance)
+    payload = await account.current_qr(db=ctx.db, signals=ctx.signals, instance=instance)
     if payload is None:
         return OrjsonResponse({"connected": True, "error": CONNECTED})
     return OrjsonResponse({"value": payload})
@@ -49,29 +49,10 @@ async def qr_code(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
 @router.get("/qr-code/image")
 async def qr_code_image(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     """The current QR as a PNG data URL."""
-    payload = await _qr_payload(ctx, instance)
+    payload = await account.current_qr(db=ctx.db, signals=ctx.signals, instance=instance)
     if payload is None:
         return OrjsonResponse({"connected": True, "error": CONNECTED})
     return OrjsonResponse({"value": "data:image/png;base64," + qr_png_base64(payload)})
-
-
-async def _qr_payload(ctx: Context, instance: InstanceView) -> str | None:
-    """The QR payload, or None when the instance is connected already."""
-    if instance.state == AUTHORIZED:
-        return None
-    try:
-        answer = await engine_calls.call_engine(
-            db=ctx.db,
-            signals=ctx.signals,
-            id_instance=instance.id_instance,
-            method=engine_calls.QR,
-            args={},
-        )
-    except InvalidInput as exc:
-        if exc.message == ALREADY_LOGGED:
-            return None
-        raise
-    return str(answer["payload"])
 
 
 @router.get("/phone-code/{phone}")
@@ -81,12 +62,8 @@ async def phone_code(phone: str, instance: InstanceDep, ctx: ContextDep) -> Orjs
         raise InvalidInput("phone must be 7 to 15 digits with the country code")
     if instance.state == AUTHORIZED:
         raise InvalidInput(CONNECTED)
-    code = await engine_calls.call_engine(
-        db=ctx.db,
-        signals=ctx.signals,
-        id_instance=instance.id_instance,
-        method=engine_calls.PAIRING_CODE,
-        args={"phone": phone},
+    code = await account.pairing_code(
+        db=ctx.db, signals=ctx.signals, instance=instance, phone=phone
     )
     # Clients read either key.
     return OrjsonResponse({"code": code, "value": code})

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from fleetgate.engines.base import (
+    ALREADY_AUTHORIZED,
     AUTHORIZED,
     NOT_AUTHORIZED,
     EngineError,
@@ -21,7 +22,6 @@ from fleetgate.engines.base import (
 from fleetgate.engines.sandbox import network
 from fleetgate.ids import is_digits
 
-ALREADY_AUTHORIZED = "instance account already authorized"
 _SWEEP_BATCH = 1000
 
 
