@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
 from fleetgate.delivery.policy import RetryPolicy
 from fleetgate.delivery.targets import TargetPolicy, TargetRefused
@@ -102,7 +103,8 @@ class DeliveryWorker:
             unlisten()  # type: ignore[operator]
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace_s)
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=grace_s)
         for task in list(self._inflight):
@@ -118,6 +120,8 @@ class DeliveryWorker:
                 try:
                     claimed = await self._claim(min(free, _CLAIM_BATCH))
                 except Exception:
+                    if being_cancelled():
+                        raise
                     log.exception("claiming notifications failed")
                     await asyncio.sleep(self.config.poll_s)
             for item in claimed:
@@ -209,6 +213,8 @@ class DeliveryWorker:
                         session, worker=self.id, ids=ids, until=now_ms() + self.hold_ms
                     )
             except Exception:
+                if being_cancelled():
+                    raise
                 log.exception("renewing delivery claims failed")
 
     async def _maintain(self) -> None:
@@ -223,6 +229,8 @@ class DeliveryWorker:
                 if expired:
                     log.warning("%d notifications expired undelivered (now dead letters)", expired)
             except Exception:
+                if being_cancelled():
+                    raise
                 log.exception("notification maintenance failed")
             await asyncio.sleep(_MAINTENANCE_S)
 

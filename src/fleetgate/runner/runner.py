@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
 from fleetgate.engines.base import AUTHORIZED, EngineError, OutgoingMessage, Session, SessionSpec
 from fleetgate.engines.registry import EngineRegistry
@@ -35,6 +36,8 @@ from fleetgate.storage.repos.messages import Message
 from fleetgate.storage.signals import Signals
 
 log = logging.getLogger(__name__)
+# How long stop() waits for a pass in progress to end after cancelling it.
+_STOP_WAIT_S = 10.0
 
 # A queued message not sent within this time leaves the queue as "failed".
 QUEUE_TTL_MS = DAY_MS
@@ -107,8 +110,8 @@ class Runner:
         self._unlisten()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: a pass stuck in the database must not keep the process from stopping.
+            await asyncio.wait([self._task], timeout=_STOP_WAIT_S)
         await self._stop_sessions(list(self.held))
         with contextlib.suppress(Exception):
             async with self.db.transaction() as session:
@@ -137,6 +140,8 @@ class Runner:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if being_cancelled():
+                    raise
                 log.exception("runner pass failed")
                 self._fence()
 
@@ -225,6 +230,8 @@ class Runner:
         try:
             await work  # type: ignore[misc]
         except Exception:
+            if being_cancelled():
+                raise
             log.exception("engine session of instance %s failed", id_instance)
 
     async def _start_senders(self, ids: list[int]) -> None:
