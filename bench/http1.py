@@ -38,7 +38,13 @@ class Response:
 
 class Connection(Protocol):
     async def request(
-        self, method: str, path: str, body: bytes | None = None, *, keep_body: bool = True
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        keep_body: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> Response: ...
 
     async def close(self) -> None: ...
@@ -57,23 +63,35 @@ class LeanConnection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def request(
-        self, method: str, path: str, body: bytes | None = None, *, keep_body: bool = True
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        keep_body: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> Response:
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._exchange(method, path, body, keep_body)
+                return await self._exchange(method, path, body, keep_body, headers or {})
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             await self.close()
             raise HttpError(f"{type(exc).__name__}: {exc}") from exc
 
     async def _exchange(
-        self, method: str, path: str, body: bytes | None, keep_body: bool
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        keep_body: bool,
+        extra: dict[str, str],
     ) -> Response:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         reader, writer = self._reader, self._writer
         assert reader is not None
         head = f"{method} {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in extra.items())
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         t0 = time.perf_counter()
@@ -140,9 +158,17 @@ class HttpxConnection:
         )
 
     async def request(
-        self, method: str, path: str, body: bytes | None = None, *, keep_body: bool = True
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        keep_body: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> Response:
-        headers = {"Content-Type": "application/json"} if body is not None else None
+        headers = dict(headers or {})
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         t0 = time.perf_counter()
         try:
             async with self._client.stream(method, path, content=body, headers=headers) as resp:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bench.driver import Limits
 
 # On the main server of a backend (health always runs: the ratios are taken against it).
-SERVER_WORKLOADS = ("health", "list", "create", "state", "send", "longpoll", "webhook")
+SERVER_WORKLOADS = ("health", "list", "zapi", "create", "state", "send", "longpoll", "webhook")
 # On a server of its own, with the runner on.
 WORKLOADS = (*SERVER_WORKLOADS, "fleet")
 DEFAULT_SIZES = (10_000, 100_000)
@@ -31,6 +31,8 @@ class Plan:
     health: Limits
     create: Limits
     quick: bool
+    # Z-API list pages (plain and searched) of the largest listing partner.
+    zapi: Limits
     # Authenticated instance GET (getStateInstance), keep-alive, over `instances` instances.
     state: Limits
     # POST sendMessage to instances that are not authorized: the enqueue alone.
@@ -68,6 +70,7 @@ FULL = Plan(
     # A provisioning burst: 32 requests in flight at all times.
     create=Limits(32, 4_000, 15),
     quick=False,
+    zapi=Limits(4, 20_000, 10),
     state=Limits(64, 100_000, 10),
     send=Limits(32, 30_000, 10),
     instances=100,
@@ -83,6 +86,7 @@ QUICK = Plan(
     health=Limits(64, 20_000, 3),
     create=Limits(32, 600, 4),
     quick=True,
+    zapi=Limits(4, 3_000, 3),
     state=Limits(64, 20_000, 3),
     send=Limits(32, 5_000, 3),
     instances=100,

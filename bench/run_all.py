@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import instance_api, webhooks, workloads
+from bench import instance_api, webhooks, workloads, zapi
 from bench.backends import BACKENDS, database
 from bench.boot import fleet_boot
 from bench.fleet import InstanceSet, SeededInstance, seed_sets
@@ -141,7 +141,8 @@ class Bench:
                 receiver = stack.enter_context(Receiver(work / "receiver.log"))
             async with database(backend, work) as url:
                 settings = Settings(data_dir=work, database_url=url)
-                sizes = list(self.sizes) if "list" in self.workloads else []
+                listed = self.workloads & {"list", "zapi"}
+                sizes = list(self.sizes) if listed else []
                 began = time.perf_counter()
                 seeded = await seed_database(settings, sizes)
                 sets = await seed_sets(settings, "bench-instances", self._sets(receiver))
@@ -207,6 +208,23 @@ class Bench:
                     ),
                 )
                 for size, p in sorted(main.by_size.items())
+            ]
+        if "zapi" in chosen:
+            biggest = main.by_size[max(main.by_size)]
+            steps += [
+                (
+                    f"zapi-{kind}",
+                    partial(
+                        zapi.zapi_list,
+                        server,
+                        client,
+                        plan.zapi,
+                        backend,
+                        biggest,
+                        search=kind == "search",
+                    ),
+                )
+                for kind in ("page", "search")
             ]
         if "create" in chosen:
             steps.append(
