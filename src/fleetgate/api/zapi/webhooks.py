@@ -38,14 +38,22 @@ URL_SETTERS = {
 }
 
 
-def _url_setter(event: str) -> Callable[..., Any]:
-    async def set_url(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
-        body = await parsed(wire.TextValue, request, ctx)
-        await apply(ctx, instance, ConfigPatch(callbacks={event: body.value.strip()}))
+def _setter(
+    model: type[Any], to_patch: Callable[[Any], ConfigPatch], doc: str
+) -> Callable[..., Any]:
+    """A route that reads ``{"value": ...}`` with ``model`` and applies ``to_patch(value)``."""
+
+    async def set_value(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
+        body = await parsed(model, request, ctx)
+        await apply(ctx, instance, to_patch(body.value))
         return OrjsonResponse({"value": True})
 
-    set_url.__doc__ = f"Set the {event.replace('_', ' ')} callback URL (empty: none)."
-    return set_url
+    set_value.__doc__ = doc
+    return set_value
+
+
+def _url_patch(event: str) -> Callable[[str], ConfigPatch]:
+    return lambda url: ConfigPatch(callbacks={event: url.strip()})
 
 
 def _add(path: str, endpoint: Callable[..., Any]) -> None:
@@ -55,7 +63,8 @@ def _add(path: str, endpoint: Callable[..., Any]) -> None:
 
 
 for _path, _event in URL_SETTERS.items():
-    _add(_path, _url_setter(_event))
+    _doc = f"Set the {_event.replace('_', ' ')} callback URL (empty: none)."
+    _add(_path, _setter(wire.TextValue, _url_patch(_event), _doc))
 
 
 @router.put("/update-every-webhooks")
@@ -117,16 +126,5 @@ _OPTION_SETTERS: dict[str, tuple[type[Any], Callable[[Any], ConfigPatch]]] = {
 }
 
 
-def _option_setter(model: type[Any], to_patch: Callable[[Any], ConfigPatch]) -> Callable[..., Any]:
-    async def set_option(
-        instance: InstanceDep, request: Request, ctx: ContextDep
-    ) -> OrjsonResponse:
-        body = await parsed(model, request, ctx)
-        await apply(ctx, instance, to_patch(body.value))
-        return OrjsonResponse({"value": True})
-
-    return set_option
-
-
 for _path, (_model, _to_patch) in _OPTION_SETTERS.items():
-    _add(_path, _option_setter(_model, _to_patch))
+    _add(_path, _setter(_model, _to_patch, f"Set {_path.removeprefix('update-')}."))
