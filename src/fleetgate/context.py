@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from prometheus_client import CollectorRegistry
 
 from fleetgate.clock import DAY_MS
 from fleetgate.crypto import TokenCipher
+from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.policy import RetryPolicy
 from fleetgate.delivery.targets import TargetPolicy
 from fleetgate.delivery.worker import DeliveryWorker, WorkerConfig
 from fleetgate.engines.base import EngineHost
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.runner.runner import Runner, RunnerConfig
+from fleetgate.services.instance_cache import InstanceCache
 from fleetgate.services.instances import Provisioning
 from fleetgate.services.notifications import QueuePolicy
 from fleetgate.services.subscriptions import SubscriptionPolicy
@@ -33,6 +34,7 @@ class Context:
     cipher: TokenCipher
     engines: EngineRegistry
     registry: CollectorRegistry
+    instance_cache: InstanceCache
 
     @property
     def provisioning(self) -> Provisioning:
@@ -65,6 +67,12 @@ class Context:
             cipher=TokenCipher(settings.resolved_secret_key()),
             engines=EngineRegistry(EngineHost(db=db, signals=signals)),
             registry=CollectorRegistry(auto_describe=True),
+            instance_cache=InstanceCache(
+                db,
+                signals,
+                ttl_s=settings.instances.auth_cache_s,
+                max_entries=settings.instances.auth_cache_size,
+            ),
         )
 
     def new_runner(self) -> Runner:
@@ -79,7 +87,7 @@ class Context:
             ),
         )
 
-    def new_delivery_worker(self, http: httpx.AsyncClient) -> DeliveryWorker:
+    def new_delivery_worker(self, http: WebhookClient) -> DeliveryWorker:
         """A webhook delivery worker for this process, configured by the settings."""
         cfg = self.settings.delivery
         retry = RetryPolicy(
@@ -109,7 +117,6 @@ class Context:
         )
 
 
-def webhook_client(concurrency: int) -> httpx.AsyncClient:
+def webhook_client(concurrency: int) -> WebhookClient:
     """The outbound HTTP client for webhooks: pooled, never following redirects."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(limits=limits, follow_redirects=False, trust_env=False)
+    return WebhookClient(concurrency)

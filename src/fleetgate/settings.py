@@ -35,6 +35,15 @@ class InstanceSettings(BaseModel):
         description="4-digit shard prefix of every new idInstance (the first 4 of its 10 digits).",
     )
     tariff: str = Field("PARTNER", description="Tariff code shown by getInstances.")
+    auth_cache_s: float = Field(
+        5.0,
+        ge=0,
+        description="Seconds an authenticated instance is served from memory at most (every "
+        "change to it drops it at once; 0 = read the database on every request).",
+    )
+    auth_cache_size: int = Field(
+        100_000, ge=1, description="Most instances kept in the authentication cache."
+    )
 
 
 class RunnerSettings(BaseModel):

@@ -24,7 +24,9 @@ PER_INSTANCE = 40
 @pytest.fixture
 async def pg_ctx(tmp_path: Path) -> AsyncIterator[Context]:
     async with fresh_database("postgres", tmp_path) as url:
-        delivery = DeliverySettings(timeout_s=5, pause_s=0.1, poll_s=0.1)
+        # Few deliveries in flight per worker: a worker with room to spare takes every head
+        # it frees itself (in the same commit), so only a busy worker leaves work to another.
+        delivery = DeliverySettings(timeout_s=5, pause_s=0.1, poll_s=0.1, concurrency=4)
         settings = make_settings(tmp_path / "data", url, delivery=delivery)
         async with running_context(settings) as ctx:
             yield ctx

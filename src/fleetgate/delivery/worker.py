@@ -2,7 +2,9 @@
 
 At-least-once: a notification leaves the outbox only after its webhook answered HTTP 200. A
 worker that dies holding a claim loses it when ``claimed_until_ms`` passes, and another worker
-(or the same one after a restart) sends the notification again. On PostgreSQL several workers
+(or the same one after a restart) sends the notification again. Delivered notifications are
+deleted in batches, in the same transaction as the claim of the heads they were holding up,
+so a busy worker commits once per batch rather than once per webhook. On PostgreSQL several workers
 share the outbox through ``FOR UPDATE SKIP LOCKED``; each instance's queue goes out in order,
 one notification at a time, while different instances are delivered concurrently.
 """
@@ -24,6 +26,7 @@ import httpx
 
 from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
+from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.policy import RetryPolicy
 from fleetgate.delivery.targets import TargetPolicy, TargetRefused
 from fleetgate.services import outbox
@@ -62,7 +65,7 @@ class DeliveryWorker:
         *,
         db: Database,
         signals: Signals,
-        http: httpx.AsyncClient,
+        http: WebhookClient,
         config: WorkerConfig,
         worker_id: str | None = None,
     ) -> None:
@@ -73,6 +76,8 @@ class DeliveryWorker:
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._wake = asyncio.Event()
         self._inflight: dict[asyncio.Task[None], int] = {}
+        # Delivered, not yet deleted: their claims keep them (and what follows them) held.
+        self._finished: list[int] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._unlisten: list[object] = []
         self.delivered = 0
@@ -110,20 +115,28 @@ class DeliveryWorker:
         for task in list(self._inflight):
             task.cancel()
         await asyncio.gather(*self._inflight, return_exceptions=True)
+        if self._finished:
+            # Not deleted now, they would only be sent again once their claims ran out.
+            try:
+                await asyncio.wait_for(self._claim(self._finished, 0), grace_s)
+            except Exception:
+                log.warning("%d delivered notifications stay queued", len(self._finished))
 
     async def _loop(self) -> None:
         while True:
             self._wake.clear()
             free = self.config.concurrency - len(self._inflight)
             claimed: list[repo.Claimed] = []
-            if free > 0:
-                try:
-                    claimed = await self._claim(min(free, _CLAIM_BATCH))
-                except Exception:
-                    if being_cancelled():
-                        raise
-                    log.exception("claiming notifications failed")
-                    await asyncio.sleep(self.config.poll_s)
+            finished, self._finished = self._finished, []
+            try:
+                if finished or free > 0:
+                    claimed = await self._claim(finished, min(free, _CLAIM_BATCH))
+            except Exception:
+                self._finished[:0] = finished  # their claims still hold; delete them next time
+                if being_cancelled():
+                    raise
+                log.exception("claiming notifications failed")
+                await asyncio.sleep(self.config.poll_s)
             for item in claimed:
                 task = asyncio.create_task(self._deliver(item))
                 self._inflight[task] = item.item.id
@@ -137,8 +150,13 @@ class DeliveryWorker:
         self._inflight.pop(task, None)
         self._wake.set()  # the instance's next notification may be due now
 
-    async def _claim(self, limit: int) -> list[repo.Claimed]:
+    async def _claim(self, finished: list[int], limit: int) -> list[repo.Claimed]:
+        """Delete what was delivered, then claim up to ``limit`` due heads, in one commit."""
         async with self.db.transaction() as session:
+            if finished:
+                await repo.delivered(session, ids=finished, worker=self.id)
+            if limit <= 0:
+                return []
             return await repo.claim_heads(
                 session,
                 worker=self.id,
@@ -151,12 +169,12 @@ class DeliveryWorker:
     async def _deliver(self, claimed: repo.Claimed) -> None:
         error = await self._post(claimed)
         item = claimed.item
+        if error is None:
+            self._finished.append(item.id)
+            self.delivered += 1
+            return
         now = now_ms()
         async with self.db.transaction() as session:
-            if error is None:
-                await repo.delivered(session, notification_id=item.id, worker=self.id)
-                self.delivered += 1
-                return
             self.failures += 1
             retry_at = self.config.retry.next_attempt_ms(
                 attempts=item.attempts + 1, created_ms=item.created_ms, now=now
@@ -188,7 +206,11 @@ class DeliveryWorker:
         try:
             await self.config.targets.check(claimed.url)
             response = await self.http.post(
-                claimed.url, content=body, headers=headers, timeout=self.config.retry.timeout_s
+                claimed.url,
+                key=claimed.item.id_instance,
+                content=body,
+                headers=headers,
+                timeout=self.config.retry.timeout_s,
             )
         except TargetRefused as exc:
             return str(exc)
@@ -204,7 +226,7 @@ class DeliveryWorker:
         """Keep the claims of deliveries in flight alive (a slow webhook may take minutes)."""
         while True:
             await asyncio.sleep(self.config.claim_hold_s / 3)
-            ids = list(self._inflight.values())
+            ids = [*self._inflight.values(), *self._finished]
             if not ids:
                 continue
             try:

@@ -51,7 +51,7 @@ class InstanceEvents:
             return
         blob = None if auth is None else orjson.dumps(auth).decode()
         async with self.db.transaction() as session:
-            await repo.update_values(session, self.id_instance, {"engine_auth": blob})
+            await repo.update_values(session, self.signals, self.id_instance, {"engine_auth": blob})
 
     async def message_received(self, message: IncomingMessage) -> None:
         if not self.active:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.clock import now_ms
 from fleetgate.crypto import TokenCipher, tokens_equal
 from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED, STARTING
 from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated
 from fleetgate.ids import new_instance_token
 from fleetgate.services import engine_calls, states
 from fleetgate.services.config import ConfigPatch, name_values
+from fleetgate.services.instance_cache import InstanceCache
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as repo
@@ -20,13 +20,13 @@ _TOKEN_MAX = 200
 
 
 async def authenticate_instance(
-    *, session: AsyncSession, cipher: TokenCipher, id_instance: int, token: str
+    *, cache: InstanceCache, cipher: TokenCipher, id_instance: int, token: str
 ) -> InstanceView:
     """The live instance if ``token`` is its current token.
 
     Forbidden for an unknown, deleted or expired instance; NotAuthenticated for a wrong token.
     """
-    found = await repo.view(session, id_instance, now=now_ms())
+    found = await cache.live(id_instance)
     if found is None:
         raise Forbidden()
     instance, digest = found
@@ -35,7 +35,9 @@ async def authenticate_instance(
     return instance
 
 
-async def update_settings(*, session: AsyncSession, id_instance: int, patch: ConfigPatch) -> None:
+async def update_settings(
+    *, session: AsyncSession, signals: Signals, id_instance: int, patch: ConfigPatch
+) -> None:
     """Apply a partial settings change at once (at least one setting must be given)."""
     if patch.is_empty():
         raise InvalidInput("at least one setting is required")
@@ -43,14 +45,17 @@ async def update_settings(*, session: AsyncSession, id_instance: int, patch: Con
     values = patch.values()
     if patch.name is not None:
         values |= name_values(patch.name, id_instance)
-    await repo.update_values(session, id_instance, values)
+    await repo.update_values(session, signals, id_instance, values)
 
 
-async def rotate_token(*, session: AsyncSession, cipher: TokenCipher, id_instance: int) -> str:
+async def rotate_token(
+    *, session: AsyncSession, signals: Signals, cipher: TokenCipher, id_instance: int
+) -> str:
     """Give the instance a new token; the old one stops working when this commits."""
     token = new_instance_token()
     await repo.update_values(
         session,
+        signals,
         id_instance,
         {
             "token_cipher": cipher.encrypt(token, id_instance=id_instance),

@@ -91,7 +91,7 @@ async def delete_instance(
 ) -> None:
     """Delete a live instance of this partner; it stays listed as deleted, its session stops."""
     if not await repo.mark_deleted(
-        session, partner_id=partner.id, id_instance=id_instance, now=now_ms()
+        session, signals, partner_id=partner.id, id_instance=id_instance, now=now_ms()
     ):
         raise NotFound("Not found")
     await partners_repo.instance_deleted(session, partner.id)

@@ -79,7 +79,9 @@ async def record_sent(
     reached = await repo.dequeue_sent(session, message.id, at_ms=now)
     if reached is None:
         return
-    await instances_repo.update_values(session, instance.id_instance, {"last_send_ms": now})
+    await instances_repo.update_values(
+        session, signals, instance.id_instance, {"last_send_ms": now}
+    )
     data = orjson.loads(message.data)
     await _emit(
         session,

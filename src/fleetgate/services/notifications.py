@@ -18,8 +18,6 @@ from fleetgate.storage.signals import Signals
 RECEIVE_TIMEOUT_MIN = 5
 RECEIVE_TIMEOUT_MAX = 60
 CLEAR_INTERVAL_MS = 60_000
-# Long-polls re-read the queue this often even without a wake-up signal.
-_RECHECK_S = 1.0
 
 __all__ = ["DeadLetter", "QueuePolicy", "Queued", "receive"]
 
@@ -50,7 +48,7 @@ async def receive(
             if item is not None or left <= 0:
                 return item
             try:
-                await asyncio.wait_for(arrived.wait(), min(left, _RECHECK_S))
+                await asyncio.wait_for(arrived.wait(), min(left, signals.recheck_s()))
             except TimeoutError:
                 pass
 

@@ -28,7 +28,7 @@ async def record_state(
     instance, _ = found
     if instance.state == state and instance.wid == wid:
         return False
-    await repo.update_values(session, id_instance, {"state": state, "wid": wid})
+    await repo.update_values(session, signals, id_instance, {"state": state, "wid": wid})
     await history.append(session, id_instance=id_instance, state=state, wid=wid, now=now)
     await outbox.emit(
         session=session,

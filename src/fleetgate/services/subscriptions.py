@@ -126,7 +126,7 @@ async def subscribe(
     values: dict[str, object] = {"plan": SUBSCRIBED, "expires_ms": None, "canceled_ms": None}
     if with_calls is not None:
         values["with_calls"] = with_calls
-    await repo.update_values(session, instance.id_instance, values)
+    await repo.update_values(session, signals, instance.id_instance, values)
     # An expired or canceled instance comes back: a runner starts its session at once.
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
 
@@ -144,15 +144,15 @@ async def cancel(*, session: AsyncSession, signals: Signals, instance: InstanceV
         }
     else:
         values = {"plan": CANCELING, "expires_ms": month_end(now)}
-    await repo.update_values(session, instance.id_instance, values | {"canceled_ms": now})
+    await repo.update_values(session, signals, instance.id_instance, values | {"canceled_ms": now})
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
 
 
-async def add_calls(*, session: AsyncSession, instance: InstanceView) -> None:
+async def add_calls(*, session: AsyncSession, signals: Signals, instance: InstanceView) -> None:
     """Add calls to a running subscription (there is no way back but cancel and subscribe)."""
     if payment_status(instance, now_ms()) != SHOWN[SUBSCRIBED]:
         raise InvalidInput("the instance has no active subscription to update")
-    await repo.update_values(session, instance.id_instance, {"with_calls": True})
+    await repo.update_values(session, signals, instance.id_instance, {"with_calls": True})
 
 
 def deletion_refusal(instance: InstanceView, policy: SubscriptionPolicy, now: int) -> str | None:

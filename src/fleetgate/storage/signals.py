@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -23,14 +24,26 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str], None]
+# Dispatched in-process when signals from other processes may have been missed (the LISTEN
+# connection was re-established): whoever keeps state derived from signals starts afresh.
+RESYNC_CHANNEL = "resync"
 _PENDING_KEY = "fleetgate_signals"
 
 
 class Signals:
     """Publish/subscribe of small string payloads on named channels."""
 
+    # Writes by another process (the CLI on SQLite) send no signal here: re-check about this
+    # often. Each waiter draws its own pause, so waiters parked together do not re-read
+    # together and hold up the one whose signal just came.
+    RECHECK_S = 1.0
+
     def __init__(self) -> None:
         self._listeners: defaultdict[str, set[Listener]] = defaultdict(set)
+
+    def recheck_s(self) -> float:
+        """A pause after which a waiter should look again even without a signal."""
+        return random.uniform(0.5, 1.5) * self.RECHECK_S
 
     async def start(self) -> None:
         """Begin receiving signals from other processes (no-op in-process)."""
@@ -68,7 +81,10 @@ class Signals:
     async def waiter(
         self, channel: str, payload: str | None = None
     ) -> AsyncIterator[asyncio.Event]:
-        """An event set by the next signal on ``channel`` (with ``payload``, if given)."""
+        """An event set by the next signal on ``channel`` (with ``payload``, if given).
+
+        A re-sync sets it too: the signal awaited may have been missed.
+        """
         woke = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -76,11 +92,16 @@ class Signals:
             if payload is None or got == payload:
                 loop.call_soon_threadsafe(woke.set)
 
+        def on_resync(_got: str) -> None:
+            loop.call_soon_threadsafe(woke.set)
+
         unsubscribe = self.listen(channel, on_signal)
+        unsubscribe_resync = self.listen(RESYNC_CHANNEL, on_resync)
         try:
             yield woke
         finally:
             unsubscribe()
+            unsubscribe_resync()
 
 
 def _forget(session: Session) -> None:
@@ -91,6 +112,8 @@ class PostgresSignals(Signals):
     """Signals through NOTIFY (sent inside the transaction) and one LISTEN connection."""
 
     CHANNELS = ("fleetgate",)
+    # Every process hears every commit's NOTIFY, and a lost LISTEN connection ends in a re-sync.
+    RECHECK_S = 10.0
 
     def __init__(self, url: URL) -> None:
         super().__init__()
@@ -126,6 +149,7 @@ class PostgresSignals(Signals):
             try:
                 conn = await asyncpg.connect(self._dsn)
                 await conn.add_listener("fleetgate", on_notify)
+                self.dispatch(RESYNC_CHANNEL, "")
                 ready.set()
                 while not conn.is_closed():
                     await asyncio.sleep(1)

@@ -63,7 +63,10 @@ async def set_settings(instance: InstanceDep, request: Request, ctx: ContextDep)
     body = parse_body(SetSettingsBody, await read_json(request, ctx.settings.http.max_body_bytes))
     async with ctx.db.transaction() as session:
         await account.update_settings(
-            session=session, id_instance=instance.id_instance, patch=to_patch(body)
+            session=session,
+            signals=ctx.signals,
+            id_instance=instance.id_instance,
+            patch=to_patch(body),
         )
     return OrjsonResponse({"saveSettings": True})
 
@@ -187,6 +190,9 @@ async def update_api_token(instance: InstanceDep, ctx: ContextDep) -> OrjsonResp
     """A new apiTokenInstance; the old one stops working at once."""
     async with ctx.db.transaction() as session:
         token = await account.rotate_token(
-            session=session, cipher=ctx.cipher, id_instance=instance.id_instance
+            session=session,
+            signals=ctx.signals,
+            cipher=ctx.cipher,
+            id_instance=instance.id_instance,
         )
     return OrjsonResponse({"apiTokenInstance": token})

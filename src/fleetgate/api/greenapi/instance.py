@@ -22,10 +22,12 @@ async def authenticated_instance(
     """The instance named by the URL, if the token in the URL is its current token."""
     if not is_digits(idInstance) or len(idInstance) > _ID_MAX_DIGITS:
         raise InvalidInput("Parameter idInstance not an integer")
-    async with ctx.db.reading() as session:
-        return await account.authenticate_instance(
-            session=session, cipher=ctx.cipher, id_instance=int(idInstance), token=apiTokenInstance
-        )
+    return await account.authenticate_instance(
+        cache=ctx.instance_cache,
+        cipher=ctx.cipher,
+        id_instance=int(idInstance),
+        token=apiTokenInstance,
+    )
 
 
 InstanceDep = Annotated[InstanceView, Depends(authenticated_instance)]

@@ -37,13 +37,13 @@ async def zapi_instance(
 ) -> InstanceView:
     """The live instance named by the path, if the token fits and the Client-Token too."""
     id_instance = instance_id(instanceId)
+    try:
+        instance = await account.authenticate_instance(
+            cache=ctx.instance_cache, cipher=ctx.cipher, id_instance=id_instance, token=token
+        )
+    except (Forbidden, NotAuthenticated):
+        raise NotFound(NOT_FOUND) from None
     async with ctx.db.reading() as session:
-        try:
-            instance = await account.authenticate_instance(
-                session=session, cipher=ctx.cipher, id_instance=id_instance, token=token
-            )
-        except (Forbidden, NotAuthenticated):
-            raise NotFound(NOT_FOUND) from None
         await partners.check_client_token(
             session=session, partner_id=instance.partner_id, token=client_token
         )

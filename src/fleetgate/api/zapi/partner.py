@@ -119,7 +119,7 @@ async def update_subscription(
     if body.withCalls is not True:
         raise InvalidInput("withCalls must be true (to remove calls, cancel and subscribe again)")
     async with ctx.db.transaction() as session:
-        await subscriptions.add_calls(session=session, instance=instance)
+        await subscriptions.add_calls(session=session, signals=ctx.signals, instance=instance)
     return OrjsonResponse({"value": True}, 201)
 
 

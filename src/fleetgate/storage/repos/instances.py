@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.services.config import CALLBACKS, OPTIONS, SWITCHES
 from fleetgate.services.types import InstanceView
+from fleetgate.storage.signals import Signals
 from fleetgate.storage.tables import InstanceRow
+
+# Every write to a column an InstanceView shows sends this signal (payload: the id) with its
+# transaction, so cached views (services/instance_cache.py) are dropped in every process.
+CHANGED_CHANNEL = "instance"
+# Columns no InstanceView shows: writing only these needs no signal.
+_UNSEEN = frozenset({"last_send_ms", "engine_auth"})
 
 # Columns a partner listing needs, nothing more (getInstances reads them for every instance).
 _LISTING = (
@@ -38,7 +45,7 @@ async def try_insert(session: AsyncSession, values: dict[str, Any]) -> bool:
 
 
 async def mark_deleted(
-    session: AsyncSession, *, partner_id: int, id_instance: int, now: int
+    session: AsyncSession, signals: Signals, *, partner_id: int, id_instance: int, now: int
 ) -> bool:
     """Soft-delete a live instance of this partner; False if there is none."""
     result = await session.execute(
@@ -50,7 +57,10 @@ async def mark_deleted(
         )
         .values(deleted_ms=now)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await signals.send(session, CHANGED_CHANNEL, str(id_instance))
+    return True
 
 
 async def listing_batches(
@@ -83,10 +93,17 @@ async def view(
     session: AsyncSession, id_instance: int, *, now: int
 ) -> tuple[InstanceView, str] | None:
     """A live (not deleted, not expired) instance and its token digest, or None."""
+    found = await current(session, id_instance)
+    if found is None:
+        return None
+    expires = found[0].expires_ms
+    return None if expires is not None and expires <= now else found
+
+
+async def current(session: AsyncSession, id_instance: int) -> tuple[InstanceView, str] | None:
+    """A not deleted instance, expired or not, and its token digest, or None."""
     row = await _row(session, id_instance)
     if row is None or row["deleted_ms"] is not None:
-        return None
-    if row["expires_ms"] is not None and row["expires_ms"] <= now:
         return None
     return to_view(row), row["token_digest"]
 
@@ -193,10 +210,15 @@ def middleware_filter(middleware: str) -> ColumnElement[bool]:
     return InstanceRow.middleware == middleware
 
 
-async def update_values(session: AsyncSession, id_instance: int, values: dict[str, Any]) -> None:
+async def update_values(
+    session: AsyncSession, signals: Signals, id_instance: int, values: dict[str, Any]
+) -> None:
+    """Change columns of one instance; cached views of it are dropped when this commits."""
     await session.execute(
         update(InstanceRow).where(InstanceRow.id_instance == id_instance).values(**values)
     )
+    if not values.keys() <= _UNSEEN:
+        await signals.send(session, CHANGED_CHANNEL, str(id_instance))
 
 
 async def bump_epoch(session: AsyncSession, id_instance: int, *, logout: bool) -> None:

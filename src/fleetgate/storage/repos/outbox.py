@@ -191,10 +191,9 @@ async def renew_claims(session: AsyncSession, *, worker: str, ids: list[int], un
     )
 
 
-async def delivered(session: AsyncSession, *, notification_id: int, worker: str) -> bool:
-    """Drop a delivered notification; False if this worker no longer held it."""
-    result = await session.execute(delete(N).where(N.id == notification_id, N.claimed_by == worker))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+async def delivered(session: AsyncSession, *, ids: list[int], worker: str) -> None:
+    """Drop delivered notifications (those this worker no longer holds stay)."""
+    await session.execute(delete(N).where(N.id.in_(ids), N.claimed_by == worker))
 
 
 async def failed(

@@ -1,0 +1,171 @@
+"""The authentication cache: served from memory, dropped by every write, in every process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, update
+
+from fleetgate.context import Context
+from fleetgate.services import account, instances, partners, states
+from fleetgate.services.config import DELAY_DEFAULT_MS, ConfigPatch
+from fleetgate.services.instance_cache import InstanceCache
+from fleetgate.services.types import NewInstance
+from fleetgate.settings import Settings
+from fleetgate.storage.signals import RESYNC_CHANNEL
+from fleetgate.storage.tables import InstanceRow
+from tests.support import make_settings
+
+# Far longer than any test: whatever the cache shows fresh, a signal made it so.
+FOREVER_S = 3600.0
+
+
+def cached_settings(folder: Path, url: str) -> Settings:
+    return make_settings(folder, url, instances={"auth_cache_s": FOREVER_S})
+
+
+@pytest.fixture
+async def ctx(fresh_database_url: str, tmp_path: Path) -> AsyncIterator[Context]:
+    context = Context.from_settings(cached_settings(tmp_path, fresh_database_url))
+    await context.db.migrate()
+    await context.signals.start()
+    yield context
+    await context.signals.stop()
+    await context.db.dispose()
+
+
+async def new_instance(ctx: Context) -> NewInstance:
+    async with ctx.db.transaction() as session:
+        partner, _ = await partners.create_partner(session=session, name="p")
+        return await instances.create_instance(
+            session=session,
+            signals=ctx.signals,
+            cipher=ctx.cipher,
+            partner=partner,
+            provisioning=ctx.provisioning,
+            patch=ConfigPatch(),
+        )
+
+
+async def set_delay(ctx: Context, id_instance: int, delay_ms: int) -> None:
+    async with ctx.db.transaction() as session:
+        await account.update_settings(
+            session=session,
+            signals=ctx.signals,
+            id_instance=id_instance,
+            patch=ConfigPatch(delay_send_ms=delay_ms),
+        )
+
+
+async def cached_delay(cache: InstanceCache, id_instance: int) -> int:
+    found = await cache.live(id_instance)
+    assert found is not None
+    return found[0].delay_send_ms
+
+
+async def test_a_write_is_seen_at_once_and_reads_are_served_from_memory(ctx: Context) -> None:
+    made = await new_instance(ctx)
+    cache = ctx.instance_cache
+    assert await cached_delay(cache, made.id_instance) == DELAY_DEFAULT_MS
+    await set_delay(ctx, made.id_instance, 700)
+    assert await cached_delay(cache, made.id_instance) == 700
+    # Served from memory: a thousand look-ups send no statement to the database.
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        statements.append(sql)
+
+    event.listen(ctx.db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for _ in range(1000):
+            assert await cached_delay(cache, made.id_instance) == 700
+    finally:
+        event.remove(ctx.db.engine.sync_engine, "before_cursor_execute", record)
+    assert statements == []
+
+
+async def test_state_token_and_deletion_drop_the_entry(ctx: Context) -> None:
+    made = await new_instance(ctx)
+    cache = ctx.instance_cache
+    first = await cache.live(made.id_instance)
+    assert first is not None and first[0].state == "starting"
+    async with ctx.db.transaction() as session:
+        await states.record_state(
+            session=session,
+            signals=ctx.signals,
+            id_instance=made.id_instance,
+            state="authorized",
+            wid="79990000001@c.us",
+        )
+    again = await cache.live(made.id_instance)
+    assert again is not None and again[0].state == "authorized"
+    async with ctx.db.transaction() as session:
+        token = await account.rotate_token(
+            session=session, signals=ctx.signals, cipher=ctx.cipher, id_instance=made.id_instance
+        )
+    rotated = await cache.live(made.id_instance)
+    assert rotated is not None and rotated[1] == ctx.cipher.digest(token)
+    async with ctx.db.transaction() as session:
+        partner = await partners.partner_named(session=session, name="p")
+        await instances.delete_instance(
+            session=session, signals=ctx.signals, partner=partner, id_instance=made.id_instance
+        )
+    assert await cache.live(made.id_instance) is None
+
+
+async def test_a_read_racing_a_write_never_leaves_a_stale_entry(ctx: Context) -> None:
+    made = await new_instance(ctx)
+    cache = ctx.instance_cache
+    for delay in range(1000, 1060):
+        # Cold look-ups start reading before the write commits and store after it.
+        ctx.signals.dispatch(RESYNC_CHANNEL, "")
+        readers = [asyncio.create_task(cache.live(made.id_instance)) for _ in range(3)]
+        await set_delay(ctx, made.id_instance, delay)
+        await asyncio.gather(*readers)
+        if ctx.db.is_sqlite:
+            assert await cached_delay(cache, made.id_instance) == delay
+        else:
+            # PostgreSQL's NOTIFY comes back through the LISTEN connection a moment later.
+            await until_delay(cache, made.id_instance, delay)
+
+
+async def until_delay(cache: InstanceCache, id_instance: int, delay: int) -> None:
+    deadline = time.monotonic() + 5
+    while await cached_delay(cache, id_instance) != delay:
+        assert time.monotonic() < deadline, f"the cache never showed delay {delay}"
+        await asyncio.sleep(0.005)
+
+
+async def test_another_process_write_reaches_the_cache(ctx: Context, tmp_path: Path) -> None:
+    if ctx.db.is_sqlite:
+        pytest.skip("SQLite runs one process; signals do not leave it")
+    made = await new_instance(ctx)
+    other = Context.from_settings(cached_settings(tmp_path / "other", str(ctx.db.url)))
+    await other.signals.start()
+    try:
+        assert await cached_delay(other.instance_cache, made.id_instance) == DELAY_DEFAULT_MS
+        await set_delay(ctx, made.id_instance, 900)
+        await until_delay(other.instance_cache, made.id_instance, 900)
+    finally:
+        await other.signals.stop()
+        await other.db.dispose()
+
+
+async def test_a_listen_reconnect_drops_everything(ctx: Context) -> None:
+    made = await new_instance(ctx)
+    cache = ctx.instance_cache
+    assert await cached_delay(cache, made.id_instance) == DELAY_DEFAULT_MS
+    # A write whose signal is lost: only the re-sync on reconnect can reveal it.
+    async with ctx.db.transaction() as session:
+        await session.execute(
+            update(InstanceRow)
+            .where(InstanceRow.id_instance == made.id_instance)
+            .values(delay_send_ms=1234)
+        )
+    assert await cached_delay(cache, made.id_instance) == DELAY_DEFAULT_MS
+    ctx.signals.dispatch(RESYNC_CHANNEL, "")
+    assert await cached_delay(cache, made.id_instance) == 1234
