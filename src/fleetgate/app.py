@@ -16,12 +16,14 @@ from fleetgate.api.zapi import instance as zapi_instance
 from fleetgate.api.zapi import partner as zapi_partner
 from fleetgate.api.zapi import sending as zapi_sending
 from fleetgate.api.zapi import webhooks as zapi_webhooks
-from fleetgate.context import Context, webhook_client
+from fleetgate.background import start_background
+from fleetgate.context import Context
 from fleetgate.settings import Settings
 
 
 def create_app(settings: Settings | None = None, *, context: Context | None = None) -> FastAPI:
-    """Build the ASGI app; its lifespan migrates the database and closes it at the end."""
+    """Build the ASGI app; its lifespan migrates the database, starts the background work the
+    settings enable (runner, delivery worker), and stops it and closes the database at the end."""
     ctx = context or Context.from_settings(settings or Settings())
 
     @asynccontextmanager
@@ -31,17 +33,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         async with AsyncExitStack() as stack:
             stack.push_async_callback(ctx.db.dispose)
             stack.push_async_callback(ctx.signals.stop)
-            if ctx.settings.runner.enabled:
-                runner = ctx.new_runner()
-                await runner.start()
-                stack.push_async_callback(runner.stop)
-            if ctx.settings.delivery.enabled:
-                http = await stack.enter_async_context(
-                    webhook_client(ctx.settings.delivery.concurrency)
-                )
-                worker = ctx.new_delivery_worker(http)
-                await worker.start()
-                stack.push_async_callback(worker.stop)
+            await start_background(ctx, stack)
             yield
 
     app = FastAPI(

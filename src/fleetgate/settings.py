@@ -23,6 +23,12 @@ class HttpSettings(BaseModel):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted, in bytes."
     )
+    grace_s: int = Field(
+        10,
+        ge=0,
+        description="On SIGTERM, requests in flight get this many seconds to finish (new "
+        "connections are refused at once); then they are cut off and the workers stop.",
+    )
 
 
 class InstanceSettings(BaseModel):
@@ -99,6 +105,12 @@ class DeliverySettings(BaseModel):
         gt=0,
         description="A delivery claim lasts this long, renewed while sending; a killed "
         "worker's notifications are sent again after it.",
+    )
+    stop_grace_s: float = Field(
+        10.0,
+        ge=0,
+        description="On shutdown, deliveries in flight get this many seconds to finish; the "
+        "rest are cancelled and sent again once their claims run out.",
     )
 
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import itertools
-import logging
+import signal
 import sys
 from collections.abc import Iterator
+from types import FrameType
 from typing import Annotated
 
 import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import IntegrityError
 
 from fleetgate.cli import workers
-from fleetgate.cli.common import run_on_db
+from fleetgate.cli.common import err, run_on_db
+from fleetgate.cli.workers import Role, configure_logging, for_role, run_background
 from fleetgate.clock import green_time
 from fleetgate.context import Context
 from fleetgate.services import partners
@@ -29,13 +32,20 @@ app.command("delivery")(workers.delivery)
 
 async def _first_partner(ctx: Context) -> tuple[str, str] | None:
     """Create a partner when none is active (`default`, or `default-N` if that name is taken)."""
-    async with ctx.db.transaction() as session:
-        if await partners.count_active_partners(session=session) > 0:
-            return None
-        taken = {p.name for p in await partners.list_partners(session=session)}
-        name = next(n for n in _default_names() if n not in taken)
-        _, token = await partners.create_partner(session=session, name=name)
-        return name, token
+    for attempt in range(2):
+        try:
+            async with ctx.db.transaction() as session:
+                if await partners.count_active_partners(session=session) > 0:
+                    return None
+                taken = {p.name for p in await partners.list_partners(session=session)}
+                name = next(n for n in _default_names() if n not in taken)
+                _, token = await partners.create_partner(session=session, name=name)
+                return name, token
+        except IntegrityError:
+            # Another API process starting at the same time created it first: look again.
+            if attempt:
+                raise
+    return None
 
 
 def _default_names() -> Iterator[str]:
@@ -47,14 +57,31 @@ def _default_names() -> Iterator[str]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (FLEETGATE_HTTP__HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (FLEETGATE_HTTP__PORT).")] = None,
+    role: Annotated[
+        Role,
+        typer.Option(
+            case_sensitive=False,
+            help="all: everything in one process; api: HTTP only; runner: engine sessions only; "
+            "delivery: webhook delivery only. Split roles need PostgreSQL.",
+        ),
+    ] = Role.ALL,
 ) -> None:
-    """Run everything in one process: the HTTP API, the runner and the delivery worker."""
-    settings = Settings()
+    """Run fleetgate: by default the HTTP API, the runner and the delivery worker in one process."""
+    settings = for_role(Settings(), role)
+    if role is not Role.ALL and settings.resolved_database_url().startswith("sqlite"):
+        err.print(
+            f"[red]error:[/red] --role {role.value} needs PostgreSQL (FLEETGATE_DATABASE_URL): "
+            "a SQLite deployment is one process, so run `fleetgate serve` (--role all)."
+        )
+        raise typer.Exit(2)
+    if not role.serves_http:
+        run_background(settings)
+        return
     if host is not None:
         settings.http.host = host
     if port is not None:
         settings.http.port = port
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     created = run_on_db(settings, _first_partner)
     if created is not None:
         name, token = created
@@ -64,6 +91,10 @@ def serve(
 
     from fleetgate.app import create_app
 
+    # On SIGTERM uvicorn stops accepting at once, lets requests in flight finish within the
+    # grace, runs the lifespan's shutdown (delivery worker, runner, database), and then raises
+    # the signal again: this handler turns that into exit status 0, as the other roles end.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     # uvicorn's access log would print partner and instance tokens, which sit in URL paths.
     uvicorn.run(
         create_app(settings),
@@ -71,7 +102,12 @@ def serve(
         port=settings.http.port,
         access_log=False,
         log_level="info",
+        timeout_graceful_shutdown=settings.http.grace_s,
     )
+
+
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @partner_app.command("create")

@@ -1,27 +1,59 @@
-"""`fleetgate delivery` and `fleetgate dead-letters`: the delivery worker and its dead letters."""
+"""Processes without HTTP (the runner and delivery roles, `fleetgate delivery`) and
+`fleetgate dead-letters`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from contextlib import AsyncExitStack
+from enum import StrEnum
 from typing import Annotated
 
 import orjson
 import typer
 
+from fleetgate.background import start_background
 from fleetgate.cli.common import run_on_db
-from fleetgate.context import Context, webhook_client
+from fleetgate.context import Context
 from fleetgate.services import notifications
 from fleetgate.settings import Settings
 
 dead_app = typer.Typer(no_args_is_help=True, help="List and replay undelivered notifications.")
+log = logging.getLogger(__name__)
 
 
-def delivery() -> None:
-    """Run only the webhook delivery worker (several may run against one PostgreSQL)."""
+class Role(StrEnum):
+    """What one `fleetgate serve` process runs."""
+
+    ALL = "all"
+    API = "api"
+    RUNNER = "runner"
+    DELIVERY = "delivery"
+
+    @property
+    def serves_http(self) -> bool:
+        return self in (Role.ALL, Role.API)
+
+
+def for_role(settings: Settings, role: Role) -> Settings:
+    """The settings with the runner and the delivery worker switched on or off for ``role``.
+
+    ``all`` keeps what the settings say (``FLEETGATE_RUNNER__ENABLED`` and so on).
+    """
+    if role is not Role.ALL:
+        settings.runner.enabled = role is Role.RUNNER
+        settings.delivery.enabled = role is Role.DELIVERY
+    return settings
+
+
+def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings()
+
+
+def run_background(settings: Settings) -> None:
+    """Run the background work the settings enable, without HTTP, until SIGTERM or SIGINT."""
+    configure_logging()
 
     async def work(ctx: Context) -> None:
         stop = asyncio.Event()
@@ -29,17 +61,19 @@ def delivery() -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await ctx.signals.start()
-        try:
-            async with webhook_client(settings.delivery.concurrency) as http:
-                worker = ctx.new_delivery_worker(http)
-                await worker.start()
-                logging.getLogger(__name__).info("delivery worker %s running", worker.id)
-                await stop.wait()
-                await worker.stop()
-        finally:
-            await ctx.signals.stop()
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(ctx.signals.stop)
+            for name in await start_background(ctx, stack):
+                log.info("%s running", name)
+            await stop.wait()
+            log.info("stopping")
 
     run_on_db(settings, work)
+
+
+def delivery() -> None:
+    """Run only the webhook delivery worker (several may run against one PostgreSQL)."""
+    run_background(for_role(Settings(), Role.DELIVERY))
 
 
 @dead_app.command("list")
