@@ -18,6 +18,7 @@ from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services.instance_cache import InstanceCache
 from fleetgate.services.instances import Provisioning
 from fleetgate.services.notifications import QueuePolicy
+from fleetgate.services.send_batch import SendBatcher
 from fleetgate.services.subscriptions import SubscriptionPolicy
 from fleetgate.settings import Settings
 from fleetgate.storage.db import Database
@@ -35,6 +36,7 @@ class Context:
     engines: EngineRegistry
     registry: CollectorRegistry
     instance_cache: InstanceCache
+    sends: SendBatcher
 
     @property
     def provisioning(self) -> Provisioning:
@@ -73,6 +75,7 @@ class Context:
                 ttl_s=settings.instances.auth_cache_s,
                 max_entries=settings.instances.auth_cache_size,
             ),
+            sends=SendBatcher(db, signals),
         )
 
     def new_runner(self) -> Runner:

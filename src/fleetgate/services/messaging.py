@@ -44,27 +44,33 @@ async def enqueue(
     ``delay_ms`` asks for a longer pause before it than the instance's own. An instance set
     not to queue while disconnected refuses the message then (NotReady).
     """
+    values = queued_message(instance, chat_id, message_data, delay_ms)
+    await repo.add(session, **values)
+    await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
+    return str(values["id_message"])
+
+
+def queued_message(
+    instance: InstanceView, chat_id: str, message_data: dict[str, Any], delay_ms: int
+) -> dict[str, object]:
+    """The row of a message put at the tail of the send queue (see :func:`enqueue`)."""
     if instance.options.get("disable_enqueue_when_disconnected") and instance.state != AUTHORIZED:
         raise NotReady("the instance is not connected and does not queue messages meanwhile")
-    id_message = new_message_id()
-    await repo.add(
-        session,
-        id_instance=instance.id_instance,
-        id_message=id_message,
-        direction=OUT,
-        chat_id=chat_id,
-        sender=instance.wid,
-        sender_name="",
-        type_message=message_data["typeMessage"],
-        data=orjson.dumps(message_data).decode(),
-        at_ms=now_ms(),
-        status=QUEUED,
-        send_by_api=True,
-        queued=True,
-        delay_ms=delay_ms,
-    )
-    await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
-    return id_message
+    return {
+        "id_instance": instance.id_instance,
+        "id_message": new_message_id(),
+        "direction": OUT,
+        "chat_id": chat_id,
+        "sender": instance.wid,
+        "sender_name": "",
+        "type_message": message_data["typeMessage"],
+        "data": orjson.dumps(message_data).decode(),
+        "at_ms": now_ms(),
+        "status": QUEUED,
+        "send_by_api": True,
+        "queued": True,
+        "delay_ms": delay_ms,
+    }
 
 
 async def record_sent(

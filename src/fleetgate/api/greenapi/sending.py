@@ -60,14 +60,7 @@ _SENDS: dict[str, type[BaseModel]] = {
 async def _queue(
     ctx: Context, instance: InstanceView, chat_id: str, data: dict[str, Any]
 ) -> OrjsonResponse:
-    async with ctx.db.transaction() as session:
-        id_message = await messaging.enqueue(
-            session=session,
-            signals=ctx.signals,
-            instance=instance,
-            chat_id=chat_id,
-            message_data=data,
-        )
+    id_message = await ctx.sends.enqueue(instance, chat_id, data)
     return OrjsonResponse({"idMessage": id_message})
 
 

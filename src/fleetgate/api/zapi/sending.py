@@ -13,7 +13,7 @@ from fleetgate.api.zapi.auth import InstanceDep, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.api.zapi.instance import PREFIX
 from fleetgate.errors import InvalidInput
-from fleetgate.services import callbacks, messaging
+from fleetgate.services import callbacks
 
 router = APIRouter(prefix=PREFIX, tags=["Z-API sending"], route_class=ZapiRoute)
 
@@ -44,14 +44,8 @@ async def send_text(instance: InstanceDep, request: Request, ctx: ContextDep) ->
         raise InvalidInput("editMessageId is not supported: messages cannot be edited here")
     to = chat_id(body.phone)
     data = {"typeMessage": "textMessage", "textMessageData": {"textMessage": body.message}}
-    async with ctx.db.transaction() as session:
-        id_message = await messaging.enqueue(
-            session=session,
-            signals=ctx.signals,
-            instance=instance,
-            chat_id=to,
-            message_data=data,
-            delay_ms=(body.delayMessage or 0) * 1000,
-        )
+    id_message = await ctx.sends.enqueue(
+        instance, to, data, delay_ms=(body.delayMessage or 0) * 1000
+    )
     zaap_id = callbacks.zaap_id(instance.id_instance, id_message)
     return OrjsonResponse({"zaapId": zaap_id, "messageId": id_message, "id": id_message})

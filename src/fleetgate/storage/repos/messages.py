@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.storage.tables import MessageRow
@@ -66,6 +66,11 @@ async def add(session: AsyncSession, **values: object) -> bool:
     session.add(M(**values))
     await session.flush()
     return True
+
+
+async def add_many(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Insert new messages (fresh ids) in one statement."""
+    await session.execute(insert(M), rows)
 
 
 async def queue_head(session: AsyncSession, id_instance: int) -> Message | None:
