@@ -25,6 +25,7 @@ from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.services import outbox
 from fleetgate.services.instances import TYPE_WHATSAPP
+from fleetgate.services.types import InstanceView
 from fleetgate.storage.tables import NotificationRow
 
 THROUGHPUT_TARGET = Target("req_per_s", 2000, at_least=True)
@@ -195,6 +196,7 @@ async def event_to_post_emit(
     """``services.outbox.emit`` from this process at a steady pace, as another fleetgate process
     (a runner node) would queue events; the body carries ``t0``. Latency: ``t0`` (before the
     transaction) to the POST arriving. Only PostgreSQL wakes the server's worker (NOTIFY)."""
+    views = [await _view(ctx, i.id_instance) for i in instances]
     await receiver.reset()
     busy = Busy(server, {"receiver": receiver.cpu_seconds})
     commits: list[float] = []
@@ -206,10 +208,7 @@ async def event_to_post_emit(
             await outbox.emit(
                 session=session,
                 signals=ctx.signals,
-                id_instance=instances[n % len(instances)].id_instance,
-                wid="",
-                type_instance=TYPE_WHATSAPP,
-                switches={"state_webhook": True},
+                instance=views[n % len(views)],
                 type_webhook=_STATE,
                 fields={"stateInstance": "authorized", "t0": t0},
             )
@@ -249,3 +248,9 @@ def _latency_run(
         first_error=failures[0] if failures else (f"{missing} never arrived" if missing else None),
     )
     return Run(name, backend, connections, outcome, LATENCY_TARGET, extra, ratio=False)
+
+
+async def _view(ctx: Context, id_instance: int) -> InstanceView:
+    found = await ctx.instance_cache.live(id_instance)
+    assert found is not None, f"seeded instance {id_instance} is not live"
+    return found[0]

@@ -49,6 +49,9 @@ def for_role(settings: Settings, role: Role) -> Settings:
 
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every webhook POST at INFO, URL and all (a URL may carry a secret), and at
+    # thousands a second the lines cost more than the POSTs; the worker logs what failed.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def run_background(settings: Settings) -> None:
