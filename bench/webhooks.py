@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import Table, delete, insert
 
@@ -251,6 +252,8 @@ def _latency_run(
 
 
 async def _view(ctx: Context, id_instance: int) -> InstanceView:
+    """The instance as emit sees it, with stateWebhook on whatever the seed left."""
     found = await ctx.instance_cache.live(id_instance)
     assert found is not None, f"seeded instance {id_instance} is not live"
-    return found[0]
+    view = found[0]
+    return replace(view, switches=view.switches | {"state_webhook": True})
