@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
             stack.push_async_callback(ctx.db.dispose)
             stack.push_async_callback(ctx.signals.stop)
             await start_background(ctx, stack)
+            _settle_heap()
             yield
 
     app = FastAPI(
@@ -64,3 +66,14 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )
     return app
+
+
+def _settle_heap() -> None:
+    """Move everything made at start-up out of the garbage collector's sight.
+
+    The app, its routes, models and the ORM metadata are some 150,000 objects that live as long
+    as the process. A full collection walks them all (about 70 ms here), stalling every request
+    in flight; frozen, they are never walked again and requests see no such pause.
+    """
+    gc.collect()
+    gc.freeze()
