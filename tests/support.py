@@ -74,7 +74,12 @@ def sqlite_url(folder: Path) -> str:
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
-    """Settings for a test process: a throwaway data dir and the backend under test."""
+    """Settings for a test process: a throwaway data dir and the backend under test.
+
+    Authentication failure limits are off unless asked for: every test connects from
+    127.0.0.1, and many fail on purpose (tests/api/test_authlimits.py turns them on).
+    """
+    overrides.setdefault("authlimits", {"enabled": False})
     return Settings(data_dir=data_dir, database_url=database_url, **overrides)  # type: ignore[arg-type]
 
 

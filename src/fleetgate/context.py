@@ -14,7 +14,9 @@ from fleetgate.delivery.targets import TargetPolicy
 from fleetgate.delivery.worker import DeliveryWorker, WorkerConfig
 from fleetgate.engines.base import EngineHost
 from fleetgate.engines.registry import EngineRegistry
+from fleetgate.keyring import KeySource
 from fleetgate.runner.runner import Runner, RunnerConfig
+from fleetgate.services.authlimits import AuthLimiter, auth_limiter_for
 from fleetgate.services.instance_cache import InstanceCache
 from fleetgate.services.instances import Provisioning
 from fleetgate.services.notifications import QueuePolicy
@@ -37,6 +39,7 @@ class Context:
     registry: CollectorRegistry
     instance_cache: InstanceCache
     sends: SendBatcher
+    auth_limits: AuthLimiter | None = None
 
     @property
     def provisioning(self) -> Provisioning:
@@ -66,7 +69,7 @@ class Context:
             settings=settings,
             db=db,
             signals=signals,
-            cipher=TokenCipher(settings.resolved_secret_key()),
+            cipher=TokenCipher.from_source(KeySource.for_settings(settings)),
             engines=EngineRegistry(EngineHost(db=db, signals=signals)),
             registry=CollectorRegistry(auto_describe=True),
             instance_cache=InstanceCache(
@@ -76,6 +79,7 @@ class Context:
                 max_entries=settings.instances.auth_cache_size,
             ),
             sends=SendBatcher(db, signals),
+            auth_limits=auth_limiter_for(settings.authlimits),
         )
 
     def new_runner(self) -> Runner:

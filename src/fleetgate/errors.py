@@ -47,5 +47,13 @@ class RateLimited(FleetgateError):
         self.retry_after_s = retry_after_s
 
 
+class TooManyFailures(RateLimited):
+    """Too many failed token checks from one client or on one instance; retry later."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(retry_after_s)
+        self.message = f"too many failed authentication attempts; retry in {retry_after_s} s"
+
+
 class Conflict(FleetgateError):
     """The thing is in a state that does not allow this (for example deleting a paid instance)."""

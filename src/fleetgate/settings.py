@@ -9,8 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fleetgate.keyring import parse_ring
 
 SECRET_KEY_FILE = "secret.key"
 
@@ -149,6 +151,34 @@ class ZapiSettings(BaseModel):
     )
 
 
+class AuthLimitSettings(BaseModel):
+    """Brute-force resistance of token checks (see docs/security.md)."""
+
+    enabled: bool = Field(
+        True, description="Refuse (429) clients and instances after too many failed token checks."
+    )
+    client_failures: int = Field(
+        20, ge=1, description="Failed token checks one client address may make per window."
+    )
+    target_failures: int = Field(
+        50,
+        ge=0,
+        description="Failed token checks on one instance (from any address) per window; past "
+        "it only clients that authenticated on it keep access (0 = no per-instance limit).",
+    )
+    window_s: float = Field(
+        300.0, gt=0, description="Seconds in which a full failure count drains away."
+    )
+    max_tracked: int = Field(
+        50_000, ge=100, description="Most clients, and most instances, whose failures are kept."
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names "
+        "the client; without one, the peer address is the client.",
+    )
+
+
 class Settings(BaseSettings):
     """fleetgate configuration; every field can be set as ``FLEETGATE_<NAME>``.
 
@@ -183,6 +213,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     ratelimits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     zapi: ZapiSettings = Field(default_factory=ZapiSettings)
+    authlimits: AuthLimitSettings = Field(default_factory=AuthLimitSettings)
 
     def resolved_database_url(self) -> str:
         """The database URL in effect (the SQLite default lives in data_dir)."""
@@ -191,7 +222,7 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'fleetgate.db').resolve()}"
 
     def resolved_secret_key(self) -> bytes:
-        """The server key in effect, generating and saving one on first use."""
+        """The current server key, generating and saving one on first use."""
         if self.secret_key:
             return _decode_key(self.secret_key)
         path = self.data_dir / SECRET_KEY_FILE
@@ -217,10 +248,5 @@ def _create_key_file(path: Path) -> None:
 
 
 def _decode_key(text: str) -> bytes:
-    try:
-        key = bytes.fromhex(text)
-    except ValueError as exc:
-        raise ValueError("secret key must be hex") from exc
-    if len(key) < 32:
-        raise ValueError("secret key must be at least 32 bytes (64 hex characters)")
-    return key
+    """The current key of a key ring (a bare hex key, or ID:HEX entries; see keyring.py)."""
+    return parse_ring(text).current_key

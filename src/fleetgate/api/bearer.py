@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from fleetgate.api.authguard import admit
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.errors import (
@@ -18,6 +19,7 @@ from fleetgate.errors import (
     NotAuthenticated,
     NotFound,
     NotReady,
+    RateLimited,
 )
 from fleetgate.services import partners
 from fleetgate.services.types import Partner
@@ -34,6 +36,7 @@ class PlainErrorRoute(APIRoute):
         NotFound: 404,
         InvalidInput: 400,
         NotReady: 503,
+        RateLimited: 429,
     }
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -46,19 +49,32 @@ class PlainErrorRoute(APIRoute):
             except FleetgateError as exc:
                 status = next((table[k] for k in type(exc).__mro__ if k in table), 500)
                 text = exc.message or ("Unauthorized" if status == 401 else "error")
-                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-                return OrjsonResponse({"error": text}, status, headers=headers)
+                return OrjsonResponse({"error": text}, status, headers=_headers(exc, status))
 
         return handle
 
 
-async def bearer_partner(ctx: ContextDep, authorization: Annotated[str, Header()] = "") -> Partner:
-    """The partner whose token is in ``Authorization: Bearer <token>``."""
+def _headers(exc: FleetgateError, status: int) -> dict[str, str] | None:
+    if isinstance(exc, RateLimited):
+        return {"Retry-After": str(exc.retry_after_s)}
+    return {"WWW-Authenticate": "Bearer"} if status == 401 else None
+
+
+async def bearer_partner(
+    ctx: ContextDep, request: Request, authorization: Annotated[str, Header()] = ""
+) -> Partner:
+    """The partner whose token is in ``Authorization: Bearer <token>``.
+
+    A missing header is no guess and is not counted; a wrong token is (api/authguard.py).
+    """
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer":
         raise NotAuthenticated("Unauthorized")
+    guard = admit(request, ctx)
     async with ctx.db.reading() as session:
-        return await partners.authenticate_partner(session=session, token=token.strip())
+        return await guard.check(
+            partners.authenticate_partner(session=session, token=token.strip())
+        )
 
 
 PartnerDep = Annotated[Partner, Depends(bearer_partner)]

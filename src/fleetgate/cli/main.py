@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import IntegrityError
 
-from fleetgate.cli import workers
+from fleetgate.cli import keys, workers
 from fleetgate.cli.common import err, run_on_db
 from fleetgate.cli.workers import Role, configure_logging, for_role, run_background
 from fleetgate.clock import green_time
@@ -27,6 +27,7 @@ app = typer.Typer(no_args_is_help=True, help="fleetgate: a self-hosted messenger
 partner_app = typer.Typer(no_args_is_help=True, help="Manage partner accounts and their tokens.")
 app.add_typer(partner_app, name="partner")
 app.add_typer(workers.dead_app, name="dead-letters")
+app.add_typer(keys.keys_app, name="keys")
 app.command("delivery")(workers.delivery)
 
 

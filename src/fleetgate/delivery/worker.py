@@ -204,9 +204,10 @@ class DeliveryWorker:
         if self.config.signing_secret:
             headers[SIGNATURE_HEADER] = sign(self.config.signing_secret, body)
         try:
-            await self.config.targets.check(claimed.url)
+            # Resolved and checked once; the connection goes to exactly these addresses.
+            target = await self.config.targets.check(claimed.url)
             response = await self.http.post(
-                claimed.url,
+                target,
                 key=claimed.item.id_instance,
                 content=body,
                 headers=headers,
@@ -219,6 +220,7 @@ class DeliveryWorker:
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"
         if response.status_code != 200:
+            # A redirect is a failure like any other answer: its Location is never fetched.
             return f"HTTP {response.status_code}"
         return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.crypto import TokenCipher, tokens_equal
+from fleetgate.crypto import TokenCipher
 from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED, STARTING
 from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated
 from fleetgate.ids import new_instance_token
@@ -17,6 +17,8 @@ from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.signals import Signals
 
 _TOKEN_MAX = 200
+# Checked against when the instance is unknown, so that costs what a wrong token costs.
+_NO_DIGEST = "0" * 64
 
 
 async def authenticate_instance(
@@ -27,10 +29,12 @@ async def authenticate_instance(
     Forbidden for an unknown, deleted or expired instance; NotAuthenticated for a wrong token.
     """
     found = await cache.live(id_instance)
+    token = token[: _TOKEN_MAX + 1]
     if found is None:
+        cipher.verify(token, _NO_DIGEST)
         raise Forbidden()
     instance, digest = found
-    if len(token) > _TOKEN_MAX or not tokens_equal(cipher.digest(token), digest):
+    if not cipher.verify(token, digest) or len(token) > _TOKEN_MAX:
         raise NotAuthenticated()
     return instance
 
@@ -53,14 +57,9 @@ async def rotate_token(
 ) -> str:
     """Give the instance a new token; the old one stops working when this commits."""
     token = new_instance_token()
+    blob, digest = cipher.seal(token, id_instance=id_instance)
     await repo.update_values(
-        session,
-        signals,
-        id_instance,
-        {
-            "token_cipher": cipher.encrypt(token, id_instance=id_instance),
-            "token_digest": cipher.digest(token),
-        },
+        session, signals, id_instance, {"token_cipher": blob, "token_digest": digest}
     )
     return token
 

@@ -71,11 +71,12 @@ async def create_instance(
     for _ in range(_ID_ATTEMPTS):
         id_instance = new_instance_id(provisioning.id_prefix)
         token = new_instance_token()
+        blob, digest = cipher.seal(token, id_instance=id_instance)
         values |= {
             "id_instance": id_instance,
             **name_values(patch.name or "", id_instance),
-            "token_cipher": cipher.encrypt(token, id_instance=id_instance),
-            "token_digest": cipher.digest(token),
+            "token_cipher": blob,
+            "token_digest": digest,
         }
         if await repo.try_insert(session, values):
             # The runners take the new instance at once instead of on their next pass.

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
-from fleetgate.crypto import TokenCipher, tokens_equal
+from fleetgate.crypto import TokenCipher
 from fleetgate.engines.base import AUTHORIZED
 from fleetgate.errors import Conflict, InvalidInput, NotFound
 from fleetgate.services import engine_calls, instances
@@ -31,6 +31,7 @@ from fleetgate.storage.signals import Signals
 PAGE_SIZE_MAX = 200
 # Up to this many matches, a search reads all their ids at once and pages them in memory.
 SEARCH_CAP = 1000
+_TOKEN_MAX = 200
 STRICT = "strict"
 DISCONNECTED = "disconnected"
 # What a partner sees as paymentStatus.
@@ -114,7 +115,11 @@ async def partner_instance(
 ) -> InstanceView:
     """The partner's instance (expired or not) if ``token`` is its token; else NotFound."""
     found = await repo.owned(session, id_instance, partner_id=partner.id)
-    if found is None or not tokens_equal(cipher.digest(token), found[1]):
+    token = token[: _TOKEN_MAX + 1]
+    # An unknown id is checked against a digest that never matches: it costs what a wrong
+    # token costs, so timing does not tell which ids exist.
+    matches = cipher.verify(token, found[1] if found else "")
+    if found is None or not matches or len(token) > _TOKEN_MAX:
         raise NotFound("Instance not found")
     return found[0]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -114,6 +115,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     upgrade to a write lock (SQLITE_BUSY at once, busy_timeout does not help). Taking the write
     lock at BEGIN makes writers queue on busy_timeout instead; readers still BEGIN DEFERRED.
     """
+
+    # aiosqlite logs every statement with its parameters at DEBUG (webhookUrlToken among
+    # them): it stays at INFO whatever the root level is (docs/security.md).
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -37,6 +37,8 @@ PARTNER_ERRORS: ErrorTable = {
     BodyTooLarge: (413, 413, None),
     InvalidInput: (400, 400, None),
     Exhausted: (503, 503, None),
+    # Too many failed token checks (api/authguard.py): a real 429 with Retry-After.
+    RateLimited: (429, 429, "Too Many Requests"),
 }
 
 # The instance API uses real HTTP statuses: 401 wrong token, 403 unknown or deleted instance.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from fleetgate.api.authguard import admit
 from fleetgate.api.deps import ContextDep
 from fleetgate.errors import InvalidInput
 from fleetgate.ids import is_digits
@@ -13,20 +14,24 @@ from fleetgate.services import account
 from fleetgate.services.types import InstanceView
 
 PREFIX = "/waInstance{idInstance}"
-_ID_MAX_DIGITS = 19
+_ID_MAX_DIGITS = 18
 
 
 async def authenticated_instance(
-    idInstance: str, apiTokenInstance: str, ctx: ContextDep
+    idInstance: str, apiTokenInstance: str, request: Request, ctx: ContextDep
 ) -> InstanceView:
     """The instance named by the URL, if the token in the URL is its current token."""
     if not is_digits(idInstance) or len(idInstance) > _ID_MAX_DIGITS:
         raise InvalidInput("Parameter idInstance not an integer")
-    return await account.authenticate_instance(
-        cache=ctx.instance_cache,
-        cipher=ctx.cipher,
-        id_instance=int(idInstance),
-        token=apiTokenInstance,
+    id_instance = int(idInstance)
+    guard = admit(request, ctx, str(id_instance))
+    return await guard.check(
+        account.authenticate_instance(
+            cache=ctx.instance_cache,
+            cipher=ctx.cipher,
+            id_instance=id_instance,
+            token=apiTokenInstance,
+        )
     )
 
 

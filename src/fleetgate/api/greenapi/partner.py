@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
+from fleetgate.api.authguard import admit
 from fleetgate.api.deps import ContextDep, read_json
 from fleetgate.api.greenapi.errors import PartnerRoute
 from fleetgate.api.greenapi.wire import (
@@ -56,18 +57,22 @@ async def _json_or_error(request: Request, ctx: Context) -> _Body:
         return _Body(error=exc)
 
 
-async def _partner(ctx: Context, token: str) -> Partner:
+async def _partner(ctx: Context, request: Request, token: str) -> Partner:
+    guard = admit(request, ctx)
     async with ctx.db.reading() as session:
-        return await partners.authenticate_partner(session=session, token=token)
+        return await guard.check(partners.authenticate_partner(session=session, token=token))
 
 
 @router.post("/createInstance/{partnerToken}", openapi_extra=_json_body(CreateInstanceBody))
 async def create_instance(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
     """Create an instance with any subset of its settings; returns its id and token."""
     data = await _json_or_error(request, ctx)
+    guard = admit(request, ctx)
     # One transaction for the token check and the insert: one connection, one round of locks.
     async with ctx.db.transaction() as session:
-        partner = await partners.authenticate_partner(session=session, token=partnerToken)
+        partner = await guard.check(
+            partners.authenticate_partner(session=session, token=partnerToken)
+        )
         body = parse_body(CreateInstanceBody, data.unwrap())
         created = await instances.create_instance(
             session=session,
@@ -87,9 +92,9 @@ async def create_instance(partnerToken: str, request: Request, ctx: ContextDep) 
 
 
 @router.get("/getInstances/{partnerToken}")
-async def get_instances(partnerToken: str, ctx: ContextDep) -> Response:
+async def get_instances(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
     """Every instance of the partner, deleted ones included, as one JSON array (streamed)."""
-    partner = await _partner(ctx, partnerToken)
+    partner = await _partner(ctx, request, partnerToken)
     return StreamingResponse(_stream_listing(ctx, partner), media_type="application/json")
 
 
@@ -97,8 +102,11 @@ async def get_instances(partnerToken: str, ctx: ContextDep) -> Response:
 async def delete_instance_account(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
     """Delete one of the partner's instances; it stays listed with `deleted: true`."""
     data = await _json_or_error(request, ctx)
+    guard = admit(request, ctx)
     async with ctx.db.transaction() as session:
-        partner = await partners.authenticate_partner(session=session, token=partnerToken)
+        partner = await guard.check(
+            partners.authenticate_partner(session=session, token=partnerToken)
+        )
         body = parse_body(DeleteInstanceBody, data.unwrap())
         await instances.delete_instance(
             session=session, signals=ctx.signals, partner=partner, id_instance=body.idInstance

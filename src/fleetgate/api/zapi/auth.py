@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
+from fleetgate.api.authguard import admit
 from fleetgate.api.bearer import PartnerDep, bearer_partner
 from fleetgate.api.deps import ContextDep, read_json
 from fleetgate.api.greenapi.wire import M, parse_body
@@ -21,7 +22,7 @@ from fleetgate.services import account, partners, subscriptions
 from fleetgate.services.types import InstanceView, Partner
 
 NOT_FOUND = "Instance not found"
-_ID_MAX_DIGITS = 19
+_ID_MAX_DIGITS = 18
 ClientToken = Annotated[str | None, Header(alias="Client-Token")]
 
 
@@ -33,34 +34,48 @@ def instance_id(text: str) -> int:
 
 
 async def zapi_instance(
-    instanceId: str, token: str, ctx: ContextDep, client_token: ClientToken = None
+    instanceId: str,
+    token: str,
+    request: Request,
+    ctx: ContextDep,
+    client_token: ClientToken = None,
 ) -> InstanceView:
     """The live instance named by the path, if the token fits and the Client-Token too."""
     id_instance = instance_id(instanceId)
+    guard = admit(request, ctx, str(id_instance))
     try:
-        instance = await account.authenticate_instance(
-            cache=ctx.instance_cache, cipher=ctx.cipher, id_instance=id_instance, token=token
+        instance = await guard.check(
+            account.authenticate_instance(
+                cache=ctx.instance_cache, cipher=ctx.cipher, id_instance=id_instance, token=token
+            )
         )
     except (Forbidden, NotAuthenticated):
         raise NotFound(NOT_FOUND) from None
     async with ctx.db.reading() as session:
-        await partners.check_client_token(
-            session=session, partner_id=instance.partner_id, token=client_token
+        await guard.check(
+            partners.check_client_token(
+                session=session, partner_id=instance.partner_id, token=client_token
+            )
         )
     return instance
 
 
 async def owned_instance(
-    instanceId: str, token: str, partner: PartnerDep, ctx: ContextDep
+    instanceId: str, token: str, partner: PartnerDep, request: Request, ctx: ContextDep
 ) -> InstanceView:
     """For partner routes on one instance: the partner's instance (expired ones too)."""
+    id_instance = instance_id(instanceId)
+    guard = admit(request, ctx, str(id_instance))
     async with ctx.db.reading() as session:
-        return await subscriptions.partner_instance(
-            session=session,
-            cipher=ctx.cipher,
-            partner=partner,
-            id_instance=instance_id(instanceId),
-            token=token,
+        return await guard.check(
+            subscriptions.partner_instance(
+                session=session,
+                cipher=ctx.cipher,
+                partner=partner,
+                id_instance=id_instance,
+                token=token,
+            ),
+            failures=(NotFound,),
         )
 
 
@@ -69,9 +84,12 @@ async def creating_partner(
 ) -> Partner:
     """The Bearer partner token, or else the account Client-Token, names the partner."""
     if request.headers.get("authorization") or not client_token:
-        return await bearer_partner(ctx, request.headers.get("authorization", ""))
+        return await bearer_partner(ctx, request, request.headers.get("authorization", ""))
+    guard = admit(request, ctx)
     async with ctx.db.reading() as session:
-        return await partners.partner_by_client_token(session=session, token=client_token)
+        return await guard.check(
+            partners.partner_by_client_token(session=session, token=client_token)
+        )
 
 
 async def json_body(request: Request, ctx: Context) -> Any:

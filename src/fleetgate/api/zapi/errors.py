@@ -14,6 +14,7 @@ from fleetgate.errors import (
     NotAuthenticated,
     NotFound,
     NotReady,
+    RateLimited,
 )
 
 
@@ -32,4 +33,5 @@ class ZapiRoute(PlainErrorRoute):
         InvalidInput: 400,
         NotReady: 400,
         Exhausted: 503,
+        RateLimited: 429,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from fleetgate.api.authguard import admit
 from fleetgate.api.bearer import PartnerDep
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
@@ -12,7 +13,7 @@ from fleetgate.api.zapi.auth import CreatorDep, OwnedDep, instance_id, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
-from fleetgate.errors import FleetgateError, InvalidInput
+from fleetgate.errors import FleetgateError, InvalidInput, NotFound
 from fleetgate.ids import is_digits
 from fleetgate.services import subscriptions
 from fleetgate.services.config import check_text
@@ -141,19 +142,27 @@ async def delete(instance: OwnedDep, partner: PartnerDep, ctx: ContextDep) -> Or
 async def batch_delete(partner: PartnerDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Delete several instances; each is answered on its own (``value`` or ``error``)."""
     body = await parsed(wire.BatchDelete, request, ctx)
-    results = [await _delete_one(ctx, partner, ref) for ref in body.instances]
+    results = [await _delete_one(ctx, request, partner, ref) for ref in body.instances]
     return OrjsonResponse({"instances": results})
 
 
-async def _delete_one(ctx: Context, partner: Partner, ref: wire.InstanceRef) -> dict[str, object]:
+async def _delete_one(
+    ctx: Context, request: Request, partner: Partner, ref: wire.InstanceRef
+) -> dict[str, object]:
     try:
+        id_instance = instance_id(ref.id)
+        # Each token in the batch is a guess of its own: counted and refused one by one.
+        guard = admit(request, ctx, str(id_instance))
         async with ctx.db.transaction() as session:
-            instance = await subscriptions.partner_instance(
-                session=session,
-                cipher=ctx.cipher,
-                partner=partner,
-                id_instance=instance_id(ref.id),
-                token=ref.token,
+            instance = await guard.check(
+                subscriptions.partner_instance(
+                    session=session,
+                    cipher=ctx.cipher,
+                    partner=partner,
+                    id_instance=id_instance,
+                    token=ref.token,
+                ),
+                failures=(NotFound,),
             )
             await subscriptions.delete(
                 session=session,
