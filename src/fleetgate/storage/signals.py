@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -119,12 +120,16 @@ class PostgresSignals(Signals):
         super().__init__()
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._task: asyncio.Task[None] | None = None
+        # Names this process in its notifications, so it can skip its own when they come back.
+        self._origin = secrets.token_hex(8)
 
     async def send(self, session: AsyncSession, channel: str, payload: str) -> None:
-        # PostgreSQL queues the notification and delivers it to every process on commit.
-        await session.execute(
-            text("SELECT pg_notify('fleetgate', :msg)"), {"msg": f"{channel}\x1f{payload}"}
-        )
+        # PostgreSQL queues the notification and delivers it to every other process on commit;
+        # this process hears it at once, as on SQLite, so it reads its own writes right away
+        # instead of after a round trip through the LISTEN connection.
+        message = f"{channel}\x1f{payload}\x1f{self._origin}"
+        await session.execute(text("SELECT pg_notify('fleetgate', :msg)"), {"msg": message})
+        await super().send(session, channel, payload)
 
     async def start(self) -> None:
         ready = asyncio.Event()
@@ -141,8 +146,10 @@ class PostgresSignals(Signals):
 
     async def _listen_forever(self, ready: asyncio.Event) -> None:
         def on_notify(_conn: Any, _pid: int, _channel: str, message: str) -> None:
-            channel, _, payload = message.partition("\x1f")
-            self.dispatch(channel, payload)
+            channel, _, rest = message.partition("\x1f")
+            payload, _, origin = rest.partition("\x1f")
+            if origin != self._origin:
+                self.dispatch(channel, payload)
 
         while True:
             conn: asyncpg.Connection | None = None
