@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetgate.api import fallback, sandbox, system
+from fleetgate.api import fallback, sandbox, system, unavailable
 from fleetgate.api.admin import client_token, dead_letters
 from fleetgate.api.greenapi import account, journals, partner, receiving, sending
 from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     )
     app.state.ctx = ctx
     fallback.install(app)
+    unavailable.install(app)
     app.include_router(system.router)
     app.include_router(partner.router)
     app.include_router(account.router)

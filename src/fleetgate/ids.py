@@ -13,6 +13,15 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def digits_value(text: str) -> int:
+    """The value of a string of ASCII digits (check with is_digits first), at most 10**19.
+
+    A longer number is beyond every range the API accepts and every 64-bit database integer;
+    int() would refuse one of more than 4,300 digits outright.
+    """
+    return int(text) if len(text) <= 19 else 10**19
+
+
 def new_instance_id(prefix: int) -> int:
     """A random 10-digit idInstance whose first 4 digits are the shard prefix."""
     return prefix * INSTANCE_SUFFIX_SPACE + secrets.randbelow(INSTANCE_SUFFIX_SPACE)

@@ -16,13 +16,13 @@ from starlette.responses import HTMLResponse, Response
 
 from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
 from fleetgate.api.deps import ContextDep, read_json
-from fleetgate.api.greenapi.sending_wire import MESSAGE_MAX
+from fleetgate.api.greenapi.sending_wire import MESSAGE_MAX, NO_CONTROL
 from fleetgate.api.greenapi.wire import parse_body
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import now_ms
 from fleetgate.engines.sandbox import network
 from fleetgate.errors import InvalidInput, NotFound
-from fleetgate.ids import is_digits, new_message_id
+from fleetgate.ids import digits_value, is_digits, new_message_id
 from fleetgate.services import engine_calls
 from fleetgate.storage.repos import instances as instances_repo
 
@@ -31,12 +31,12 @@ router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=PlainErrorRo
 
 class ScanBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    qr: str
+    qr: str = Field(pattern=NO_CONTROL)
 
 
 class CodeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    code: str
+    code: str = Field(pattern=NO_CONTROL)
 
 
 def _phone(phone: str) -> str:
@@ -84,7 +84,7 @@ async def phone_logout(phone: str, partner: PartnerDep, ctx: ContextDep) -> Resp
 @router.get("/instances/{idInstance}/qr")
 async def instance_qr(idInstance: str, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The text the instance's current QR encodes (what a phone would read from the image)."""
-    if not is_digits(idInstance) or len(idInstance) > 19:
+    if not is_digits(idInstance) or len(idInstance) > 18:
         raise NotFound("no such instance")
     id_instance = int(idInstance)
     async with ctx.db.reading() as session:
@@ -157,10 +157,10 @@ async def phone_inbox(
     phone: str, partner: PartnerDep, ctx: ContextDep, limit: str = "100"
 ) -> Response:
     """What the virtual phone received, oldest first (the newest ``limit``, at most 1,000)."""
-    if not is_digits(limit) or not 1 <= int(limit) <= 1000:
+    if not is_digits(limit) or not 1 <= digits_value(limit) <= 1000:
         raise InvalidInput("limit must be an integer from 1 to 1000")
     async with ctx.db.reading() as session:
-        events = await network.inbox(session, _phone(phone), limit=int(limit))
+        events = await network.inbox(session, _phone(phone), limit=digits_value(limit))
     items = []
     for event in events:
         data = orjson.loads(event.payload)["messageData"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -25,6 +24,13 @@ from sqlalchemy.ext.asyncio import (
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every fleetgate process.
 _MIGRATION_LOCK_KEY = 0x666C656574
+# A SQLite writer waits at most this long for its turn among this process's writers, then as
+# long again for another process's write lock; past that it fails and the API answers 503.
+BUSY_TIMEOUT_S = 5.0
+
+
+class DatabaseBusy(TimeoutError):
+    """A SQLite writer did not get its turn within BUSY_TIMEOUT_S."""
 
 
 class Database:
@@ -36,7 +42,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             _ensure_parent_dir(self.url.database)
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
             # asyncpg prepares every statement; after five runs PostgreSQL may switch to a
@@ -46,9 +52,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._writer: contextlib.AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
-        )
+        self._writer = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -58,8 +62,24 @@ class Database:
         cheaper than queueing in SQLite's busy handler (its sleeps grow to 100 ms). Never open
         a write transaction inside another one.
         """
-        async with self._writer, self._sessions() as session, session.begin():
+        async with self._write_turn(), self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        """This process's turn to write on SQLite, waited for at most BUSY_TIMEOUT_S."""
+        if self._writer is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(BUSY_TIMEOUT_S):
+                await self._writer.acquire()
+        except TimeoutError:
+            raise DatabaseBusy(f"no turn to write within {BUSY_TIMEOUT_S:g} s") from None
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -115,7 +135,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     upgrade to a write lock (SQLITE_BUSY at once, busy_timeout does not help). Taking the write
     lock at BEGIN makes writers queue on busy_timeout instead; readers still BEGIN DEFERRED.
     """
-
     # aiosqlite logs every statement with its parameters at DEBUG (webhookUrlToken among
     # them): it stays at INFO whatever the root level is (docs/security.md).
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
@@ -124,7 +143,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         _enable_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")

@@ -11,9 +11,10 @@ from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
 from fleetgate.api.deps import ContextDep, read_json
-from fleetgate.api.greenapi.wire import parse_body
+from fleetgate.api.greenapi.wire import Int64, parse_body
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.errors import InvalidInput
+from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import notifications
 from fleetgate.services.notifications import DeadLetter
 
@@ -26,7 +27,7 @@ class ReplayBody(BaseModel):
     """The dead letters to queue again (at the tail of their instance's queue)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    ids: list[int] = Field(min_length=1, max_length=LIST_MAX)
+    ids: list[Int64] = Field(min_length=1, max_length=LIST_MAX)
 
 
 def dead_letter_json(dead: DeadLetter) -> dict[str, Any]:
@@ -46,16 +47,20 @@ def dead_letter_json(dead: DeadLetter) -> dict[str, Any]:
 
 @router.get("/dead-letters")
 async def list_dead_letters(
-    partner: PartnerDep, ctx: ContextDep, idInstance: int | None = None, limit: int = 100
+    partner: PartnerDep, ctx: ContextDep, idInstance: str | None = None, limit: str = "100"
 ) -> Response:
     """The partner's dead letters, oldest first (optionally of one instance)."""
-    if not 1 <= limit <= LIST_MAX:
+    if not is_digits(limit) or not 1 <= digits_value(limit) <= LIST_MAX:
         raise InvalidInput(f"limit must be from 1 to {LIST_MAX}")
+    if idInstance is not None and not is_digits(idInstance):
+        raise InvalidInput("idInstance must be an integer")
+    if idInstance is not None and digits_value(idInstance) >= 2**63:
+        return OrjsonResponse({"deadLetters": []})  # no instance has such an id
     found = await notifications.list_dead(
         db=ctx.db,
         partner_id=partner.id,
-        instance_ids=None if idInstance is None else [idInstance],
-        limit=limit,
+        instance_ids=None if idInstance is None else [digits_value(idInstance)],
+        limit=digits_value(limit),
     )
     return OrjsonResponse({"deadLetters": [dead_letter_json(d) for d in found]})
 

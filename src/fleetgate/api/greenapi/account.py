@@ -24,7 +24,7 @@ from fleetgate.api.greenapi.wire import (
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
-from fleetgate.ids import is_digits
+from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import account, states
 from fleetgate.services.states import HISTORY_DEFAULT, HISTORY_MAX
 
@@ -121,7 +121,7 @@ def _history_count(query: str | None, body: Any) -> int:
     if query is not None:
         if not is_digits(query):
             raise InvalidInput("count must be an integer")
-        value: int | None = int(query)
+        value: int | None = digits_value(query)
     else:
         value = parse_body(HistoryBody, body).count
     if value is None:

@@ -24,7 +24,7 @@ from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.engines.base import AUTHORIZED
 from fleetgate.errors import InvalidInput, NotFound, NotReady
-from fleetgate.ids import is_digits
+from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import engine_calls, messaging
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.repos import messages as repo
@@ -95,9 +95,9 @@ def _minutes(raw: str | None, body: Any) -> int:
         raw = str(body["minutes"])  # the official async client sends it as a GET body
     if raw is None or raw == "":
         return MINUTES_DEFAULT
-    if not is_digits(raw) or not 1 <= int(raw) <= MINUTES_MAX:
+    if not is_digits(raw) or not 1 <= digits_value(raw) <= MINUTES_MAX:
         raise InvalidInput(f"minutes must be an integer from 1 to {MINUTES_MAX}")
-    return int(raw)
+    return digits_value(raw)
 
 
 async def _last(
@@ -219,7 +219,7 @@ async def get_contacts(
     instance: InstanceDep, ctx: ContextDep, group: str | None = None, count: str | None = None
 ) -> OrjsonResponse:
     """The chats the instance has messages in (``?group=true|false``, ``?count=``)."""
-    limit = int(count) if count is not None and is_digits(count) else JOURNAL_MAX
+    limit = min(digits_value(count), JOURNAL_MAX) if count and is_digits(count) else JOURNAL_MAX
     async with ctx.db.reading() as session:
         chats = await repo.chats(session, instance.id_instance, limit=max(1, limit))
     items = [

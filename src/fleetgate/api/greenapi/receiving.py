@@ -14,7 +14,7 @@ from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context
 from fleetgate.errors import InvalidInput
-from fleetgate.ids import is_digits
+from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import notifications
 from fleetgate.services.notifications import RECEIVE_TIMEOUT_MAX, RECEIVE_TIMEOUT_MIN
 
@@ -60,11 +60,11 @@ async def receive_notification(
 def _receive_timeout(raw: str | None) -> int:
     if raw is None or raw == "":
         return RECEIVE_TIMEOUT_MIN
-    if not is_digits(raw) or not RECEIVE_TIMEOUT_MIN <= int(raw) <= RECEIVE_TIMEOUT_MAX:
+    if not is_digits(raw) or not RECEIVE_TIMEOUT_MIN <= digits_value(raw) <= RECEIVE_TIMEOUT_MAX:
         raise InvalidInput(
             f"receiveTimeout must be an integer from {RECEIVE_TIMEOUT_MIN} to {RECEIVE_TIMEOUT_MAX}"
         )
-    return int(raw)
+    return digits_value(raw)
 
 
 @router.delete("/deleteNotification/{apiTokenInstance}/{receiptId}")
@@ -90,7 +90,7 @@ async def delete_notification_by_body(
 async def _acknowledge(ctx: Context, id_instance: int, receipt: str) -> Response:
     if not is_digits(receipt):
         raise InvalidInput(_RECEIPT_ERROR)
-    receipt_id = int(receipt)
+    receipt_id = digits_value(receipt)
     # Ids are 64-bit; a larger number names no notification.
     removed = receipt_id < 2**63 and await notifications.acknowledge(
         db=ctx.db, id_instance=id_instance, receipt_id=receipt_id

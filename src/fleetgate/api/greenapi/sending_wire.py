@@ -12,6 +12,10 @@ from fleetgate.errors import InvalidInput
 MESSAGE_MAX = 20_000
 CHAT_ID = re.compile(r"(?:[0-9]{5,20}@c\.us|[0-9]{5,20}(?:-[0-9]{5,20})?@g\.us)")
 _STRICT = ConfigDict(extra="forbid", strict=True)
+# Strings looked up in the database: PostgreSQL text cannot hold NUL, so control characters
+# are refused (no real message id, QR payload or pairing code has any).
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+MessageId = Annotated[str, Field(max_length=64, pattern=NO_CONTROL)]
 
 
 def check_chat_id(value: str, field: str = "chatId") -> str:
@@ -27,7 +31,7 @@ class _ToChat(BaseModel):
     model_config = _STRICT
 
     chatId: ChatId
-    quotedMessageId: str | None = Field(None, max_length=64)
+    quotedMessageId: MessageId | None = None
 
 
 class SendMessageBody(_ToChat):
@@ -153,7 +157,7 @@ class ForwardMessagesBody(BaseModel):
 
     chatId: ChatId
     chatIdFrom: Annotated[str, AfterValidator(lambda v: check_chat_id(v, "chatIdFrom"))]
-    messages: list[str] = Field(min_length=1, max_length=100)
+    messages: list[MessageId] = Field(min_length=1, max_length=100)
 
 
 class ChatBody(BaseModel):
@@ -162,7 +166,7 @@ class ChatBody(BaseModel):
     model_config = _STRICT
 
     chatId: ChatId
-    idMessage: str | None = Field(None, max_length=64)
+    idMessage: MessageId | None = None
 
 
 class ChatHistoryBody(BaseModel):
@@ -176,7 +180,7 @@ class MessageRefBody(BaseModel):
     model_config = _STRICT
 
     chatId: ChatId
-    idMessage: str = Field(min_length=1, max_length=64)
+    idMessage: Annotated[MessageId, Field(min_length=1)]
 
 
 class PhoneBody(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -11,6 +11,9 @@ from fleetgate.services.config import SWITCHES, ConfigPatch
 from fleetgate.services.types import InstanceView
 
 YesNo = Literal["yes", "no"]
+# Ids are 64-bit database integers: a number outside that range names nothing (and the
+# database drivers refuse to bind it).
+Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
 
 # Wire key -> switch name of the settings model, in the order getSettings shows them.
 WIRE_SWITCHES: dict[str, str] = {
@@ -94,7 +97,7 @@ class DeleteInstanceBody(BaseModel):
     """Which instance to delete."""
 
     model_config = _STRICT
-    idInstance: int
+    idInstance: Int64
 
 
 def parse_body(model: type[M], data: Any) -> M:

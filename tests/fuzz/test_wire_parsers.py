@@ -1,0 +1,205 @@
+"""Hypothesis on the wire parsers: any JSON gives a parsed value or the façade's validation
+error (InvalidInput, or NotFound for a Z-API path id), never another exception.
+
+Inputs are what orjson can hand a parser: null, booleans, integers of any size, finite
+floats, strings with any code point but lone surrogates, lists and objects, nested. Objects
+are drawn both at random and with the model's own keys, so values reach every field check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from fleetgate.api import sandbox
+from fleetgate.api.admin.dead_letters import ReplayBody
+from fleetgate.api.greenapi import sending_wire as sw
+from fleetgate.api.greenapi import wire as gw
+from fleetgate.api.greenapi.errors import INSTANCE_ERRORS, PARTNER_ERRORS, error_response
+from fleetgate.api.zapi import wire as zw
+from fleetgate.api.zapi.auth import instance_id
+from fleetgate.api.zapi.sending import chat_id
+from fleetgate.errors import FleetgateError, InvalidInput, NotFound
+from fleetgate.ids import digits_value, is_digits
+
+EXAMPLES = 150
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+# Strings shaped like the things fields hold, so that checks past the type are reached.
+plausible = st.one_of(
+    texts,
+    st.from_regex(r"\A[0-9]{1,25}(@c\.us|@g\.us|-[0-9]{1,22}@g\.us|-group)?\Z"),
+    st.from_regex(r"\Ahttps?://[a-z0-9.:\[\]@%\x00 -]{0,30}(/[^\s]{0,10})?\Z"),
+    st.sampled_from(["yes", "no", "", "web", "mobile", "typing", "available", " "]),
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    plausible,
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=12,
+)
+
+GREEN_MODELS: list[type[BaseModel]] = [
+    gw.CreateInstanceBody,
+    gw.SetSettingsBody,
+    gw.AuthorizationCodeBody,
+    gw.HistoryBody,
+    gw.DeleteInstanceBody,
+    sw.SendMessageBody,
+    sw.SendFileByUrlBody,
+    sw.SendLocationBody,
+    sw.SendContactBody,
+    sw.SendPollBody,
+    sw.ForwardMessagesBody,
+    sw.ChatBody,
+    sw.ChatHistoryBody,
+    sw.MessageRefBody,
+    sw.PhoneBody,
+]
+ZAPI_MODELS: list[type[BaseModel]] = [
+    zw.CreateBody,
+    zw.TextValue,
+    zw.NameValue,
+    zw.MessageValue,
+    zw.BoolValue,
+    zw.EveryWebhooks,
+    zw.NotifySentByMe,
+    zw.WithCalls,
+    zw.BatchDelete,
+    zw.SendText,
+]
+PLAIN_MODELS: list[type[BaseModel]] = [
+    sandbox.ScanBody,
+    sandbox.CodeBody,
+    sandbox.PhoneMessageBody,
+    sandbox.PhoneReadBody,
+    sandbox.PhonePresenceBody,
+    ReplayBody,
+]
+
+
+def bodies(model: type[BaseModel]) -> st.SearchStrategy[Any]:
+    """Any JSON, or objects with some of the model's keys (nested models' keys too)."""
+    keys = sorted(_keys(model))
+    shaped = st.dictionaries(st.sampled_from(keys), json_values | _nested(model), max_size=6)
+    return st.one_of(json_values, shaped)
+
+
+def _keys(model: type[BaseModel]) -> set[str]:
+    found = set(model.model_fields)
+    for field in model.model_fields.values():
+        for arg in _model_args(field.annotation):
+            found |= _keys(arg)
+    return found
+
+
+def _model_args(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in getattr(annotation, "__args__", ()) for m in _model_args(arg)]
+
+
+def _nested(model: type[BaseModel]) -> st.SearchStrategy[Any]:
+    inner = [arg for f in model.model_fields.values() for arg in _model_args(f.annotation)]
+    if not inner:
+        return st.nothing()
+    shaped = st.one_of(
+        *(st.dictionaries(st.sampled_from(sorted(m.model_fields)), json_values) for m in inner)
+    )
+    return shaped | st.lists(shaped, max_size=13)
+
+
+def _is_clear(exc: FleetgateError) -> bool:
+    return isinstance(exc.message, str) and exc.message.strip() != ""
+
+
+def _use(body: BaseModel) -> None:
+    """What the routes do with a parsed body: it must not fail either (but may refuse)."""
+    if hasattr(body, "message_data"):
+        orjson.dumps(body.message_data())
+    if isinstance(body, sw.PhoneBody):
+        body.phone()
+    if isinstance(body, gw.CreateInstanceBody | gw.SetSettingsBody):
+        gw.to_patch(body).validate()
+    if isinstance(body, zw.CreateBody):
+        body.patch().validate()
+
+
+def _check(model: type[BaseModel], data: Any) -> None:
+    try:
+        _use(gw.parse_body(model, data))
+    except InvalidInput as exc:
+        assert _is_clear(exc), exc
+        for table in (PARTNER_ERRORS, INSTANCE_ERRORS):
+            response = error_response(table, exc)
+            assert response.status_code == 400, response.body
+            assert orjson.loads(response.body)["description"] == exc.message
+
+
+@pytest.mark.parametrize(
+    "model", GREEN_MODELS + ZAPI_MODELS + PLAIN_MODELS, ids=lambda m: m.__name__
+)
+def test_a_body_parses_or_is_refused_clearly(model: type[BaseModel]) -> None:
+    @FUZZ
+    @given(data=bodies(model))
+    def check(data: Any) -> None:
+        _check(model, data)
+
+    check()
+
+
+@FUZZ
+@given(text=plausible)
+def test_a_green_chat_id_is_valid_or_refused(text: str) -> None:
+    try:
+        assert sw.check_chat_id(text) == text
+    except InvalidInput as exc:
+        assert _is_clear(exc)
+
+
+@FUZZ
+@given(text=plausible)
+def test_a_zapi_phone_becomes_a_chat_id_or_is_refused(text: str) -> None:
+    try:
+        found = chat_id(text)
+    except InvalidInput as exc:
+        assert _is_clear(exc)
+        return
+    assert sw.check_chat_id(found) == found  # what Z-API accepts, GREEN-API accepts too
+
+
+@FUZZ
+@given(text=plausible | st.from_regex(r"\A[0-9]{15,30}\Z"))
+def test_a_zapi_path_id_is_a_64_bit_integer_or_not_found(text: str) -> None:
+    try:
+        value = instance_id(text)
+    except NotFound:
+        return
+    assert 0 <= value < 2**63
+
+
+@FUZZ
+@given(text=plausible | st.integers(15, 5000).map(lambda n: "9" * n))
+def test_digits_have_a_bounded_value(text: str) -> None:
+    if is_digits(text):
+        assert 0 <= digits_value(text) <= 10**19
+        assert len(text) > 19 or digits_value(text) == int(text)
