@@ -12,11 +12,10 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from fleetgate.context import Context
-from fleetgate.services import instances, partners
-from fleetgate.services.config import ConfigPatch
 from fleetgate.services.send_batch import SendBatcher
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.repos import messages as repo
+from tests.factories import create_instances
 from tests.support import make_settings
 
 TEXT = "textMessage"
@@ -31,22 +30,9 @@ async def ctx(fresh_database_url: str, tmp_path: Path) -> AsyncIterator[Context]
 
 
 async def two_instances(ctx: Context) -> list[InstanceView]:
-    async with ctx.db.transaction() as session:
-        partner, _ = await partners.create_partner(session=session, name="p")
-        made = [
-            await instances.create_instance(
-                session=session,
-                signals=ctx.signals,
-                cipher=ctx.cipher,
-                partner=partner,
-                provisioning=ctx.provisioning,
-                patch=ConfigPatch(),
-            )
-            for _ in range(2)
-        ]
     views = []
-    for new in made:
-        found = await ctx.instance_cache.live(new.id_instance)
+    for id_instance in await create_instances(ctx, 2):
+        found = await ctx.instance_cache.live(id_instance)
         assert found is not None
         views.append(found[0])
     return views
