@@ -16,20 +16,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import httpx
-import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import fresh_database
-from tests.processes import Cli, base_env
+from tests.processes import Cli
 from tests.receiver import Receiver, running_receiver
-from tests.support import BACKENDS, postgres_url
+from tests.support import postgres_url
 
 # The console script, with the root logger at DEBUG before fleetgate configures logging (its
 # basicConfig then changes nothing), so every library's debug output is written too.
@@ -52,14 +50,6 @@ class Server:
 
     def logs(self) -> str:
         return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
-
-
-@pytest.fixture(params=BACKENDS)
-async def cli(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cli]:
-    data_dir = tmp_path / "data"
-    async with fresh_database(request.param, tmp_path) as url:
-        own_url = None if request.param == "sqlite" else url
-        yield Cli(request.param, data_dir, base_env(data_dir, own_url))
 
 
 @contextmanager
