@@ -5,9 +5,17 @@ from __future__ import annotations
 import asyncpg
 import pytest
 from sqlalchemy import exc as sa
+from sqlalchemy.engine import make_url
 
 from fleetgate.api.unavailable import is_unavailable
 from fleetgate.storage.db import DatabaseBusy
+from tests.support import (
+    create_pg_database,
+    drop_pg_database,
+    postgres_required,
+    postgres_unavailable_reason,
+    postgres_url,
+)
 
 
 class _DriverError(Exception):
@@ -54,3 +62,32 @@ def test_outages_are_unavailable(error: BaseException) -> None:
 )
 def test_bugs_are_not_unavailable(error: BaseException) -> None:
     assert not is_unavailable(error)
+
+
+async def test_a_database_closed_to_connections_is_unavailable() -> None:
+    """The real error PostgreSQL gives a new connection to a database an operator closed."""
+    reason = await postgres_unavailable_reason()
+    if reason is not None:
+        if postgres_required():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    url = make_url(await create_pg_database())
+    admin = make_url(postgres_url())
+    conn = await asyncpg.connect(
+        host=admin.host, port=admin.port, user=admin.username, database=admin.database
+    )
+    try:
+        await conn.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS false')
+        with pytest.raises(asyncpg.exceptions.ObjectNotInPrerequisiteStateError) as refused:
+            await asyncpg.connect(
+                host=url.host, port=url.port, user=url.username, database=url.database
+            )
+        assert is_unavailable(refused.value)
+        assert is_unavailable(_wrapped(refused.value))
+        # The same SQLSTATE for anything else is a bug, not an outage.
+        other = asyncpg.exceptions.ObjectNotInPrerequisiteStateError("cursor is not open")
+        assert not is_unavailable(other)
+    finally:
+        await conn.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS true')
+        await conn.close()
+        await drop_pg_database(str(url.render_as_string(hide_password=False)))

@@ -45,12 +45,24 @@ _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
 
 def is_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database cannot be used right now (rather than a bug)."""
-    if isinstance(exc, _ALWAYS):
+    if isinstance(exc, _ALWAYS) or _closed_to_connections(exc):
         return True
     if isinstance(exc, sa.DBAPIError):
         sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
-        return exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+        return (
+            exc.connection_invalidated
+            or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+            or _closed_to_connections(exc.orig)
+        )
     return False
+
+
+def _closed_to_connections(exc: BaseException | None) -> bool:
+    """A database an operator closed (``ALTER DATABASE … ALLOW_CONNECTIONS false``): SQLSTATE
+    55000, a class that otherwise means a bug, so only with this message."""
+    return isinstance(exc, asyncpg.exceptions.ObjectNotInPrerequisiteStateError) and (
+        "accepting connections" in str(exc)
+    )
 
 
 def _is_busy(exc: BaseException) -> bool:
