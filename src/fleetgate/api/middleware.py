@@ -1,11 +1,13 @@
-"""Pure ASGI middleware: method-name case folding and request metrics."""
+"""Pure ASGI middleware: method-name case folding, request metrics, answers cut off at shutdown."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterable
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -71,3 +73,57 @@ class MetricsMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+_GREEN_PATH = re.compile(r"^/(partner|waInstance\d+)/")
+SHUTTING_DOWN = "the server is shutting down; retry in a few seconds"
+
+
+class ShutdownMiddleware:
+    """A request still running when the shutdown grace runs out gets a 503 in its façade's format.
+
+    uvicorn cancels such requests; left alone it logs a traceback and answers a plain-text 500.
+    A request cancelled here has not failed, the server is going away: the client may retry
+    elsewhere (``Retry-After``), and the connection is closed.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            for message in _shutting_down(scope["path"]):
+                await send(message)
+
+
+def _shutting_down(path: str) -> tuple[Message, Message]:
+    """The 503 answer, start and body, in the format of the façade ``path`` belongs to."""
+    green = _GREEN_PATH.match(path) is not None
+    body = orjson.dumps(
+        {"code": 503, "description": SHUTTING_DOWN} if green else {"error": SHUTTING_DOWN}
+    )
+    start: Message = {
+        "type": "http.response.start",
+        "status": 503,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", b"2"),
+            (b"connection", b"close"),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body}
