@@ -15,6 +15,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fleetgate.keyring import LEGACY_KEY_ID, KeyRing, KeySource
 
 _NONCE_BYTES = 12
+# No instance token is longer; a longer one is refused after hashing only this much of it.
+TOKEN_MAX = 200
+# Checked against when there is no instance, so that costs what a wrong token costs.
+_NO_DIGEST = "0" * 64
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +98,16 @@ class TokenCipher:
             return True
         # A digest made under a key this process has not loaded yet (a rotation is running).
         return self._refresh() and self._matches(token, digest)
+
+    def check(self, token: str, digest: str | None) -> bool:
+        """Whether ``token`` is the instance token whose digest is ``digest``.
+
+        ``None`` (no such instance) is checked all the same, against a digest nothing matches,
+        so timing does not tell which ids exist. Tokens longer than TOKEN_MAX never match.
+        """
+        token = token[: TOKEN_MAX + 1]
+        matches = self.verify(token, _NO_DIGEST if digest is None else digest)
+        return matches and digest is not None and len(token) <= TOKEN_MAX
 
     def _matches(self, token: str, digest: str) -> bool:
         current = self._current

@@ -38,7 +38,7 @@ class InstanceCache:
         self._entries: dict[int, _Entry] = {}
         self._epoch = 0
         signals.listen(repo.CHANGED_CHANNEL, self._drop)
-        signals.listen(RESYNC_CHANNEL, self._drop_all)
+        signals.listen(RESYNC_CHANNEL, self._drop)  # its payload names no instance: all go
 
     async def live(self, id_instance: int) -> tuple[InstanceView, str] | None:
         """The instance if it is neither deleted nor expired, with its token digest."""
@@ -68,12 +68,9 @@ class InstanceCache:
         return entry
 
     def _drop(self, payload: str) -> None:
+        """Drop the instance the payload names, or every instance if it names none."""
         self._epoch += 1
         if payload.isdigit():
             self._entries.pop(int(payload), None)
         else:
             self._entries.clear()
-
-    def _drop_all(self, _payload: str) -> None:
-        self._epoch += 1
-        self._entries.clear()

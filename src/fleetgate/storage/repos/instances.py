@@ -112,10 +112,8 @@ async def owned(
     session: AsyncSession, id_instance: int, *, partner_id: int
 ) -> tuple[InstanceView, str] | None:
     """A not deleted instance of this partner, expired or not, and its token digest."""
-    row = await _row(session, id_instance)
-    if row is None or row["deleted_ms"] is not None or row["partner_id"] != partner_id:
-        return None
-    return to_view(row), row["token_digest"]
+    found = await current(session, id_instance)
+    return found if found is not None and found[0].partner_id == partner_id else None
 
 
 # Whole rows read as plain column mappings: the instance API reads one on every request, and
