@@ -16,6 +16,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from fleetgate.app import create_app
+from fleetgate.httpserver import guarded_protocol
 from fleetgate.settings import Settings
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -95,7 +96,13 @@ class LiveServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            self.app,
+            http=guarded_protocol(settings.http),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)
 

@@ -11,7 +11,12 @@ from fastapi import FastAPI
 from fleetgate.api import fallback, sandbox, system, unavailable
 from fleetgate.api.admin import client_token, dead_letters
 from fleetgate.api.greenapi import account, journals, partner, receiving, sending
-from fleetgate.api.middleware import MethodCaseMiddleware, MetricsMiddleware, ShutdownMiddleware
+from fleetgate.api.middleware import (
+    MethodCaseMiddleware,
+    MetricsMiddleware,
+    SecurityHeadersMiddleware,
+    ShutdownMiddleware,
+)
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import instance as zapi_instance
 from fleetgate.api.zapi import partner as zapi_partner
@@ -66,8 +71,10 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.add_middleware(
         MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )
-    # Outermost of all: it answers for whatever is cut off inside (see the class).
+    # It answers for whatever is cut off inside (see the class).
     app.add_middleware(ShutdownMiddleware)
+    # Outermost of all, so that even the shutdown answer carries the hardening headers.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, IPvAnyNetwork
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fleetgate.keyring import parse_ring
@@ -30,6 +30,37 @@ class HttpSettings(BaseModel):
         ge=0,
         description="On SIGTERM, requests in flight get this many seconds to finish (new "
         "connections are refused at once); then they are cut off and the workers stop.",
+    )
+    max_head_bytes: int = Field(
+        65_536,
+        ge=1024,
+        le=1_048_576,
+        description="Largest request head (request line and headers), in bytes; a longer one "
+        "is answered 431 and the connection closed before more of it is read.",
+    )
+    head_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="A connection must send a complete request head within this many seconds "
+        "of opening (or of its request's first byte, on a kept-alive connection); else it is "
+        "answered 408 and closed.",
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Open HTTP connections one process keeps at most; one more is answered 503 "
+        "and closed at once.",
+    )
+
+
+class MetricsSettings(BaseModel):
+    """The Prometheus endpoint, GET /metrics."""
+
+    enabled: bool = Field(True, description="Serve /metrics (off: it answers 404).")
+    token: SecretStr | None = Field(
+        None,
+        description="If set, /metrics answers only requests with `Authorization: Bearer "
+        "<token>` (else 401); unset, anyone who reaches the port may read it.",
     )
 
 
@@ -207,13 +238,29 @@ class Settings(BaseSettings):
             "Default: generated once into data_dir/secret.key. Keep it outside the database."
         ),
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO",
+        description="The least severe log level written, by fleetgate's and uvicorn's loggers "
+        "(applied when a server process starts).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="text: one readable line per record; json: one JSON object per line "
+        "(time, level, logger, message, and the traceback as exc when there is one).",
+    )
     http: HttpSettings = Field(default_factory=HttpSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     instances: InstanceSettings = Field(default_factory=InstanceSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     ratelimits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     zapi: ZapiSettings = Field(default_factory=ZapiSettings)
     authlimits: AuthLimitSettings = Field(default_factory=AuthLimitSettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     def resolved_database_url(self) -> str:
         """The database URL in effect (the SQLite default lives in data_dir)."""

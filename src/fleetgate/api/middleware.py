@@ -1,15 +1,20 @@
-"""Pure ASGI middleware: method-name case folding, request metrics, answers cut off at shutdown."""
+"""Pure ASGI middleware: method-name case folding, request metrics, answers cut off at shutdown,
+browser-hardening headers."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Iterable
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 # Paths whose second segment is a method name: /partner/{method}/…, /waInstance{id}/{method}/…
 _METHOD_PATH = re.compile(r"^/(partner|waInstance\d+)/([^/]+)(/.*)?$")
@@ -85,6 +90,11 @@ class ShutdownMiddleware:
     uvicorn cancels such requests; left alone it logs a traceback and answers a plain-text 500.
     A request cancelled here has not failed, the server is going away: the client may retry
     elsewhere (``Retry-After``), and the connection is closed.
+
+    A request whose client went away before its body arrived has not failed either: reading
+    the body raises ``ClientDisconnect``, which would reach uvicorn as an 80-line traceback
+    at ERROR, once per request anyone can send unauthenticated. Here it is one DEBUG line, and
+    nothing is answered (there is nobody to answer).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -108,6 +118,8 @@ class ShutdownMiddleware:
                 raise
             for message in _shutting_down(scope["path"]):
                 await send(message)
+        except ClientDisconnect:
+            log.debug("client went away before its request body arrived: %s", scope["method"])
 
 
 def _shutting_down(path: str) -> tuple[Message, Message]:
@@ -127,3 +139,35 @@ def _shutting_down(path: str) -> tuple[Message, Message]:
         ],
     }
     return start, {"type": "http.response.body", "body": body}
+
+
+# Sent with every answer: browsers never guess a type other than the one declared (a JSON answer
+# echoing user text is never run as a script or page), no page of ours is framed, and no URL of
+# ours (tokens sit in paths) leaves in a Referer header.
+_HARDENING = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+class SecurityHeadersMiddleware:
+    """Add the hardening headers to every HTTP answer (those a route already set are kept)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_hardened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in _HARDENING if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_hardened)

