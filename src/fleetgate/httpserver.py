@@ -38,7 +38,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_open = True  # a request head is being read (or awaited on a new connection)
-        self._head_bytes = 0
+        self._head_bytes = 0  # bytes received while the head is open (bounds the buffer)
+        self._header_bytes = 0  # the parsed headers' size (a whole head may come in one read)
+        self._head_too_large = False
         self._head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -60,14 +62,37 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._head_open and not self.transport.is_closing():
             self._head_bytes += len(data)
             if self._head_bytes > self.max_head_bytes:
+                self._head_too_large = True
                 self._refuse(431, _TOO_LARGE)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_open = True
-        self._head_bytes = 0
+        self._head_bytes = self._header_bytes = 0
         if self._head_timer is None:
             self._arm_head_timer()
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        self._check_head_size()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value)
+        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
+        self._check_head_size()
+
+    def _check_head_size(self) -> None:
+        if len(self.url) + self._header_bytes > self.max_head_bytes:
+            # Raising from a parser callback stops the parse; httptools turns it into the
+            # parse error uvicorn answers with send_400_response, below.
+            self._head_too_large = True
+            raise ValueError("request head too large")
+
+    def send_400_response(self, msg: str) -> None:
+        if self._head_too_large:
+            self._refuse(431, _TOO_LARGE)
+        else:
+            super().send_400_response(msg)
 
     def on_headers_complete(self) -> None:
         self._head_open = False

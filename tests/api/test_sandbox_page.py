@@ -6,33 +6,87 @@ import re
 
 import httpx
 
+# Every call the page makes: json(`<path template>`[, { method: "<VERB>", ... }]).
+_CALL = re.compile(r'json\(`([^`]+)`(?:\s*,\s*\{\s*method:\s*"([A-Z]+)")?')
+_JS_PARAM = re.compile(r"\$\{[^}]*\}")
+_SPEC_PARAM = re.compile(r"\{[^}]+\}")
 
-async def test_page_is_served_and_uses_existing_endpoints(client: httpx.AsyncClient) -> None:
+
+def page_calls(script: str) -> set[tuple[str, str]]:
+    """(HTTP method, path with every ``${...}`` as ``\\0``) of each API call in the script."""
+    calls = set()
+    for template, method in _CALL.findall(script):
+        path = template.split("?", 1)[0]
+        calls.add((method or "GET", _JS_PARAM.sub("\0", path)))
+    return calls
+
+
+def routed(spec: dict[str, dict[str, object]], method: str, path: str) -> bool:
+    """Whether an OpenAPI path template takes ``path`` (``\\0`` marks a variable part) with
+    ``method``; a variable part may stand for a whole segment or for the end of one."""
+    for template, operations in spec.items():
+        pattern = "".join(
+            "[^/]+" if _SPEC_PARAM.fullmatch(part) else re.escape(part)
+            for part in re.split(r"(\{[^}]+\})", template)
+        )
+        # A page variable fits a whole path parameter, or digits glued to a literal
+        # (/waInstance${id} against /waInstance{idInstance}).
+        if re.fullmatch(pattern, path.replace("\0", "1")) and method.lower() in operations:
+            return True
+    return False
+
+
+async def test_page_is_served_with_its_script_and_style(client: httpx.AsyncClient) -> None:
     r = await client.get("/sandbox")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     html = r.text
-    for element in (
-        'id="token"',
-        'id="instances"',
-        'id="qr"',
-        'id="scan"',
-        'id="send"',
-        'id="inbox"',
-    ):
+    for element in ('id="token"', 'id="instances"', 'id="qr"', 'id="scan"', 'id="send"'):
         assert element in html
-    # Every API path the page's script calls is one the server routes (no dead links).
-    called = set(re.findall(r"`(/[a-zA-Z]+[^`?]*)", html))
-    assert called, "the page calls no endpoint"
-    for prefix in (
+    # No inline code or style: the page's policy would refuse it.
+    assert "<script>" not in html and "<style>" not in html and " on" not in html.lower()
+    for asset, kind in (
+        ("/sandbox/sandbox.js", "text/javascript"),
+        ("/sandbox/sandbox.css", "text/css"),
+    ):
+        assert f'"{asset}"' in html
+        got = await client.get(asset)
+        assert got.status_code == 200
+        assert got.headers["content-type"].startswith(kind)
+        assert got.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_every_call_of_the_page_is_a_route_with_that_method(
+    client: httpx.AsyncClient,
+) -> None:
+    script = (await client.get("/sandbox/sandbox.js")).text
+    calls = page_calls(script)
+    # The script reaches the server through json() alone, so the calls above are all of them,
+    # and every method it names was read with its call (none was taken for a GET).
+    assert script.count("fetch(") == 1
+    verbs = [verb for _, verb in _CALL.findall(script) if verb]
+    assert len(verbs) == script.count("method:")
+    assert {path.split("\0")[0] for _, path in calls} >= {
         "/partner/getInstances/",
         "/sandbox/instances/",
         "/sandbox/phones/",
         "/waInstance",
-    ):
-        assert any(path.startswith(prefix) for path in called), prefix
+    }
     spec = (await client.get("/openapi.json")).json()["paths"]
-    assert "/partner/getInstances/{partnerToken}" in spec
-    assert "/sandbox/phones/{phone}/scan" in spec
-    assert "/sandbox/phones/{phone}/messages" in spec
-    assert "/sandbox/instances/{idInstance}/qr" in spec
+    dead = sorted(call for call in calls if not routed(spec, *call))
+    assert dead == [], f"the page calls routes the server does not have: {dead}"
+
+
+def test_a_renamed_or_rewired_call_is_caught() -> None:
+    """The check above fails for a path or a method the server does not route."""
+    spec = {
+        "/sandbox/phones/{phone}/messages": {"get": {}, "post": {}},
+        "/waInstance{idInstance}/qr/{apiTokenInstance}": {"get": {}},
+    }
+    script = 'json(`/sandbox/phones/${p}/messages`, { method: "POST", headers: auth() })'
+    assert page_calls(script) == {("POST", "/sandbox/phones/\0/messages")}
+    assert routed(spec, "POST", "/sandbox/phones/\0/messages")
+    assert not routed(spec, "DELETE", "/sandbox/phones/\0/messages")
+    assert not routed(spec, "POST", "/sandbox/phones/\0/message")
+    assert routed(spec, "GET", "/waInstance\0/qr/\0")
+    assert not routed(spec, "GET", "/waInstance\0/qrCode/\0")
