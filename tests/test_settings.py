@@ -67,6 +67,29 @@ def test_every_field_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert not (tmp_path / "d").exists()
 
 
+def test_logging_limits_and_metrics_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = Settings()
+    assert (defaults.log_level, defaults.log_format) == ("INFO", "text")
+    assert (defaults.http.max_head_bytes, defaults.http.head_timeout_s) == (65_536, 10.0)
+    assert defaults.http.max_connections == 1000
+    assert (defaults.metrics.enabled, defaults.metrics.token) == (True, None)
+    monkeypatch.setenv("FLEETGATE_LOG_LEVEL", "debug")
+    monkeypatch.setenv("FLEETGATE_LOG_FORMAT", "json")
+    monkeypatch.setenv("FLEETGATE_HTTP__MAX_HEAD_BYTES", "8192")
+    monkeypatch.setenv("FLEETGATE_HTTP__HEAD_TIMEOUT_S", "2.5")
+    monkeypatch.setenv("FLEETGATE_HTTP__MAX_CONNECTIONS", "64")
+    monkeypatch.setenv("FLEETGATE_METRICS__TOKEN", "t0ken")
+    s = Settings()
+    assert (s.log_level, s.log_format) == ("DEBUG", "json")
+    assert (s.http.max_head_bytes, s.http.head_timeout_s, s.http.max_connections) == (
+        8192,
+        2.5,
+        64,
+    )
+    assert s.metrics.token is not None and s.metrics.token.get_secret_value() == "t0ken"
+    assert "t0ken" not in repr(s)
+
+
 def test_nested_values_keep_their_defaults_when_only_one_is_set(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -92,6 +115,11 @@ def test_unknown_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
         ("FLEETGATE_HTTP__MAX_BODY_BYTES", "100"),
         ("FLEETGATE_INSTANCES__ID_PREFIX", "999"),
         ("FLEETGATE_INSTANCES__ID_PREFIX", "10000"),
+        ("FLEETGATE_LOG_LEVEL", "LOUD"),
+        ("FLEETGATE_LOG_FORMAT", "xml"),
+        ("FLEETGATE_HTTP__MAX_HEAD_BYTES", "100"),
+        ("FLEETGATE_HTTP__HEAD_TIMEOUT_S", "0"),
+        ("FLEETGATE_HTTP__MAX_CONNECTIONS", "0"),
     ],
 )
 def test_out_of_range_environment_values_are_refused(

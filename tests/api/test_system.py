@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 import httpx
+from pydantic import SecretStr
 
 from fleetgate.storage.db import Database
 from tests.conftest import MakePartner
@@ -70,3 +71,45 @@ async def test_the_start_up_heap_is_frozen_out_of_garbage_collection(server: Liv
     # routes, ORM metadata), so full collections no longer walk it while requests wait.
     assert server.app.state.ctx is not None
     assert gc.get_freeze_count() > 50_000
+
+
+async def test_metrics_behind_a_token_answer_401_without_it(server: LiveServer) -> None:
+    metrics = server.app.state.ctx.settings.metrics
+    metrics.token = SecretStr("metrics-secret")
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            for headers in (
+                {},
+                {"Authorization": "Bearer wrong"},
+                {"Authorization": "Bearer metrics-secret-and-more"},
+                {"Authorization": "Basic metrics-secret"},
+            ):
+                r = await client.get("/metrics", headers=headers)
+                assert r.status_code == 401, headers
+                assert r.headers["www-authenticate"] == "Bearer"
+                assert "fleetgate_http_requests" not in r.text
+            r = await client.get("/metrics", headers={"Authorization": "Bearer metrics-secret"})
+            assert r.status_code == 200
+            assert "fleetgate_http_requests" in r.text
+    finally:
+        metrics.token = None
+
+
+async def test_metrics_switched_off_are_not_found(server: LiveServer) -> None:
+    metrics = server.app.state.ctx.settings.metrics
+    metrics.enabled = False
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            r = await client.get("/metrics")
+        assert r.status_code == 404
+        assert "fleetgate_http_requests" not in r.text
+    finally:
+        metrics.enabled = True
+
+
+async def test_every_answer_carries_the_hardening_headers(client: httpx.AsyncClient) -> None:
+    for path in ("/health", "/partner/getInstances/nope", "/no/such/path"):
+        r = await client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert r.headers["referrer-policy"] == "no-referrer", path
