@@ -29,8 +29,9 @@ from tests.processes import Cli
 from tests.receiver import Receiver, running_receiver
 from tests.support import postgres_url
 
-# The console script, with the root logger at DEBUG before fleetgate configures logging (its
-# basicConfig then changes nothing), so every library's debug output is written too.
+# The console script, with the root logger at DEBUG from the first import on (and kept there by
+# FLEETGATE_LOG_LEVEL=DEBUG when serve configures logging), so every library's debug output is
+# written too.
 _LAUNCH = (
     "import logging, sys\n"
     "logging.basicConfig(level=logging.DEBUG, format='%(levelname)s %(name)s %(message)s')\n"
@@ -62,6 +63,7 @@ def debug_server(cli: Cli) -> Iterator[Server]:
         "FLEETGATE_DELIVERY__POLL_S": "0.2",
         "FLEETGATE_DELIVERY__PAUSE_S": "0.2",
         "FLEETGATE_RATELIMITS__ENABLED": "false",
+        "FLEETGATE_LOG_LEVEL": "DEBUG",
     }
     folder = cli.data_dir.parent
     out, err = folder / "out.log", folder / "err.log"
