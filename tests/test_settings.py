@@ -73,12 +73,15 @@ def test_logging_limits_and_metrics_from_environment(monkeypatch: pytest.MonkeyP
     assert (defaults.http.max_head_bytes, defaults.http.head_timeout_s) == (65_536, 10.0)
     assert defaults.http.max_connections == 1000
     assert (defaults.metrics.enabled, defaults.metrics.token) == (True, None)
-    monkeypatch.setenv("FLEETGATE_LOG_LEVEL", "debug")
-    monkeypatch.setenv("FLEETGATE_LOG_FORMAT", "json")
-    monkeypatch.setenv("FLEETGATE_HTTP__MAX_HEAD_BYTES", "8192")
-    monkeypatch.setenv("FLEETGATE_HTTP__HEAD_TIMEOUT_S", "2.5")
-    monkeypatch.setenv("FLEETGATE_HTTP__MAX_CONNECTIONS", "64")
-    monkeypatch.setenv("FLEETGATE_METRICS__TOKEN", "t0ken")
+    for name, value in {
+        "LOG_LEVEL": "debug",
+        "LOG_FORMAT": "json",
+        "HTTP__MAX_HEAD_BYTES": "8192",
+        "HTTP__HEAD_TIMEOUT_S": "2.5",
+        "HTTP__MAX_CONNECTIONS": "64",
+        "METRICS__TOKEN": "t0ken",
+    }.items():
+        monkeypatch.setenv(f"FLEETGATE_{name}", value)
     s = Settings()
     assert (s.log_level, s.log_format) == ("DEBUG", "json")
     assert (s.http.max_head_bytes, s.http.head_timeout_s, s.http.max_connections) == (

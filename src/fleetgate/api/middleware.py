@@ -84,7 +84,23 @@ _GREEN_PATH = re.compile(r"^/(partner|waInstance\d+)/")
 SHUTTING_DOWN = "the server is shutting down; retry in a few seconds"
 
 
-class ShutdownMiddleware:
+class HttpMiddleware:
+    """A middleware that acts on HTTP requests only (lifespan and others pass through)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class ShutdownMiddleware(HttpMiddleware):
     """A request still running when the shutdown grace runs out gets a 503 in its façade's format.
 
     uvicorn cancels such requests; left alone it logs a traceback and answers a plain-text 500.
@@ -97,13 +113,7 @@ class ShutdownMiddleware:
     nothing is answered (there is nobody to answer).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -151,17 +161,10 @@ _HARDENING = (
 )
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """Add the hardening headers to every HTTP answer (those a route already set are kept)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_hardened(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
