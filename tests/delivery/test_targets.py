@@ -17,6 +17,7 @@ import pytest
 from fleetgate.context import Context
 from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
+from fleetgate.delivery.worker import NON_PUBLIC_FAILURE
 from fleetgate.services import partners
 from tests.conftest import Instance
 from tests.delivery.conftest import Emit
@@ -44,6 +45,26 @@ OPEN = {"allow_loopback": True, "allow_private": True}
         ("http://[::ffff:7f00:1]:9/x", [LOOPBACK, OPEN]),
         ("http://[2002:7f00:1::1]:9/x", [LOOPBACK, OPEN]),
         ("http://[64:ff9b::7f00:1]:9/x", [LOOPBACK, OPEN]),
+        # IPv6 forms Python 3.11 calls global: not public, and checked by the IPv4 they carry
+        # (IPv4-compatible, IPv4-translated (SIIT), local-use NAT64), and site-local.
+        ("http://[::127.0.0.1]:9/x", [OPEN]),
+        ("http://[::7f00:1]:9/x", [OPEN]),
+        ("http://[::93.184.215.14]/x", [PRIVATE, OPEN]),
+        ("http://[::ffff:0:127.0.0.1]:9/x", [OPEN]),
+        ("http://[::ffff:0:10.1.2.3]/x", [PRIVATE, OPEN]),
+        ("http://[::ffff:0:93.184.215.14]/x", [PRIVATE, OPEN]),
+        ("http://[64:ff9b:1::7f00:1]:9/x", [OPEN]),
+        ("http://[64:ff9b:1::5db8:d70e]/x", [PRIVATE, OPEN]),
+        ("http://[fec0::1]/x", [PRIVATE, OPEN]),
+        ("http://[fed0:1:2::3]/x", [PRIVATE, OPEN]),
+        # The well-known NAT64 prefix is public: a public IPv4 inside passes everywhere.
+        ("http://[64:ff9b::5db8:d70e]/x", [STRICT, LOOPBACK, PRIVATE, OPEN]),
+        # A user name or password in the URL: never, whatever the host.
+        ("http://user@93.184.215.14/x", []),
+        ("http://user:pw@93.184.215.14/x", []),
+        ("http://@93.184.215.14/x", []),
+        ("http://93.184.215.14\\@127.0.0.1:9/x", []),
+        ("http://user:pw@127.0.0.1:9/x", []),
         # Private, link-local, shared and reserved networks.
         ("http://10.1.2.3/x", [PRIVATE, OPEN]),
         ("http://[::ffff:10.1.2.3]/x", [PRIVATE, OPEN]),
@@ -217,6 +238,6 @@ async def test_the_worker_counts_a_redirect_as_a_failed_delivery(
             break
         assert time.monotonic() < deadline, listeners.paths()
         await asyncio.sleep(0.1)
-    assert dead[0]["lastError"] == "HTTP 302"
+    assert dead[0]["lastError"] == NON_PUBLIC_FAILURE
     assert dead[0]["attempts"] >= 2
     assert set(listeners.paths()) == {"/hook"}
