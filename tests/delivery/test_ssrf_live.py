@@ -5,19 +5,17 @@ instance; the notification ends as a dead letter that says why."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from fleetgate.context import Context
-from fleetgate.services import partners
 from fleetgate.settings import DeliverySettings
-from tests.conftest import Instance, authorize, fresh_database
+from tests.conftest import Instance, authorize, fresh_server
+from tests.factories import new_partner_token
 from tests.messaging.test_sending import new_phone, phone_sends
 from tests.receiver import Receiver
-from tests.support import BACKENDS, LiveServer, live_server, make_settings
+from tests.support import BACKENDS, LiveServer
 
 # The default policy, retrying fast so that a refused notification is dead within seconds.
 STRICT_DELIVERY = DeliverySettings(
@@ -31,24 +29,16 @@ async def strict_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveServer]:
     folder = tmp_path_factory.mktemp("ssrf")
-    async with fresh_database(request.param, folder) as url:
-        settings = make_settings(
-            folder / "data", url, delivery=STRICT_DELIVERY, ratelimits={"enabled": False}
-        )
-        assert not settings.delivery.allow_loopback
-        with live_server(settings) as srv:
-            yield srv
+    quiet = {"enabled": False}
+    async with fresh_server(
+        request.param, folder, delivery=STRICT_DELIVERY, ratelimits=quiet
+    ) as srv:
+        assert not srv.settings.delivery.allow_loopback
+        yield srv
 
 
 async def _hooked_instance(server: LiveServer, client: httpx.AsyncClient, url: str) -> Instance:
-    ctx = Context.from_settings(server.settings)
-    try:
-        async with ctx.db.transaction() as session:
-            _, token = await partners.create_partner(
-                session=session, name=f"ssrf-{secrets.token_hex(4)}"
-            )
-    finally:
-        await ctx.db.dispose()
+    token = await new_partner_token(server.settings, "ssrf")
     r = await client.post(
         f"/partner/createInstance/{token}", json={"webhookUrl": url, "incomingWebhook": "yes"}
     )
