@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Local development: webhooks may go to receivers on this machine (off by default, see
+# docs/security.md); a production deployment leaves FLEETGATE_DELIVERY__ALLOW_LOOPBACK unset.
 run: $(STAMP)
-	$(BIN)/fleetgate serve
+	FLEETGATE_DELIVERY__ALLOW_LOOPBACK=true $(BIN)/fleetgate serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

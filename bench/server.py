@@ -75,6 +75,8 @@ class ServerProcess:
             # The per-instance limits (getStateInstance 1/s, sendMessage 50/s, ...) would
             # answer most benchmark requests with 429; throughput is measured without them.
             "FLEETGATE_RATELIMITS__ENABLED": "false",
+            # The benchmark receiver listens on loopback, off limits by default.
+            "FLEETGATE_DELIVERY__ALLOW_LOOPBACK": "true",
         }
         self._env |= extra_env or {}
         self._log_path = log_path

@@ -66,6 +66,16 @@ async def fresh_database(backend: str, folder: Path) -> AsyncIterator[str]:
         await drop_pg_database(url)
 
 
+@asynccontextmanager
+async def fresh_server(
+    backend: str, folder: Path, **overrides: object
+) -> AsyncIterator[LiveServer]:
+    """A live server on a new empty database of ``backend``, set up by make_settings."""
+    async with fresh_database(backend, folder) as url:
+        with live_server(make_settings(folder / "data", url, **overrides)) as srv:
+            yield srv
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return make_settings(

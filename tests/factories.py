@@ -34,6 +34,19 @@ async def new_partner(ctx: Context, prefix: str = "p") -> Partner:
     return partner
 
 
+async def new_partner_token(settings: Settings, prefix: str = "p") -> str:
+    """A new partner's token, made through the services on the database of ``settings``."""
+    ctx = Context.from_settings(settings)
+    try:
+        async with ctx.db.transaction() as session:
+            _, token = await partners.create_partner(
+                session=session, name=f"{prefix}-{secrets.token_hex(4)}"
+            )
+    finally:
+        await ctx.db.dispose()
+    return token
+
+
 async def create_instances(
     ctx: Context, count: int, *, partner: Partner | None = None, patch: ConfigPatch | None = None
 ) -> list[int]:

@@ -199,6 +199,8 @@ def base_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
         if not k.upper().startswith("FLEETGATE_") and k not in _SCRUBBED
     }
     env["FLEETGATE_DATA_DIR"] = str(data_dir)
+    # Every test receiver listens on loopback, which webhooks may not reach by default.
+    env["FLEETGATE_DELIVERY__ALLOW_LOOPBACK"] = "true"
     env["NO_COLOR"] = "1"
     if database_url is not None:
         env["FLEETGATE_DATABASE_URL"] = database_url

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from fleetgate.app import create_app
 from fleetgate.httpserver import guarded_protocol
-from fleetgate.settings import Settings
+from fleetgate.settings import DeliverySettings, Settings
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
@@ -79,9 +79,23 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 
     Authentication failure limits are off unless asked for: every test connects from
     127.0.0.1, and many fail on purpose (tests/api/test_authlimits.py turns them on).
+    Webhooks may go to loopback (off by default), where every test receiver listens, unless
+    the delivery settings given say otherwise.
     """
     overrides.setdefault("authlimits", {"enabled": False})
+    overrides["delivery"] = loopback_allowed(overrides.get("delivery"))
     return Settings(data_dir=data_dir, database_url=database_url, **overrides)  # type: ignore[arg-type]
+
+
+def loopback_allowed(delivery: object) -> DeliverySettings:
+    """``delivery`` (settings, a dict or None) with loopback targets allowed unless it sets it."""
+    if isinstance(delivery, DeliverySettings):
+        if "allow_loopback" in delivery.model_fields_set:
+            return delivery
+        return delivery.model_copy(update={"allow_loopback": True})
+    given = dict(delivery or {})  # type: ignore[call-overload]
+    given.setdefault("allow_loopback", True)
+    return DeliverySettings(**given)
 
 
 class LiveServer:

@@ -34,6 +34,8 @@ def test_defaults() -> None:
     assert s.http.max_body_bytes == 1_048_576
     assert s.instances.id_prefix == 1101
     assert s.instances.tariff == "PARTNER"
+    # Webhooks to loopback or private addresses only when the operator asks (make run does).
+    assert (s.delivery.allow_loopback, s.delivery.allow_private) == (False, False)
 
 
 def test_default_database_is_sqlite_inside_data_dir(tmp_path: Path) -> None:

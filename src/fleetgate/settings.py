@@ -120,8 +120,9 @@ class DeliverySettings(BaseModel):
     )
     concurrency: int = Field(256, ge=1, description="Deliveries in flight at once (per worker).")
     allow_loopback: bool = Field(
-        True,
-        description="Allow webhook targets on loopback (127.0.0.0/8, ::1); on for local use.",
+        False,
+        description="Allow webhook targets on loopback (127.0.0.0/8, ::1); for local "
+        "development only (`make run` turns it on).",
     )
     allow_private: bool = Field(
         False, description="Allow webhook targets in private, link-local or reserved networks."
@@ -195,7 +196,20 @@ class AuthLimitSettings(BaseModel):
         50,
         ge=0,
         description="Failed token checks on one instance (from any address) per window; past "
-        "it only clients that authenticated on it keep access (0 = no per-instance limit).",
+        "it only clients that authenticated on it recently keep access (0 = no per-instance "
+        "limit).",
+    )
+    known_client_hours: float = Field(
+        24.0,
+        ge=0,
+        description="A client (address, IPv6 /64) that authenticated on an instance within "
+        "this many hours keeps access while the instance is locked (0 = nobody does).",
+    )
+    max_known_clients: int = Field(
+        100_000,
+        ge=100,
+        description="Most (instance, client) pairs remembered for that; the least recently "
+        "successful are forgotten first.",
     )
     window_s: float = Field(
         300.0, gt=0, description="Seconds in which a full failure count drains away."

@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 import httpx
 import pytest
 
-from fleetgate.context import Context
-from fleetgate.services import partners
-from tests.conftest import Instance, fresh_database
-from tests.support import BACKENDS, LiveServer, live_server, make_settings
+from tests.conftest import Instance, fresh_server
+from tests.factories import new_partner_token
+from tests.support import BACKENDS, LiveServer
 
 CLIENT_FAILURES = 4
 TARGET_FAILURES = 6
@@ -36,18 +37,17 @@ QUIET = {"enabled": False}
 async def aserver(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("authlimits")
-    async with fresh_database(request.param, folder) as url:
-        settings = make_settings(
-            folder / "data",
-            url,
-            authlimits=LIMITS,
-            ratelimits=QUIET,
-            runner=QUIET,
-            delivery=QUIET,
-        )
-        with live_server(settings) as srv:
-            yield srv
+    async with _limited_server(request.param, tmp_path_factory.mktemp("authlimits"), LIMITS) as s:
+        yield s
+
+
+def _limited_server(
+    backend: str, folder: Path, limits: dict[str, object]
+) -> AbstractAsyncContextManager[LiveServer]:
+    """A live server with these failure limits, and nothing else running that could interfere."""
+    return fresh_server(
+        backend, folder, authlimits=limits, ratelimits=QUIET, runner=QUIET, delivery=QUIET
+    )
 
 
 @pytest.fixture
@@ -58,15 +58,15 @@ async def http(aserver: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def instance(aserver: LiveServer, http: httpx.AsyncClient) -> Instance:
-    ctx = Context.from_settings(aserver.settings)
-    try:
-        async with ctx.db.transaction() as session:
-            _, token = await partners.create_partner(
-                session=session, name=f"al-{secrets.token_hex(4)}"
-            )
-    finally:
-        await ctx.db.dispose()
-    r = await http.post(f"/partner/createInstance/{token}", json={}, headers=_as(_address()))
+    return await _new_instance(aserver, http, _as(_address()))
+
+
+async def _new_instance(
+    server: LiveServer, http: httpx.AsyncClient, headers: dict[str, str] | None = None
+) -> Instance:
+    """An instance of a new partner, created through the partner API by ``http``."""
+    token = await new_partner_token(server.settings, "al")
+    r = await http.post(f"/partner/createInstance/{token}", json={}, headers=headers)
     assert r.status_code == 200, r.text
     return Instance(r.json()["idInstance"], r.json()["apiTokenInstance"], token)
 
@@ -195,3 +195,47 @@ async def test_each_token_of_a_batch_delete_is_a_guess(
     errors = [item["error"] for item in r.json()["instances"]]
     assert errors[:CLIENT_FAILURES] == ["Instance not found"] * CLIENT_FAILURES
     assert all(e.startswith("too many failed authentication attempts") for e in errors[-2:])
+
+
+# Real source addresses: all of 127.0.0.0/8 is loopback on Linux, so a client socket bound to
+# 127.0.0.x reaches the server as that peer (no X-Forwarded-For involved).
+_PEERS = [f"127.0.0.{n}" for n in range(10, 250)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+async def slow_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveServer]:
+    """Limits that drain in ten minutes: a lock holds for the whole test, however slow."""
+    folder = tmp_path_factory.mktemp("authlimits-slow")
+    async with _limited_server(request.param, folder, LIMITS | {"window_s": 600.0}) as srv:
+        yield srv
+
+
+def _from(server: LiveServer, peer: str) -> httpx.AsyncClient:
+    transport = httpx.AsyncHTTPTransport(local_address=peer)
+    return httpx.AsyncClient(base_url=server.url, transport=transport, timeout=30)
+
+
+async def test_a_client_known_before_the_attack_is_not_locked_out_by_it(
+    slow_server: LiveServer,
+) -> None:
+    owner_peer, newcomer_peer, *attacker_peers = (_PEERS.pop() for _ in range(6))
+    async with _from(slow_server, owner_peer) as owner, _from(slow_server, newcomer_peer) as new:
+        instance = await _new_instance(slow_server, owner)
+        # The owner's last success comes before the first wrong token.
+        assert (await owner.get(instance.url("getStateInstance"))).status_code == 200
+        # Four addresses, each under its own limit, together far over the instance's: once
+        # it is full, they too are refused unchecked.
+        guesses: list[int] = []
+        for peer in attacker_peers:
+            async with _from(slow_server, peer) as attacker:
+                for _ in range(CLIENT_FAILURES - 1):
+                    r = await attacker.get(instance.url("getStateInstance", _wrong()))
+                    guesses.append(r.status_code)
+        assert guesses[:TARGET_FAILURES] == [401] * TARGET_FAILURES
+        assert guesses[-1] == 429
+        assert (await new.get(instance.url("getStateInstance"))).status_code == 429
+        codes = [(await owner.get(instance.url("getStateInstance"))).status_code for _ in range(10)]
+        assert codes == [200] * 10
+        assert (await new.get(instance.url("getStateInstance"))).status_code == 429

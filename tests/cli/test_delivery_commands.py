@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fleetgate.delivery.worker import NON_PUBLIC_FAILURE
 from tests.conftest import fresh_database
 from tests.processes import Cli, base_env
 from tests.receiver import running_receiver
@@ -64,7 +65,7 @@ async def test_dead_letters_cli_lists_and_replays(cli: Cli) -> None:
         dead = json.loads(line)
         assert dead["idInstance"] == id_instance
         assert dead["typeWebhook"] == "stateInstanceChanged"
-        assert dead["lastError"].startswith("HTTP 500")
+        assert dead["lastError"] == NON_PUBLIC_FAILURE  # loopback: no detail for the partner
         assert dead["attempts"] >= 1
 
         receiver.behave("dead")

@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,10 +18,12 @@ import pytest
 from fleetgate.context import Context
 from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
+from fleetgate.delivery.worker import NON_PUBLIC_FAILURE
 from fleetgate.services import partners
 from tests.conftest import Instance
 from tests.delivery.conftest import Emit
 from tests.delivery.listeners import Listeners, self_signed
+from tests.receiver import Receiver
 
 STRICT = {"allow_loopback": False, "allow_private": False}
 LOOPBACK = {"allow_loopback": True, "allow_private": False}
@@ -44,6 +47,26 @@ OPEN = {"allow_loopback": True, "allow_private": True}
         ("http://[::ffff:7f00:1]:9/x", [LOOPBACK, OPEN]),
         ("http://[2002:7f00:1::1]:9/x", [LOOPBACK, OPEN]),
         ("http://[64:ff9b::7f00:1]:9/x", [LOOPBACK, OPEN]),
+        # IPv6 forms Python 3.11 calls global: not public, and checked by the IPv4 they carry
+        # (IPv4-compatible, IPv4-translated (SIIT), local-use NAT64), and site-local.
+        ("http://[::127.0.0.1]:9/x", [OPEN]),
+        ("http://[::7f00:1]:9/x", [OPEN]),
+        ("http://[::93.184.215.14]/x", [PRIVATE, OPEN]),
+        ("http://[::ffff:0:127.0.0.1]:9/x", [OPEN]),
+        ("http://[::ffff:0:10.1.2.3]/x", [PRIVATE, OPEN]),
+        ("http://[::ffff:0:93.184.215.14]/x", [PRIVATE, OPEN]),
+        ("http://[64:ff9b:1::7f00:1]:9/x", [OPEN]),
+        ("http://[64:ff9b:1::5db8:d70e]/x", [PRIVATE, OPEN]),
+        ("http://[fec0::1]/x", [PRIVATE, OPEN]),
+        ("http://[fed0:1:2::3]/x", [PRIVATE, OPEN]),
+        # The well-known NAT64 prefix is public: a public IPv4 inside passes everywhere.
+        ("http://[64:ff9b::5db8:d70e]/x", [STRICT, LOOPBACK, PRIVATE, OPEN]),
+        # A user name or password in the URL: never, whatever the host.
+        ("http://user@93.184.215.14/x", []),
+        ("http://user:pw@93.184.215.14/x", []),
+        ("http://@93.184.215.14/x", []),
+        ("http://93.184.215.14\\@127.0.0.1:9/x", []),
+        ("http://user:pw@127.0.0.1:9/x", []),
         # Private, link-local, shared and reserved networks.
         ("http://10.1.2.3/x", [PRIVATE, OPEN]),
         ("http://[::ffff:10.1.2.3]/x", [PRIVATE, OPEN]),
@@ -193,30 +216,59 @@ async def test_a_redirect_is_an_answer_and_its_location_is_not_fetched(
     assert listeners.paths() == ["/hook"]
 
 
-async def test_the_worker_counts_a_redirect_as_a_failed_delivery(
-    listeners: Listeners, dctx: Context, dclient: httpx.AsyncClient, emit: Emit
-) -> None:
-    port = await listeners.listen("127.0.0.1")
-    listeners.redirects["/hook"] = f"http://127.0.0.1:{port}/landed"
+async def _dead_letter(
+    dctx: Context, dclient: httpx.AsyncClient, emit: Emit, url: str
+) -> dict[str, Any]:
+    """Queue one notification for a new instance hooked to ``url``; its dead letter."""
     async with dctx.db.transaction() as session:
         _, token = await partners.create_partner(
-            session=session, name=f"redirect-{secrets.token_hex(4)}"
+            session=session, name=f"dead-{secrets.token_hex(4)}"
         )
-    r = await dclient.post(
-        f"/partner/createInstance/{token}", json={"webhookUrl": f"http://127.0.0.1:{port}/hook"}
-    )
+    r = await dclient.post(f"/partner/createInstance/{token}", json={"webhookUrl": url})
     instance = Instance(r.json()["idInstance"], r.json()["apiTokenInstance"], token)
     await emit(instance, [1])
     # Retried until it gives up (FAST_DELIVERY: 3 s), then a dead letter saying why.
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 20
     while True:
         dead = (
             await dclient.get("/admin/dead-letters", headers={"Authorization": f"Bearer {token}"})
         ).json()["deadLetters"]
         if dead:
-            break
-        assert time.monotonic() < deadline, listeners.paths()
+            return dict(dead[0])
+        assert time.monotonic() < deadline, f"no dead letter for {url}"
         await asyncio.sleep(0.1)
-    assert dead[0]["lastError"] == "HTTP 302"
-    assert dead[0]["attempts"] >= 2
+
+
+async def test_the_worker_counts_a_redirect_as_a_failed_delivery(
+    listeners: Listeners, dctx: Context, dclient: httpx.AsyncClient, emit: Emit
+) -> None:
+    port = await listeners.listen("127.0.0.1")
+    listeners.redirects["/hook"] = f"http://127.0.0.1:{port}/landed"
+    dead = await _dead_letter(dctx, dclient, emit, f"http://127.0.0.1:{port}/hook")
+    assert dead["lastError"] == NON_PUBLIC_FAILURE
+    assert dead["attempts"] >= 2
     assert set(listeners.paths()) == {"/hook"}
+
+
+async def test_closed_failing_and_redirecting_local_ports_read_alike_in_dead_letters(
+    listeners: Listeners,
+    receiver: Receiver,
+    dctx: Context,
+    dclient: httpx.AsyncClient,
+    emit: Emit,
+) -> None:
+    port = await listeners.listen("127.0.0.1")
+    listeners.redirects["/moved"] = "http://127.0.0.1:9/elsewhere"
+    receiver.behave("failing", fail_first=10_000)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens once the socket is closed
+    urls = [
+        f"http://127.0.0.1:{closed}/hook",
+        f"http://127.0.0.1:{port}/moved",
+        receiver.hook("failing"),
+    ]
+    dead = await asyncio.gather(*(_dead_letter(dctx, dclient, emit, url) for url in urls))
+    # A partner learns nothing about which of the operator's ports are open.
+    assert [d["lastError"] for d in dead] == [NON_PUBLIC_FAILURE] * 3
+    assert listeners.paths() and receiver.of("failing", ok_only=False)

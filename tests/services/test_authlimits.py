@@ -86,6 +86,50 @@ def test_an_attacked_target_admits_only_clients_that_authenticated_on_it() -> No
     assert refused(lim, "192.0.2.1", target) is not None
 
 
+def test_a_client_known_from_before_the_attack_keeps_access_for_a_day() -> None:
+    clock = Clock()
+    lim = limiter(clock)
+    target = "1101000001"
+    lim.succeeded("192.0.2.1", target)  # the owner's last success: before any failure
+    clock.now += 3600
+    for n in range(4):  # four addresses, each under its own limit, fill the target's
+        for _ in range(2):
+            lim.failed(f"203.0.113.{n}", target)
+    assert refused(lim, "203.0.113.99", target) is not None
+    for _ in range(10):
+        assert refused(lim, "192.0.2.1", target) is None
+        clock.now += 6
+    # Known for 24 h after its last success, not for ever.
+    clock.now = 1000.0 + 86_400 + 1
+    for n in range(4):
+        for _ in range(2):
+            lim.failed(f"203.0.113.{n}", target)
+    assert refused(lim, "192.0.2.1", target) is not None
+
+
+def test_known_for_zero_hours_admits_nobody_to_an_attacked_target() -> None:
+    lim = limiter(Clock(), known_for_s=0)
+    lim.succeeded("192.0.2.1", "1101000001")
+    for n in range(8):
+        lim.failed(f"203.0.113.{n}", "1101000001")
+    assert refused(lim, "192.0.2.1", "1101000001") is not None
+
+
+def test_remembered_clients_are_bounded_the_least_recently_successful_go_first() -> None:
+    clock = Clock()
+    lim = limiter(clock, max_known=100)
+    for n in range(100):
+        lim.succeeded(f"192.0.2.{n}", "1101000001")
+    lim.succeeded("192.0.2.0", "1101000001")  # refreshed: now the most recent
+    lim.succeeded("198.51.100.1", "1101000002")  # pushes out the oldest: 192.0.2.1
+    assert len(lim._known) == 100
+    for n in range(8):
+        lim.failed(f"203.0.113.{n}", "1101000001")
+    assert refused(lim, "192.0.2.0", "1101000001") is None
+    assert refused(lim, "192.0.2.1", "1101000001") is not None
+    assert refused(lim, "192.0.2.2", "1101000001") is None
+
+
 def test_no_target_limit_when_turned_off() -> None:
     lim = limiter(Clock(), target_failures=0)
     for n in range(100):

@@ -5,6 +5,10 @@ connects only to those addresses (delivery/http.py pins them), so a DNS answer t
 between the check and the connection (DNS rebinding) cannot send a webhook anywhere unchecked.
 Resolutions are kept for a few seconds: a busy host costs one look-up per ``cache_s``, and an
 IP address in the URL none at all.
+
+Python 3.11's ``ipaddress`` calls a few IPv6 ranges global that are not: they are listed in
+``_NOT_PUBLIC_V6`` and treated as private. Those among them that carry an IPv4 address are
+also checked by that address, so each must pass both checks (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -14,13 +18,23 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# NAT64 (RFC 6052) addresses carry an IPv4 address in their last 32 bits.
+# Ranges that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052), local-use NAT64
+# (RFC 8215, taken with a /96 layout, the strictest reading), IPv4-compatible (deprecated,
+# RFC 4291; :: and ::1 excepted) and IPv4-translated (SIIT, RFC 2765).
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+_EMBEDDING = (_NAT64, _LOCAL_NAT64, _COMPATIBLE, _TRANSLATED)
+# Not globally reachable, though ``is_global`` says so on Python 3.11: the three above (all but
+# the well-known NAT64 prefix, which is public) and site-local (deprecated, RFC 3879).
+_NOT_PUBLIC_V6 = (_LOCAL_NAT64, _COMPATIBLE, _TRANSLATED, ipaddress.IPv6Network("fec0::/10"))
 _CACHE_MAX = 10_000
 
 
@@ -36,6 +50,9 @@ class Target:
     host: str  # as the HTTP client sees it (IDNA-encoded, IPv6 without brackets)
     port: int
     addresses: tuple[str, ...]
+    # Every address is public. A failure at a non-public one (allowed by the operator) is
+    # reported in one fixed text, so errors do not map which local ports are open.
+    public: bool = True
 
 
 class TargetPolicy:
@@ -56,12 +73,16 @@ class TargetPolicy:
             raise TargetRefused("webhook URL is not a valid URL") from None
         if parsed.scheme not in ("http", "https") or not parsed.raw_host:
             raise TargetRefused("webhook URL must be http:// or https:// with a host")
+        if parsed.userinfo or "@" in urlsplit(url).netloc:
+            # A user name in a URL is a classic way to disguise its real host.
+            raise TargetRefused("webhook URL must not contain a user name or password")
         host = parsed.raw_host.decode("ascii")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         addresses = await self._resolve(host, port)
+        public = True
         for address in addresses:
-            self._check_address(ipaddress.ip_address(address))
-        return Target(parsed, host, port, addresses)
+            public = self._check_address(ipaddress.ip_address(address)) and public
+        return Target(parsed, host, port, addresses, public)
 
     async def _resolve(self, host: str, port: int) -> tuple[str, ...]:
         try:
@@ -89,25 +110,38 @@ class TargetPolicy:
             self._cache[(host, port)] = (now + self.cache_s, addresses)
         return addresses
 
-    def _check_address(self, ip: IPAddress) -> None:
+    def _check_address(self, ip: IPAddress) -> bool:
+        """TargetRefused unless allowed; True if the address (and all it carries) is public."""
+        public = True
         for candidate in _embedded(ip):
-            self._check_one(candidate)
+            public = self._check_one(candidate) and public
+        return public
 
-    def _check_one(self, ip: IPAddress) -> None:
+    def _check_one(self, ip: IPAddress) -> bool:
         if ip.is_unspecified:
             # 0.0.0.0 and :: reach this host: never a webhook target, whatever is allowed.
             raise TargetRefused(f"webhook target {ip} is an unspecified address")
         if ip.is_loopback:
             if not self.allow_loopback:
                 raise TargetRefused(f"webhook target {ip} is a loopback address")
-            return
-        if not ip.is_global or ip.is_multicast:
+            return False
+        if not is_public(ip):
             if not self.allow_private:
                 raise TargetRefused(f"webhook target {ip} is a private or reserved address")
+            return False
+        return True
+
+
+def is_public(ip: IPAddress) -> bool:
+    """Globally reachable, counting the IPv6 ranges Python 3.11 misjudges as not."""
+    if ip.is_multicast or not ip.is_global:
+        return False
+    return not (isinstance(ip, ipaddress.IPv6Address) and any(ip in n for n in _NOT_PUBLIC_V6))
 
 
 def _embedded(ip: IPAddress) -> list[IPAddress]:
-    """The address, and any IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64)."""
+    """The address, and any IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64,
+    IPv4-compatible, IPv4-translated)."""
     if isinstance(ip, ipaddress.IPv4Address):
         return [ip]
     if ip.ipv4_mapped is not None:
@@ -117,6 +151,6 @@ def _embedded(ip: IPAddress) -> list[IPAddress]:
         found.append(ip.sixtofour)
     if ip.teredo is not None:
         found.extend(ip.teredo)
-    if ip in _NAT64:
+    if int(ip) > 1 and any(ip in net for net in _EMBEDDING):
         found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return found

@@ -28,7 +28,7 @@ from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
 from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.policy import RetryPolicy
-from fleetgate.delivery.targets import TargetPolicy, TargetRefused
+from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
 from fleetgate.services import outbox
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import outbox as repo
@@ -37,6 +37,8 @@ from fleetgate.storage.signals import Signals
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Fleetgate-Signature"
+# The only error recorded for a failed delivery to a loopback or private address.
+NON_PUBLIC_FAILURE = "delivery to a non-public address failed"
 _CLAIM_BATCH = 100
 _MAINTENANCE_S = 30.0
 
@@ -206,17 +208,29 @@ class DeliveryWorker:
         try:
             # Resolved and checked once; the connection goes to exactly these addresses.
             target = await self.config.targets.check(claimed.url)
+        except TargetRefused as exc:
+            return str(exc)
+        error = await self._send(target, claimed.item.id_instance, body, headers)
+        if error is not None and not target.public:
+            # Refused, closed, silent or answering: one text for them all, so a partner
+            # cannot map the open ports of the operator's own networks through dead letters.
+            # The operator's log keeps the detail.
+            log.info("delivery to non-public %s:%s failed: %s", target.host, target.port, error)
+            return NON_PUBLIC_FAILURE
+        return error
+
+    async def _send(
+        self, target: Target, key: int, body: bytes, headers: dict[str, str]
+    ) -> str | None:
+        timeout = self.config.retry.timeout_s
+        try:
             response = await self.http.post(
-                target,
-                key=claimed.item.id_instance,
-                content=body,
-                headers=headers,
-                timeout=self.config.retry.timeout_s,
+                target, key=key, content=body, headers=headers, timeout=timeout
             )
         except TargetRefused as exc:
             return str(exc)
         except httpx.TimeoutException:
-            return f"no answer within {self.config.retry.timeout_s:g} s"
+            return f"no answer within {timeout:g} s"
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"
         if response.status_code != 200:

@@ -8,12 +8,15 @@ so a client that stops failing is forgotten within the window.
 - A client whose bucket is full is refused before its token is looked at, so a correct guess
   made during a lock-out confirms nothing.
 - A target whose bucket is full (failures from anywhere, which stops guessing spread over many
-  addresses) refuses every client except those that authenticated on it successfully while
-  it was being attacked: the instance's own users keep working.
+  addresses) refuses every client except those that authenticated on it successfully within
+  ``known_for_s`` (24 h by default), before the attack or during it: the instance's own users
+  keep working, so a few addresses sending wrong tokens cannot lock them out.
 
-Successful checks are never counted, and cost two dictionary look-ups. Counters live in the
-memory of each API process (see docs/security.md for what that means with several): bounded
-by ``max_tracked`` buckets of each kind, the least recently failing dropped first.
+Successful checks are never counted; each refreshes the (target, client) pair it proves, a
+few dictionary operations. Everything lives in the memory of each API process (see
+docs/security.md for what that means with several), bounded: ``max_tracked`` buckets of each
+kind, the least recently failing dropped first, and ``max_known`` remembered pairs, the least
+recently successful dropped first.
 """
 
 from __future__ import annotations
@@ -28,17 +31,14 @@ from fleetgate.settings import AuthLimitSettings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _V6_BUCKET_PREFIX = 64
-# Clients remembered per attacked target as having authenticated on it.
-_KNOWN_PER_TARGET = 64
 
 
 class _Bucket:
-    __slots__ = ("at", "known", "level")
+    __slots__ = ("at", "level")
 
     def __init__(self, at: float) -> None:
         self.level = 0.0
         self.at = at
-        self.known: set[str] | None = None
 
 
 class _Buckets:
@@ -79,6 +79,8 @@ class AuthLimiter:
         target_failures: int,
         window_s: float,
         max_tracked: int,
+        known_for_s: float = 86_400.0,
+        max_known: int = 100_000,
         trusted_proxies: Sequence[Network] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -86,6 +88,11 @@ class AuthLimiter:
         self._targets = (
             _Buckets(target_failures, window_s, max_tracked) if target_failures else None
         )
+        # (target, client) -> when the client last authenticated on the target; the dict's
+        # order is the order of last success (oldest first out).
+        self._known: dict[tuple[str, str], float] = {}
+        self._known_for_s = known_for_s
+        self._max_known = max_known
         self._trusted = tuple(trusted_proxies)
         self._clock = clock
 
@@ -122,31 +129,34 @@ class AuthLimiter:
         if target is None or self._targets is None:
             return
         attacked = self._targets.items.get(target)
-        if attacked is not None and not (attacked.known and client in attacked.known):
-            wait = self._targets.wait_s(attacked, now)
-            if wait:
-                raise TooManyFailures(wait)
+        if attacked is None:
+            return
+        wait = self._targets.wait_s(attacked, now)
+        if wait and not self._is_known(client, target, now):
+            raise TooManyFailures(wait)
 
     def failed(self, client: str, target: str | None = None) -> None:
         """Count a failed token check."""
         now = self._clock()
         self._clients.add(client, now)
         if target is not None and self._targets is not None:
-            known = self._targets.add(target, now).known
-            if known:
-                known.discard(client)
+            self._targets.add(target, now)
+            # A known client that guesses wrong is known no more.
+            self._known.pop((target, client), None)
 
     def succeeded(self, client: str, target: str | None = None) -> None:
-        """Note a successful check; it matters only for a target that has failures."""
-        if target is None or self._targets is None:
+        """Remember that the client holds the target's token (it then passes a target lock)."""
+        if target is None or self._targets is None or self._known_for_s <= 0:
             return
-        attacked = self._targets.items.get(target)
-        if attacked is None:
-            return
-        if attacked.known is None:
-            attacked.known = set()
-        if len(attacked.known) < _KNOWN_PER_TARGET:
-            attacked.known.add(client)
+        key = (target, client)
+        # Popped and re-inserted: the dict's order stays the order of last success.
+        if self._known.pop(key, None) is None and len(self._known) >= self._max_known:
+            del self._known[next(iter(self._known))]
+        self._known[key] = self._clock()
+
+    def _is_known(self, client: str, target: str, now: float) -> bool:
+        at = self._known.get((target, client))
+        return at is not None and now - at <= self._known_for_s
 
     def _is_trusted(self, host: str) -> bool:
         ip = _parse(host)
@@ -181,5 +191,7 @@ def auth_limiter_for(settings: AuthLimitSettings) -> AuthLimiter | None:
         target_failures=settings.target_failures,
         window_s=settings.window_s,
         max_tracked=settings.max_tracked,
+        known_for_s=settings.known_client_hours * 3600,
+        max_known=settings.max_known_clients,
         trusted_proxies=settings.trusted_proxies,
     )

@@ -151,7 +151,7 @@ def check_text(label: str, value: str, max_len: int) -> None:
 
 
 def check_webhook_url(url: str, *, label: str = "webhookUrl") -> None:
-    """Empty (no webhook, poll instead) or an absolute http(s) URL with a host."""
+    """Empty (no webhook, poll instead) or an absolute http(s) URL with a host and no userinfo."""
     if url == "":
         return
     check_text(label, url, WEBHOOK_URL_MAX)
@@ -164,6 +164,9 @@ def check_webhook_url(url: str, *, label: str = "webhookUrl") -> None:
         raise InvalidInput(f"{label} must be an http:// or https:// URL with a host")
     if port == 0 or " " in url:
         raise InvalidInput(f"{label} is not a valid URL")
+    if "@" in parts.netloc:
+        # http://trusted.example@evil.example goes to evil.example: refused, as at delivery.
+        raise InvalidInput(f"{label} must not contain a user name or password")
 
 
 def name_values(name: str, id_instance: int) -> dict[str, object]:

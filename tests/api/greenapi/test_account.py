@@ -111,6 +111,14 @@ async def test_get_settings_answer_can_be_sent_back(
             "webhookUrl must be an http:// or https:// URL with a host",
         ),
         ({"stateWebhook": "yes", "incomingWebhook": 1}, 'incomingWebhook must be "yes" or "no"'),
+        (
+            {"webhookUrl": "http://trusted.example@127.0.0.1/"},
+            "webhookUrl must not contain a user name or password",
+        ),
+        (
+            {"webhookUrl": "https://user:pw@example.com/hook"},
+            "webhookUrl must not contain a user name or password",
+        ),
     ],
 )
 async def test_set_settings_rejects_bad_bodies_and_changes_nothing(

@@ -154,6 +154,14 @@ async def test_delay_bounds_are_inclusive(
         ),
         ({"webhookUrl": "not a url"}, "webhookUrl must be an http:// or https:// URL with a host"),
         ({"webhookUrl": "http://example.com:99999/"}, "webhookUrl is not a valid URL"),
+        (
+            {"webhookUrl": "http://user@example.com/"},
+            "webhookUrl must not contain a user name or password",
+        ),
+        (
+            {"webhookUrl": "https://user:pw@example.com/"},
+            "webhookUrl must not contain a user name or password",
+        ),
         ({"webhookUrlToken": 12}, "webhookUrlToken must be a string"),
         ({"webhookUrlToken": "t" * 1025}, "webhookUrlToken must be at most 1024 characters"),
         ({"webhookURL": "https://example.com"}, "unknown field webhookURL"),

@@ -85,6 +85,8 @@ BAD_URLS: list[object] = [
     "https://hooks.example.com:0/x",
     "https://hooks.example.com/a b",
     "https://hooks.example.com/" + "a" * 2048,
+    "https://user@hooks.example.com/x",
+    "https://user:pw@hooks.example.com/x",
     42,
     None,
     True,

@@ -590,6 +590,7 @@ async def test_create_ignores_unknown_fields(new_partner: NewPartner) -> None:
         ({"name": "x", "callRejectMessage": 7}, ["callRejectMessage"]),
         ({"name": "x", "receivedCallbackUrl": 7}, ["receivedCallbackUrl"]),
         ({"name": "x", "receivedCallbackUrl": "ftp://x"}, ["http"]),
+        ({"name": "x", "receivedCallbackUrl": "http://u:p@h.example/"}, ["user name"]),
         ({"name": "x", "deliveryCallbackUrl": "not a url"}, ["http"]),
         ({"name": "x", "connectedCallbackUrl": "https://"}, ["http"]),
         ({"name": "x", "presenceChatCallbackUrl": "javascript:alert(1)"}, ["http"]),
