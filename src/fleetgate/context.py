@@ -17,6 +17,7 @@ from fleetgate.engines.registry import EngineRegistry
 from fleetgate.keyring import KeySource
 from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services.authlimits import AuthLimiter, auth_limiter_for
+from fleetgate.services.create_batch import CreateBatcher
 from fleetgate.services.instance_cache import InstanceCache
 from fleetgate.services.instances import Provisioning
 from fleetgate.services.notifications import QueuePolicy
@@ -39,6 +40,7 @@ class Context:
     registry: CollectorRegistry
     instance_cache: InstanceCache
     sends: SendBatcher
+    creates: CreateBatcher
     auth_limits: AuthLimiter | None = None
 
     @property
@@ -65,11 +67,12 @@ class Context:
         """Open the database and load the server key named by the settings."""
         db = Database(settings.resolved_database_url())
         signals = signals_for(db.url)
+        cipher = TokenCipher.from_source(KeySource.for_settings(settings))
         return cls(
             settings=settings,
             db=db,
             signals=signals,
-            cipher=TokenCipher.from_source(KeySource.for_settings(settings)),
+            cipher=cipher,
             engines=EngineRegistry(EngineHost(db=db, signals=signals)),
             registry=CollectorRegistry(auto_describe=True),
             instance_cache=InstanceCache(
@@ -79,6 +82,7 @@ class Context:
                 max_entries=settings.instances.auth_cache_size,
             ),
             sends=SendBatcher(db, signals),
+            creates=CreateBatcher(db, signals, cipher),
             auth_limits=auth_limiter_for(settings.authlimits),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.crypto import TokenCipher
-from fleetgate.errors import Exhausted, NotFound
+from fleetgate.errors import Exhausted, NotAuthenticated, NotFound
 from fleetgate.ids import new_instance_id, new_instance_token
 from fleetgate.services import engine_calls
 from fleetgate.services.config import DELAY_DEFAULT_MS, ConfigPatch, name_values
@@ -37,6 +38,100 @@ class Provisioning:
     tariff: str
 
 
+@dataclass(frozen=True, slots=True)
+class InstanceOrder:
+    """A new instance's row, validated, before its id, token and sequence number are drawn."""
+
+    partner_id: int
+    name: str
+    values: dict[str, object]
+    id_prefix: int
+
+
+def instance_order(
+    *,
+    partner: Partner,
+    provisioning: Provisioning,
+    patch: ConfigPatch,
+    plan: str = SUBSCRIBED,
+    expires_ms: int | None = None,
+) -> InstanceOrder:
+    """Check the settings of an instance to create; what ``insert_instances`` stores.
+
+    ``plan`` and ``expires_ms`` start its subscription (a GREEN-API partner plan renews by
+    itself; a Z-API instance starts as a trial that ends at ``expires_ms``).
+    """
+    patch.validate()
+    values: dict[str, object] = {
+        "partner_id": partner.id,
+        "type_instance": TYPE_WHATSAPP,
+        "engine": DEFAULT_ENGINE,
+        "tariff": provisioning.tariff,
+        "created_ms": now_ms(),
+        "delay_send_ms": DELAY_DEFAULT_MS,
+        "plan": plan,
+        "expires_ms": expires_ms,
+        **patch.values(),
+    }
+    return InstanceOrder(partner.id, patch.name or "", values, provisioning.id_prefix)
+
+
+async def insert_instances(
+    *, session: AsyncSession, signals: Signals, cipher: TokenCipher, orders: list[InstanceOrder]
+) -> list[NewInstance]:
+    """Store new instances, in order: their ids and tokens.
+
+    Each partner's sequence numbers are taken in one statement, which locks the partner row
+    until commit, so they follow commit order. Ids are drawn at random and drawn again for the
+    few that turn out to be taken. NotAuthenticated if a partner was revoked meanwhile.
+    """
+    seqs: dict[int, int] = {}
+    for partner_id, count in Counter(o.partner_id for o in orders).items():
+        first = await partners_repo.take_instance_seqs(session, partner_id, count)
+        if first is None:  # revoked since its token was checked
+            raise NotAuthenticated()
+        seqs[partner_id] = first
+    rows: list[dict[str, object]] = []
+    for order in orders:
+        rows.append({**order.values, "seq": seqs[order.partner_id]})
+        seqs[order.partner_id] += 1
+    tokens = [new_instance_token() for _ in orders]
+    pending = list(range(len(orders)))
+    for _ in range(_ID_ATTEMPTS):
+        ids: set[int] = set()
+        for i in pending:
+            id_instance = _draw_id(orders[i].id_prefix, ids)
+            blob, digest = cipher.seal(tokens[i], id_instance=id_instance)
+            rows[i] |= {
+                "id_instance": id_instance,
+                **name_values(orders[i].name, id_instance),
+                "token_cipher": blob,
+                "token_digest": digest,
+            }
+        stored = await repo.insert_new(session, [rows[i] for i in pending])
+        pending = [i for i in pending if rows[i]["id_instance"] not in stored]
+        if not pending:
+            break
+    else:
+        raise Exhausted(f"no free idInstance left under prefix {orders[pending[0]].id_prefix}")
+    made = [int(str(row["id_instance"])) for row in rows]
+    for id_instance in made:
+        # The runners take the new instance at once instead of on their next pass.
+        await signals.send(session, engine_calls.RUNNER_CHANNEL, str(id_instance))
+    return [
+        NewInstance(id_instance, token, TYPE_WHATSAPP)
+        for id_instance, token in zip(made, tokens, strict=True)
+    ]
+
+
+def _draw_id(prefix: int, drawn: set[int]) -> int:
+    """A random id not drawn yet in this round (the database says whether it is free)."""
+    while (id_instance := new_instance_id(prefix)) in drawn:
+        pass
+    drawn.add(id_instance)
+    return id_instance
+
+
 async def create_instance(
     *,
     session: AsyncSession,
@@ -48,43 +143,12 @@ async def create_instance(
     plan: str = SUBSCRIBED,
     expires_ms: int | None = None,
 ) -> NewInstance:
-    """Create an instance for a partner with the given settings; returns its id and token.
-
-    ``plan`` and ``expires_ms`` start its subscription (a GREEN-API partner plan renews by
-    itself; a Z-API instance starts as a trial that ends at ``expires_ms``).
-    """
-    patch.validate()
-    now = now_ms()
-    values: dict[str, object] = {
-        "partner_id": partner.id,
-        "type_instance": TYPE_WHATSAPP,
-        "engine": DEFAULT_ENGINE,
-        "tariff": provisioning.tariff,
-        "created_ms": now,
-        "delay_send_ms": DELAY_DEFAULT_MS,
-        "plan": plan,
-        "expires_ms": expires_ms,
-        # The partner row is locked from here to commit: sequence numbers follow commit order.
-        "seq": await partners_repo.next_instance_seq(session, partner.id),
-        **patch.values(),
-    }
-    for _ in range(_ID_ATTEMPTS):
-        id_instance = new_instance_id(provisioning.id_prefix)
-        token = new_instance_token()
-        blob, digest = cipher.seal(token, id_instance=id_instance)
-        values |= {
-            "id_instance": id_instance,
-            **name_values(patch.name or "", id_instance),
-            "token_cipher": blob,
-            "token_digest": digest,
-        }
-        if await repo.try_insert(session, values):
-            # The runners take the new instance at once instead of on their next pass.
-            await signals.send(session, engine_calls.RUNNER_CHANNEL, str(id_instance))
-            return NewInstance(
-                id_instance=id_instance, api_token=token, type_instance=TYPE_WHATSAPP
-            )
-    raise Exhausted(f"no free idInstance left under prefix {provisioning.id_prefix}")
+    """Create an instance for a partner in this transaction (see ``instance_order``)."""
+    order = instance_order(
+        partner=partner, provisioning=provisioning, patch=patch, plan=plan, expires_ms=expires_ms
+    )
+    [made] = await insert_instances(session=session, signals=signals, cipher=cipher, orders=[order])
+    return made
 
 
 async def delete_instance(

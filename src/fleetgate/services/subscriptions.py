@@ -21,8 +21,15 @@ from fleetgate.engines.base import AUTHORIZED
 from fleetgate.errors import Conflict, InvalidInput, NotFound
 from fleetgate.services import engine_calls, instances
 from fleetgate.services.config import ConfigPatch
-from fleetgate.services.instances import CANCELED, CANCELING, SUBSCRIBED, TRIAL, Provisioning
-from fleetgate.services.types import InstanceView, NewInstance, Partner
+from fleetgate.services.instances import (
+    CANCELED,
+    CANCELING,
+    SUBSCRIBED,
+    TRIAL,
+    InstanceOrder,
+    Provisioning,
+)
+from fleetgate.services.types import InstanceView, Partner
 from fleetgate.storage import search
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.repos import partners as partners_repo
@@ -84,29 +91,19 @@ def month_end(now: int) -> int:
     return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
 
 
-async def create_on_demand(
+def trial_order(
     *,
-    session: AsyncSession,
-    signals: Signals,
-    cipher: TokenCipher,
     partner: Partner,
     provisioning: Provisioning,
     policy: SubscriptionPolicy,
     patch: ConfigPatch,
-) -> tuple[NewInstance, int]:
-    """Create a trial instance with the given settings; it and when its trial ends."""
+) -> tuple[InstanceOrder, int]:
+    """A trial instance to create with the given settings; it and when its trial ends."""
     due = now_ms() + policy.trial_ms
-    created = await instances.create_instance(
-        session=session,
-        signals=signals,
-        cipher=cipher,
-        partner=partner,
-        provisioning=provisioning,
-        patch=patch,
-        plan=TRIAL,
-        expires_ms=due,
+    order = instances.instance_order(
+        partner=partner, provisioning=provisioning, patch=patch, plan=TRIAL, expires_ms=due
     )
-    return created, due
+    return order, due
 
 
 async def partner_instance(

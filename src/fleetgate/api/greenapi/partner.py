@@ -67,21 +67,13 @@ async def _partner(ctx: Context, request: Request, token: str) -> Partner:
 async def create_instance(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
     """Create an instance with any subset of its settings; returns its id and token."""
     data = await _json_or_error(request, ctx)
-    guard = admit(request, ctx)
-    # One transaction for the token check and the insert: one connection, one round of locks.
-    async with ctx.db.transaction() as session:
-        partner = await guard.check(
-            partners.authenticate_partner(session=session, token=partnerToken)
-        )
-        body = parse_body(CreateInstanceBody, data.unwrap())
-        created = await instances.create_instance(
-            session=session,
-            signals=ctx.signals,
-            cipher=ctx.cipher,
-            partner=partner,
-            provisioning=ctx.provisioning,
-            patch=to_patch(body),
-        )
+    partner = await _partner(ctx, request, partnerToken)
+    body = parse_body(CreateInstanceBody, data.unwrap())
+    # Written together with the other creates waiting (services/create_batch.py).
+    order = instances.instance_order(
+        partner=partner, provisioning=ctx.provisioning, patch=to_patch(body)
+    )
+    created = await ctx.creates.create(order)
     return OrjsonResponse(
         {
             "idInstance": created.id_instance,

@@ -78,16 +78,14 @@ async def create_on_demand(
 ) -> OrjsonResponse:
     """A new instance in its trial, with any of its settings; its id, token and trial end."""
     body = await parsed(wire.CreateBody, request, ctx)
-    async with ctx.db.transaction() as session:
-        created, due = await subscriptions.create_on_demand(
-            session=session,
-            signals=ctx.signals,
-            cipher=ctx.cipher,
-            partner=partner,
-            provisioning=ctx.provisioning,
-            policy=ctx.subscription_policy,
-            patch=body.patch(),
-        )
+    order, due = subscriptions.trial_order(
+        partner=partner,
+        provisioning=ctx.provisioning,
+        policy=ctx.subscription_policy,
+        patch=body.patch(),
+    )
+    # Written together with the other creates waiting (services/create_batch.py).
+    created = await ctx.creates.create(order)
     return OrjsonResponse({"id": str(created.id_instance), "token": created.api_token, "due": due})
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, RowMapping, and_, func, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.services.config import CALLBACKS, OPTIONS, SWITCHES
@@ -34,14 +34,20 @@ _LISTING = (
 ListingRow = Row[int, str, str, bytes, str, int, int | None, int | None]
 
 
-async def try_insert(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert one instance inside a savepoint; False if its id (or token) is already taken."""
-    try:
-        async with session.begin_nested():
-            session.add(InstanceRow(**values))
-    except IntegrityError:
-        return False
-    return True
+async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[int]:
+    """Insert new instances, skipping any whose id (or token) is taken; the ids stored."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stored: set[int] = set()
+    # One statement per set of columns: a row without a column takes its default.
+    by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(frozenset(row), []).append(row)
+    for same in by_columns.values():
+        stmt = (
+            dialect.insert(InstanceRow).on_conflict_do_nothing().returning(InstanceRow.id_instance)
+        )
+        stored.update((await session.scalars(stmt, same)).all())
+    return stored
 
 
 async def mark_deleted(

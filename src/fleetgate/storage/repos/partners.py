@@ -57,18 +57,22 @@ async def revoke(session: AsyncSession, *, name: str, now: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def next_instance_seq(session: AsyncSession, partner_id: int) -> int:
-    """Count one more instance for the partner; its sequence number (1, 2, ...)."""
+async def take_instance_seqs(session: AsyncSession, partner_id: int, count: int) -> int | None:
+    """Count ``count`` more instances for the partner; the first of their sequence numbers.
+
+    The partner row stays locked until commit. None if the partner is revoked.
+    """
     stmt = (
         update(PartnerRow)
-        .where(PartnerRow.id == partner_id)
+        .where(PartnerRow.id == partner_id, PartnerRow.revoked_ms.is_(None))
         .values(
-            instance_seq=PartnerRow.instance_seq + 1,
-            live_instances=PartnerRow.live_instances + 1,
+            instance_seq=PartnerRow.instance_seq + count,
+            live_instances=PartnerRow.live_instances + count,
         )
         .returning(PartnerRow.instance_seq)
     )
-    return int((await session.execute(stmt)).scalar_one())
+    last = (await session.execute(stmt)).scalar_one_or_none()
+    return None if last is None else int(last) - count + 1
 
 
 async def instance_deleted(session: AsyncSession, partner_id: int) -> None:
