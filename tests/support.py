@@ -113,6 +113,7 @@ class LiveServer:
         config = uvicorn.Config(
             self.app,
             http=guarded_protocol(settings.http),
+            timeout_keep_alive=settings.http.keep_alive_s,
             log_level="warning",
             access_log=False,
             lifespan="on",

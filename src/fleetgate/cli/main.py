@@ -108,6 +108,7 @@ def serve(
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=settings.http.grace_s,
+        timeout_keep_alive=settings.http.keep_alive_s,
     )
 
 
