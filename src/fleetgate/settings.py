@@ -51,9 +51,9 @@ class HttpSettings(BaseModel):
         description="Open HTTP connections one process keeps at most; one more is answered 503 "
         "and closed at once.",
     )
-    keep_alive_s: float = Field(
-        30.0,
-        gt=0,
+    keep_alive_s: int = Field(
+        30,
+        ge=1,
         description="An idle kept-alive connection is closed after this many seconds. Longer "
         "than common clients keep theirs (httpx: 5 s), so a client never reuses a connection "
         "the server is closing at that very moment.",

@@ -122,9 +122,10 @@ async def test_complete_heads_over_the_cap_are_refused_and_large_ones_served(
 async def test_slow_and_silent_connections_are_closed_after_the_head_timeout(
     served: Served,
 ) -> None:
+    # Taken before connecting: the server's timer starts when it accepts the connection.
+    started = time.monotonic()
     silent_reader, silent = await _connect(served)
     slow_reader, slow = await _connect(served)
-    started = time.monotonic()
     slow.write(b"GET /health HTTP/1.1\r\n")
 
     async def trickle() -> None:
