@@ -6,7 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fleetgate.storage import search
 from fleetgate.storage.db import Database, alembic_config
@@ -53,31 +53,8 @@ async def test_z_api_columns_are_filled_for_existing_instances(fresh_database_ur
     try:
         async with db.engine.begin() as conn:
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0005"))
-            await conn.execute(
-                text(
-                    "INSERT INTO partners (id, name, token_hash, created_ms)"
-                    " VALUES (1, 'a', 'h1', 0), (2, 'b', 'h2', 0)"
-                )
-            )
             rows = [(11, 1, "Zeta", 30, None), (12, 1, "CAFÉ", 10, None), (13, 1, "x", 20, 5)]
-            rows += [(21, 2, "Other", 5, None)]
-            for id_instance, partner, name, created, deleted in rows:
-                await conn.execute(
-                    text(
-                        "INSERT INTO instances (id_instance, partner_id, name, type_instance,"
-                        " engine, token_cipher, token_digest, tariff, created_ms, deleted_ms)"
-                        " VALUES (:i, :p, :n, 'whatsapp', 'sandbox', :c, :d, 'T', :t, :del)"
-                    ),
-                    {
-                        "i": id_instance,
-                        "p": partner,
-                        "n": name,
-                        "c": b"x",
-                        "d": f"digest{id_instance}",
-                        "t": created,
-                        "del": deleted,
-                    },
-                )
+            await _add_partners_and_instances(conn, 2, [*rows, (21, 2, "Other", 5, None)])
         await db.migrate()
         async with db.engine.connect() as conn:
             got = (
@@ -115,6 +92,33 @@ async def test_z_api_columns_are_filled_for_existing_instances(fresh_database_ur
     }
 
 
+async def _add_partners_and_instances(
+    conn: AsyncConnection, partners: int, instances: list[tuple[int, int, str, int, int | None]]
+) -> None:
+    """Partners 1..``partners`` and instances (id, partner, name, created, deleted) as raw rows."""
+    await conn.execute(
+        text("INSERT INTO partners (id, name, token_hash, created_ms) VALUES (:i, :n, :h, 0)"),
+        [{"i": i, "n": f"p{i}", "h": f"h{i}"} for i in range(1, partners + 1)],
+    )
+    for id_instance, partner, name, created, deleted in instances:
+        await conn.execute(
+            text(
+                "INSERT INTO instances (id_instance, partner_id, name, type_instance,"
+                " engine, token_cipher, token_digest, tariff, created_ms, deleted_ms)"
+                " VALUES (:i, :p, :n, 'whatsapp', 'sandbox', :c, :d, 'T', :t, :del)"
+            ),
+            {
+                "i": id_instance,
+                "p": partner,
+                "n": name,
+                "c": b"x",
+                "d": f"digest{id_instance}",
+                "t": created,
+                "del": deleted,
+            },
+        )
+
+
 async def _search(session: AsyncSession, query: str) -> list[int]:
     """Ids whose search key holds ``query``: narrowed by the trigram index where it can."""
     stmt = select(InstanceRow.id_instance).where(search.contains(query))
@@ -135,21 +139,8 @@ async def test_sandbox_phones_get_the_owner_their_links_and_chats_show(
     try:
         async with db.engine.begin() as conn:
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0006"))
-            await conn.execute(
-                text(
-                    "INSERT INTO partners (id, name, token_hash, created_ms)"
-                    " VALUES (1, 'a', 'h1', 0), (2, 'b', 'h2', 0), (3, 'c', 'h3', 0)"
-                )
-            )
-            for id_instance, partner in ((11, 1), (12, 2), (13, 1), (31, 3)):
-                await conn.execute(
-                    text(
-                        "INSERT INTO instances (id_instance, partner_id, name, type_instance,"
-                        " engine, token_cipher, token_digest, tariff, created_ms)"
-                        " VALUES (:i, :p, '', 'whatsapp', 'sandbox', :c, :d, 'T', 0)"
-                    ),
-                    {"i": id_instance, "p": partner, "c": b"x", "d": f"digest{id_instance}"},
-                )
+            instances = [(11, 1, "", 0, None), (12, 2, "", 0, None), (13, 1, "", 0, None)]
+            await _add_partners_and_instances(conn, 3, [*instances, (31, 3, "", 0, None)])
             # 12 (partner 2) linked to partner 1's number after 11 did: what the bug allowed.
             # 31's number was linked before sandbox_phones knew linked numbers.
             links = [(11, "700001", 10), (12, "700001", 20), (13, "700001", 30), (31, "700003", 5)]

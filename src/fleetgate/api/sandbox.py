@@ -8,6 +8,7 @@ link only to that partner's instances. Errors are ``{"error": "<text>"}``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -23,6 +24,7 @@ from fleetgate.api.greenapi.sending_wire import MESSAGE_MAX, NO_CONTROL
 from fleetgate.api.greenapi.wire import parse_body
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import now_ms
+from fleetgate.context import Context
 from fleetgate.engines.sandbox import network
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits, new_message_id
@@ -65,33 +67,45 @@ async def _own(session: AsyncSession, phone: str, partner: Partner) -> str:
 async def scan(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone scans a QR payload shown by one of the partner's instances and links to it."""
     body = parse_body(ScanBody, await read_json(request, ctx.settings.http.max_body_bytes))
-    async with ctx.db.transaction() as session:
-        linked = await network.scan_qr(
-            session,
-            ctx.signals,
-            phone=await _own(session, phone, partner),
-            payload=body.qr,
-            partner_id=partner.id,
-        )
-        if linked is None:  # raised inside: a refused attempt takes no number
-            raise NotFound("no instance of yours shows this QR code now (it rotates every 20 s)")
-    return OrjsonResponse({"linked": True, "idInstance": linked})
+    return await _link_as(
+        ctx,
+        phone,
+        partner,
+        lambda session, own: network.scan_qr(
+            session, ctx.signals, phone=own, payload=body.qr, partner_id=partner.id
+        ),
+        refused="no instance of yours shows this QR code now (it rotates every 20 s)",
+    )
 
 
 @router.post("/phones/{phone}/link")
 async def link(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone types a pairing code that an instance issued for this phone number."""
     body = parse_body(CodeBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    return await _link_as(
+        ctx,
+        phone,
+        partner,
+        lambda session, own: network.enter_code(
+            session, ctx.signals, phone=own, code=body.code, partner_id=partner.id
+        ),
+        refused="no pairing code like this was issued for this phone, or it expired",
+    )
+
+
+async def _link_as(
+    ctx: Context,
+    phone: str,
+    partner: Partner,
+    attempt: Callable[[AsyncSession, str], Awaitable[int | None]],
+    *,
+    refused: str,
+) -> Response:
+    """Run a link attempt as the partner's phone ``phone``; the instance it linked."""
     async with ctx.db.transaction() as session:
-        linked = await network.enter_code(
-            session,
-            ctx.signals,
-            phone=await _own(session, phone, partner),
-            code=body.code,
-            partner_id=partner.id,
-        )
-        if linked is None:  # raised inside: a refused attempt takes no number
-            raise NotFound("no pairing code like this was issued for this phone, or it expired")
+        linked = await attempt(session, await _own(session, phone, partner))
+        if linked is None:  # raised inside the transaction: a refused attempt takes no number
+            raise NotFound(refused)
     return OrjsonResponse({"linked": True, "idInstance": linked})
 
 
