@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from tests.conftest import MakePartner
+from tests.messaging.test_sending import new_phone
 
 PHONE = "79001234567"
-OTHER_PHONE = "380501112233"
 ALREADY_AUTHORIZED = "instance account already authorized"
 # Instance states change asynchronously (runner, engine); every wait for one is bounded by this.
 STATE_TIMEOUT_S = 5.0
@@ -114,6 +114,7 @@ def assert_error(r: httpx.Response, status: int) -> str:
 async def test_scanning_the_qr_authorizes_the_instance(
     client: httpx.AsyncClient, make_partner: MakePartner
 ) -> None:
+    phone = new_phone()  # the network is shared: each test uses numbers of its own
     inst = await new_instance(client, await make_partner())
     r = await client.get(f"/sandbox/instances/{inst.id}/qr", headers=inst.auth)
     assert r.status_code == 200, r.text
@@ -124,12 +125,12 @@ async def test_scanning_the_qr_authorizes_the_instance(
     assert shown["expiresMs"] > time.time() * 1000
     assert await get_qr(client, inst) == shown["qr"]
 
-    r = await scan(client, inst.partner_token, PHONE, shown["qr"])
+    r = await scan(client, inst.partner_token, phone, shown["qr"])
     assert r.status_code == 200, r.text
     assert r.json() == {"linked": True, "idInstance": inst.id}
     await wait_for_state(client, inst, "authorized")
     settings = (await client.get(inst.url("getWaSettings"))).json()
-    assert settings["phone"] == PHONE
+    assert settings["phone"] == phone
 
     r = await client.get(f"/sandbox/instances/{inst.id}/qr", headers=inst.auth)
     assert assert_error(r, 400) == ALREADY_AUTHORIZED
@@ -138,44 +139,47 @@ async def test_scanning_the_qr_authorizes_the_instance(
 async def test_typing_the_pairing_code_authorizes_the_instance(
     client: httpx.AsyncClient, make_partner: MakePartner
 ) -> None:
+    phone = new_phone()  # the network is shared: each test uses numbers of its own
     inst = await new_instance(client, await make_partner())
-    code = await get_code(client, inst, PHONE)
-    r = await link(client, inst.partner_token, PHONE, code)
+    code = await get_code(client, inst, phone)
+    r = await link(client, inst.partner_token, phone, code)
     assert r.status_code == 200, r.text
     assert r.json() == {"linked": True, "idInstance": inst.id}
     await wait_for_state(client, inst, "authorized")
-    assert (await client.get(inst.url("getWaSettings"))).json()["phone"] == PHONE
+    assert (await client.get(inst.url("getWaSettings"))).json()["phone"] == phone
 
 
 async def test_phone_logout_makes_the_instance_not_authorized(
     client: httpx.AsyncClient, make_partner: MakePartner
 ) -> None:
+    phone = new_phone()  # the network is shared: each test uses numbers of its own
     inst = await new_instance(client, await make_partner())
-    assert (await scan(client, inst.partner_token, PHONE, await get_qr(client, inst))).is_success
+    assert (await scan(client, inst.partner_token, phone, await get_qr(client, inst))).is_success
     await wait_for_state(client, inst, "authorized")
 
-    r = await phone_logout(client, inst.partner_token, PHONE)
+    r = await phone_logout(client, inst.partner_token, phone)
     assert r.status_code == 200, r.text
     assert r.json() == {"unlinked": [inst.id]}
     await wait_for_state(client, inst, "notAuthorized")
-    r = await phone_logout(client, inst.partner_token, PHONE)
+    r = await phone_logout(client, inst.partner_token, phone)
     assert r.json() == {"unlinked": []}
 
     # Unlinked, it shows a QR again and can be linked anew.
-    assert (await scan(client, inst.partner_token, PHONE, await get_qr(client, inst))).is_success
+    assert (await scan(client, inst.partner_token, phone, await get_qr(client, inst))).is_success
     await wait_for_state(client, inst, "authorized")
 
 
 async def test_phone_logout_leaves_other_partners_instances_linked(
     client: httpx.AsyncClient, make_partner: MakePartner
 ) -> None:
+    phone = new_phone()  # the network is shared: each test uses numbers of its own
     inst = await new_instance(client, await make_partner())
-    assert (await scan(client, inst.partner_token, PHONE, await get_qr(client, inst))).is_success
+    assert (await scan(client, inst.partner_token, phone, await get_qr(client, inst))).is_success
     await wait_for_state(client, inst, "authorized")
 
-    r = await phone_logout(client, await make_partner(), PHONE)
-    assert r.status_code == 200, r.text
-    assert r.json() == {"unlinked": []}
+    # Another partner cannot act as this phone at all.
+    r = await phone_logout(client, await make_partner(), phone)
+    assert (r.status_code, r.json()) == (404, {"error": "this number is not one of your phones"})
     assert await state_of(client, inst) == "authorized"
 
 
@@ -231,42 +235,46 @@ async def test_bad_phone_is_400(
 
 
 async def test_unknown_qr_is_404(client: httpx.AsyncClient, make_partner: MakePartner) -> None:
+    phone = new_phone()  # the network is shared: each test uses numbers of its own
     inst = await new_instance(client, await make_partner())
     shown = await get_qr(client, inst)
     for payload in ["", "fleetgate-sandbox:1:nope", shown + "x", shown.upper()]:
-        assert_error(await scan(client, inst.partner_token, PHONE, payload), 404)
+        assert_error(await scan(client, inst.partner_token, phone, payload), 404)
     assert await state_of(client, inst) == "notAuthorized"
 
 
 async def test_wrong_code_or_code_for_another_phone_is_404(
     client: httpx.AsyncClient, make_partner: MakePartner
 ) -> None:
+    phone = new_phone()  # the network is shared: each test uses numbers of its own
+    other_phone = new_phone()
     inst = await new_instance(client, await make_partner())
-    code = await get_code(client, inst, PHONE)
+    code = await get_code(client, inst, phone)
     wrong = ("A" if code[0] != "A" else "B") + code[1:]
-    assert_error(await link(client, inst.partner_token, PHONE, wrong), 404)
-    assert_error(await link(client, inst.partner_token, PHONE, ""), 404)
-    assert_error(await link(client, inst.partner_token, OTHER_PHONE, code), 404)
+    assert_error(await link(client, inst.partner_token, phone, wrong), 404)
+    assert_error(await link(client, inst.partner_token, phone, ""), 404)
+    assert_error(await link(client, inst.partner_token, other_phone, code), 404)
     assert await state_of(client, inst) == "notAuthorized"
     # The refused attempts did not use the code up.
-    assert (await link(client, inst.partner_token, PHONE, code)).status_code == 200
+    assert (await link(client, inst.partner_token, phone, code)).status_code == 200
     await wait_for_state(client, inst, "authorized")
 
 
 async def test_another_partners_instance_is_404(
     client: httpx.AsyncClient, make_partner: MakePartner
 ) -> None:
+    phone = new_phone()  # the network is shared: each test uses numbers of its own
     inst = await new_instance(client, await make_partner())
     stranger = await make_partner()
     r = await client.get(f"/sandbox/instances/{inst.id}/qr", headers=bearer(stranger))
     assert_error(r, 404)
     shown = await get_qr(client, inst)
-    code = await get_code(client, inst, PHONE)
-    assert_error(await scan(client, stranger, PHONE, shown), 404)
-    assert_error(await link(client, stranger, PHONE, code), 404)
+    code = await get_code(client, inst, phone)
+    assert_error(await scan(client, stranger, phone, shown), 404)
+    assert_error(await link(client, stranger, phone, code), 404)
     assert await state_of(client, inst) == "notAuthorized"
 
-    assert (await scan(client, inst.partner_token, PHONE, shown)).status_code == 200
+    assert (await scan(client, inst.partner_token, phone, shown)).status_code == 200
     await wait_for_state(client, inst, "authorized")
 
 

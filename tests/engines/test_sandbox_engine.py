@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import string
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -29,10 +30,25 @@ from tests.engines.contract import (
     OpenSession,
     wid_of,
 )
+from tests.factories import create_instances
 
 
 class SandboxFixtures:
     """The sandbox's answers to the contract's engine-specific fixtures."""
+
+    # A phone number belongs to the first partner that uses it, and the tests of a class share a
+    # database and the contract's fixed numbers: they all act as one partner of that database.
+    _partners: ClassVar[dict[str, Partner]] = {}
+
+    @pytest.fixture
+    async def partner(self, engine_ctx: Context, engine_database_url: str) -> Partner:
+        if engine_database_url not in self._partners:
+            async with engine_ctx.db.transaction() as session:
+                made, _ = await partners.create_partner(
+                    session=session, name=f"contract-{secrets.token_hex(4)}"
+                )
+            self._partners[engine_database_url] = made
+        return self._partners[engine_database_url]
 
     @pytest.fixture
     def make_engine(self, engine_ctx: Context) -> MakeEngine:
@@ -240,21 +256,22 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         partner: Partner,
         link: Link,
     ) -> None:
+        number = fresh_number()  # number may still be linked to earlier tests' instances
         ids = [await new_instance(), await new_instance()]
         opened = [open_session(engine, id_instance) for id_instance in ids]
         for (session, _), id_instance in zip(opened, ids, strict=True):
             await session.start()
-            await link(id_instance, PHONE)
+            await link(id_instance, number)
         for _, events in opened:
-            await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+            await events.wait_for_state(AUTHORIZED, wid_of(number), timeout=self.EVENT_TIMEOUT_S)
 
-        assert sorted(await phone_logout(engine_ctx, PHONE, partner)) == sorted(ids)
+        assert sorted(await phone_logout(engine_ctx, number, partner)) == sorted(ids)
         for (session, events), id_instance in zip(opened, ids, strict=True):
             await events.wait_for_state(NOT_AUTHORIZED, "", timeout=self.EVENT_TIMEOUT_S)
             assert events.auths[-1] is None
             assert await linked_phone(engine_ctx, id_instance) is None
             assert (await session.qr()).payload
-        assert await phone_logout(engine_ctx, PHONE, partner) == []
+        assert await phone_logout(engine_ctx, number, partner) == []
 
     async def test_phone_logout_reaches_only_its_partners_instances(
         self,
@@ -422,6 +439,60 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
             await wait_for_row_state(engine_ctx, id_instance, AUTHORIZED, timeout=1.0)
         finally:
             await runner.stop()
+
+    async def test_an_instance_cannot_link_to_a_number_another_partner_holds(
+        self,
+        engine_ctx: Context,
+        partner: Partner,
+        other_partner: Partner,
+        engine: SandboxEngine,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+    ) -> None:
+        held = fresh_number()
+        async with engine_ctx.db.transaction() as db_session:
+            assert await network.claim_phone(db_session, held, other_partner.id)
+        id_instance = await new_instance()
+        session, events = open_session(engine, id_instance)
+        await session.start()
+        # The code is issued (the instance API says nothing about who holds a number) but
+        # neither it nor the QR links the instance to that number.
+        code = await session.pairing_code(held)
+        assert await enter(engine_ctx, held, code, partner) is None
+        assert await scan(engine_ctx, held, (await session.qr()).payload, partner) is None
+        assert await linked_phone(engine_ctx, id_instance) is None
+        await session.poke()
+        assert events.state == (NOT_AUTHORIZED, "")
+        async with engine_ctx.db.reading() as db_session:
+            assert await network.owner_of(db_session, held) == other_partner.id
+
+    async def test_a_number_linked_to_another_partners_instance_cannot_be_linked(
+        self,
+        engine_ctx: Context,
+        partner: Partner,
+        other_partner: Partner,
+        engine: SandboxEngine,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+    ) -> None:
+        # A state the shared-phones bug could leave: the number held by one partner, linked to
+        # an instance of another.
+        number = fresh_number()
+        (foreign,) = await create_instances(engine_ctx, 1, partner=other_partner)
+        async with engine_ctx.db.transaction() as db_session:
+            assert await network.claim_phone(db_session, number, partner.id)
+            db_session.add(SandboxLinkRow(id_instance=foreign, phone=number, linked_ms=now_ms()))
+        id_instance = await new_instance()
+        session, _ = open_session(engine, id_instance)
+        await session.start()
+        assert await scan(engine_ctx, number, (await session.qr()).payload, partner) is None
+        assert await linked_phone(engine_ctx, id_instance) is None
+        assert await linked_phone(engine_ctx, foreign) == number
+
+
+def fresh_number() -> str:
+    """A number no other test of the class holds (the contract's PHONE is held by ``partner``)."""
+    return "77" + "".join(secrets.choice(string.digits) for _ in range(9))
 
 
 async def wait_for_row_state(ctx: Context, id_instance: int, state: str, *, timeout: float) -> None:

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fleetgate.storage import search
 from fleetgate.storage.db import Database, alembic_config
@@ -53,31 +53,8 @@ async def test_z_api_columns_are_filled_for_existing_instances(fresh_database_ur
     try:
         async with db.engine.begin() as conn:
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0005"))
-            await conn.execute(
-                text(
-                    "INSERT INTO partners (id, name, token_hash, created_ms)"
-                    " VALUES (1, 'a', 'h1', 0), (2, 'b', 'h2', 0)"
-                )
-            )
             rows = [(11, 1, "Zeta", 30, None), (12, 1, "CAFÉ", 10, None), (13, 1, "x", 20, 5)]
-            rows += [(21, 2, "Other", 5, None)]
-            for id_instance, partner, name, created, deleted in rows:
-                await conn.execute(
-                    text(
-                        "INSERT INTO instances (id_instance, partner_id, name, type_instance,"
-                        " engine, token_cipher, token_digest, tariff, created_ms, deleted_ms)"
-                        " VALUES (:i, :p, :n, 'whatsapp', 'sandbox', :c, :d, 'T', :t, :del)"
-                    ),
-                    {
-                        "i": id_instance,
-                        "p": partner,
-                        "n": name,
-                        "c": b"x",
-                        "d": f"digest{id_instance}",
-                        "t": created,
-                        "del": deleted,
-                    },
-                )
+            await _add_partners_and_instances(conn, 2, [*rows, (21, 2, "Other", 5, None)])
         await db.migrate()
         async with db.engine.connect() as conn:
             got = (
@@ -115,6 +92,33 @@ async def test_z_api_columns_are_filled_for_existing_instances(fresh_database_ur
     }
 
 
+async def _add_partners_and_instances(
+    conn: AsyncConnection, partners: int, instances: list[tuple[int, int, str, int, int | None]]
+) -> None:
+    """Partners 1..``partners`` and instances (id, partner, name, created, deleted) as raw rows."""
+    await conn.execute(
+        text("INSERT INTO partners (id, name, token_hash, created_ms) VALUES (:i, :n, :h, 0)"),
+        [{"i": i, "n": f"p{i}", "h": f"h{i}"} for i in range(1, partners + 1)],
+    )
+    for id_instance, partner, name, created, deleted in instances:
+        await conn.execute(
+            text(
+                "INSERT INTO instances (id_instance, partner_id, name, type_instance,"
+                " engine, token_cipher, token_digest, tariff, created_ms, deleted_ms)"
+                " VALUES (:i, :p, :n, 'whatsapp', 'sandbox', :c, :d, 'T', :t, :del)"
+            ),
+            {
+                "i": id_instance,
+                "p": partner,
+                "n": name,
+                "c": b"x",
+                "d": f"digest{id_instance}",
+                "t": created,
+                "del": deleted,
+            },
+        )
+
+
 async def _search(session: AsyncSession, query: str) -> list[int]:
     """Ids whose search key holds ``query``: narrowed by the trigram index where it can."""
     stmt = select(InstanceRow.id_instance).where(search.contains(query))
@@ -123,3 +127,68 @@ async def _search(session: AsyncSession, query: str) -> list[int]:
         assert hits is not None  # the FTS table answers for rows older than the migration
         stmt = stmt.where(InstanceRow.id_instance.in_(hits))
     return sorted(await session.scalars(stmt))
+
+
+async def test_sandbox_phones_get_the_owner_their_links_and_chats_show(
+    fresh_database_url: str,
+) -> None:
+    """0007: a linked number goes to its first linker's partner (later links of other partners
+    are removed), a number that chatted only with one partner's linked numbers to that partner,
+    any other number to nobody."""
+    db = Database(fresh_database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0006"))
+            instances = [(11, 1, "", 0, None), (12, 2, "", 0, None), (13, 1, "", 0, None)]
+            await _add_partners_and_instances(conn, 3, [*instances, (31, 3, "", 0, None)])
+            # 12 (partner 2) linked to partner 1's number after 11 did: what the bug allowed.
+            # 31's number was linked before sandbox_phones knew linked numbers.
+            links = [(11, "700001", 10), (12, "700001", 20), (13, "700001", 30), (31, "700003", 5)]
+            await conn.execute(
+                text(
+                    "INSERT INTO sandbox_links (id_instance, phone, linked_ms) VALUES (:i, :p, :t)"
+                ),
+                [{"i": i, "p": p, "t": t} for i, p, t in links],
+            )
+            known = ["700001", "7000c", "7000d", "7000e", "7000f"]
+            await conn.execute(
+                text("INSERT INTO sandbox_phones (phone, created_ms) VALUES (:p, 0)"),
+                [{"p": p} for p in known],
+            )
+            # c chatted with partner 1's number only, d with partners 1 and 3, e with c only,
+            # f got only a receipt from partner 3's number.
+            events = [
+                ("700001", "7000c", "message"),
+                ("7000c", "700001", "message"),
+                ("700001", "7000d", "message"),
+                ("700003", "7000d", "message"),
+                ("7000e", "7000c", "message"),
+                ("7000f", "700003", "receipt"),
+            ]
+            await conn.execute(
+                text(
+                    "INSERT INTO sandbox_events (to_phone, from_phone, kind, id_message, payload,"
+                    " at_ms) VALUES (:t, :f, :k, 'M', '{}', 0)"
+                ),
+                [{"t": t, "f": f, "k": k} for t, f, k in events],
+            )
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            owners = (
+                await conn.execute(
+                    text("SELECT phone, partner_id FROM sandbox_phone_owners ORDER BY phone")
+                )
+            ).all()
+            links_after = (
+                await conn.execute(
+                    text("SELECT id_instance, phone FROM sandbox_links ORDER BY id_instance")
+                )
+            ).all()
+            phones = (
+                await conn.execute(text("SELECT phone FROM sandbox_phones ORDER BY phone"))
+            ).all()
+    finally:
+        await db.dispose()
+    assert [tuple(r) for r in owners] == [("700001", 1), ("700003", 3), ("7000c", 1)]
+    assert [tuple(r) for r in links_after] == [(11, "700001"), (13, "700001"), (31, "700003")]
+    assert [r[0] for r in phones] == sorted([*known, "700003"])

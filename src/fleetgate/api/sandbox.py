@@ -1,17 +1,21 @@
 """The sandbox network over HTTP: virtual phones scan QRs, type pairing codes, log out.
 
-Authenticated with a partner token as ``Authorization: Bearer <partnerToken>``; a partner's
-phones reach only that partner's instances. Errors are ``{"error": "<text>"}``.
+Authenticated with a partner token as ``Authorization: Bearer <partnerToken>``. The network is
+shared: a phone number belongs to the first partner that uses it, and only that partner acts as
+the phone (another partner's number answers 404, as an unknown instance does). A partner's phones
+link only to that partner's instances. Errors are ``{"error": "<text>"}``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
@@ -20,10 +24,12 @@ from fleetgate.api.greenapi.sending_wire import MESSAGE_MAX, NO_CONTROL
 from fleetgate.api.greenapi.wire import parse_body
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import now_ms
+from fleetgate.context import Context
 from fleetgate.engines.sandbox import network
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits, new_message_id
 from fleetgate.services import engine_calls
+from fleetgate.services.types import Partner
 from fleetgate.storage.repos import instances as instances_repo
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=PlainErrorRoute)
@@ -39,9 +45,21 @@ class CodeBody(BaseModel):
     code: str = Field(pattern=NO_CONTROL)
 
 
+# The same answer whoever holds the number and whatever it holds: it tells another partner only
+# that the number is not theirs to use, never who has it, its links or its messages.
+NOT_YOURS = "this number is not one of your phones"
+
+
 def _phone(phone: str) -> str:
     if not is_digits(phone) or not 7 <= len(phone) <= 15:
         raise InvalidInput("phone must be 7 to 15 digits with the country code")
+    return phone
+
+
+async def _own(session: AsyncSession, phone: str, partner: Partner) -> str:
+    """``phone``, once the partner holds it (the first partner to use a number holds it)."""
+    if not await network.claim_phone(session, _phone(phone), partner.id):
+        raise NotFound(NOT_YOURS)
     return phone
 
 
@@ -49,25 +67,45 @@ def _phone(phone: str) -> str:
 async def scan(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone scans a QR payload shown by one of the partner's instances and links to it."""
     body = parse_body(ScanBody, await read_json(request, ctx.settings.http.max_body_bytes))
-    async with ctx.db.transaction() as session:
-        linked = await network.scan_qr(
-            session, ctx.signals, phone=_phone(phone), payload=body.qr, partner_id=partner.id
-        )
-    if linked is None:
-        raise NotFound("no instance of yours shows this QR code now (it rotates every 20 s)")
-    return OrjsonResponse({"linked": True, "idInstance": linked})
+    return await _link_as(
+        ctx,
+        phone,
+        partner,
+        lambda session, own: network.scan_qr(
+            session, ctx.signals, phone=own, payload=body.qr, partner_id=partner.id
+        ),
+        refused="no instance of yours shows this QR code now (it rotates every 20 s)",
+    )
 
 
 @router.post("/phones/{phone}/link")
 async def link(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone types a pairing code that an instance issued for this phone number."""
     body = parse_body(CodeBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    return await _link_as(
+        ctx,
+        phone,
+        partner,
+        lambda session, own: network.enter_code(
+            session, ctx.signals, phone=own, code=body.code, partner_id=partner.id
+        ),
+        refused="no pairing code like this was issued for this phone, or it expired",
+    )
+
+
+async def _link_as(
+    ctx: Context,
+    phone: str,
+    partner: Partner,
+    attempt: Callable[[AsyncSession, str], Awaitable[int | None]],
+    *,
+    refused: str,
+) -> Response:
+    """Run a link attempt as the partner's phone ``phone``; the instance it linked."""
     async with ctx.db.transaction() as session:
-        linked = await network.enter_code(
-            session, ctx.signals, phone=_phone(phone), code=body.code, partner_id=partner.id
-        )
-    if linked is None:
-        raise NotFound("no pairing code like this was issued for this phone, or it expired")
+        linked = await attempt(session, await _own(session, phone, partner))
+        if linked is None:  # raised inside the transaction: a refused attempt takes no number
+            raise NotFound(refused)
     return OrjsonResponse({"linked": True, "idInstance": linked})
 
 
@@ -76,7 +114,7 @@ async def phone_logout(phone: str, partner: PartnerDep, ctx: ContextDep) -> Resp
     """The phone unlinks every instance of the partner it is linked to."""
     async with ctx.db.transaction() as session:
         ids = await network.phone_logout(
-            session, ctx.signals, phone=_phone(phone), partner_id=partner.id
+            session, ctx.signals, phone=await _own(session, phone, partner), partner_id=partner.id
         )
     return OrjsonResponse({"unlinked": ids})
 
@@ -134,7 +172,7 @@ async def phone_sends(
     sender, to_phone = _phone(phone), _chat_phone(body.chatId)
     id_message = new_message_id()
     async with ctx.db.transaction() as session:
-        await network.register_phone(session, sender)
+        await _own(session, sender, partner)
         await network.post_message(
             session,
             ctx.signals,
@@ -159,8 +197,16 @@ async def phone_inbox(
     """What the virtual phone received, oldest first (the newest ``limit``, at most 1,000)."""
     if not is_digits(limit) or not 1 <= digits_value(limit) <= 1000:
         raise InvalidInput("limit must be an integer from 1 to 1000")
+    phone = _phone(phone)
     async with ctx.db.reading() as session:
-        events = await network.inbox(session, _phone(phone), limit=digits_value(limit))
+        owner = await network.owner_of(session, phone)
+    if owner is None:  # a first use: claiming writes, so only then a write transaction
+        async with ctx.db.transaction() as session:
+            await _own(session, phone, partner)
+    elif owner != partner.id:
+        raise NotFound(NOT_YOURS)
+    async with ctx.db.reading() as session:
+        events = await network.inbox(session, phone, limit=digits_value(limit))
     items = []
     for event in events:
         data = orjson.loads(event.payload)["messageData"]
@@ -186,6 +232,7 @@ async def phone_reads(
     body = parse_body(PhoneReadBody, await read_json(request, ctx.settings.http.max_body_bytes))
     reader, sender = _phone(phone), _chat_phone(body.chatId)
     async with ctx.db.transaction() as session:
+        await _own(session, reader, partner)
         ids = await network.messages_from(session, to_phone=reader, from_phone=sender)
         await network.post_receipts(
             session, ctx.signals, from_phone=reader, to_phone=sender, id_messages=ids, status="read"
@@ -203,7 +250,7 @@ async def phone_presence(
         raise InvalidInput(f"status must be one of {', '.join(network.PRESENCES)}")
     sender, to_phone = _phone(phone), _chat_phone(body.chatId)
     async with ctx.db.transaction() as session:
-        await network.register_phone(session, sender)
+        await _own(session, sender, partner)
         await network.post_presence(
             session, ctx.signals, from_phone=sender, to_phone=to_phone, status=body.status
         )

@@ -224,6 +224,20 @@ class SandboxPhoneRow(Base):
     created_ms: Mapped[int] = mapped_column(EpochMs)
 
 
+class SandboxPhoneOwnerRow(Base):
+    """Which partner holds a virtual phone number: the first to use it (the sandbox is shared).
+
+    A row is only ever inserted, never changed: who holds a number is decided by the primary key
+    when two partners claim it at once.
+    """
+
+    __tablename__ = "sandbox_phone_owners"
+
+    phone: Mapped[str] = mapped_column(text(20), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    claimed_ms: Mapped[int] = mapped_column(EpochMs)
+
+
 class SandboxEventRow(Base):
     """Something the sandbox network delivers to a phone: a message or a receipt."""
 

@@ -2,6 +2,10 @@
 
 Phones are identified by their number. A phone links to an instance by scanning its QR payload
 or typing its pairing code; the instance's session learns of it through a ``sandbox`` signal.
+
+The network is shared by every partner, so each number is held by one partner: the first to use
+it (``claim_phone``). Only the holder acts as the phone; messages still flow between the phones and
+instances of different partners, as on a real network.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from fleetgate.storage.tables import (
     SandboxEventRow,
     SandboxLinkRow,
     SandboxPairingRow,
+    SandboxPhoneOwnerRow,
     SandboxPhoneRow,
 )
 
@@ -129,9 +134,14 @@ async def _link_pairing(
     )
     if pairing is None:
         return None
+    # The instance side of the partner check: an instance links only to a number its own partner
+    # holds, and never to one still linked to another partner's instance.
+    if not await claim_phone(session, phone, partner_id) or await _linked_elsewhere(
+        session, phone, partner_id
+    ):
+        return None
     id_instance = pairing.id_instance
     await session.delete(pairing)
-    await register_phone(session, phone)
     # A newly linked device sees what arrives from now on, not the phone's history.
     cursor = await last_event_id(session, phone)
     link = await session.get(SandboxLinkRow, id_instance)
@@ -173,13 +183,55 @@ PRESENCES = ("UNAVAILABLE", "AVAILABLE", "COMPOSING", "PAUSED", "RECORDING")
 
 async def register_phone(session: AsyncSession, phone: str) -> None:
     """Make ``phone`` known to the network (idempotent, also when two requests race)."""
+    await _insert_new(session, SandboxPhoneRow, phone=phone, created_ms=now_ms())
+
+
+async def owner_of(session: AsyncSession, phone: str) -> int | None:
+    """The partner holding ``phone``, or None while nobody does."""
+    stmt = select(SandboxPhoneOwnerRow.partner_id).where(SandboxPhoneOwnerRow.phone == phone)
+    return await session.scalar(stmt)
+
+
+async def claim_phone(session: AsyncSession, phone: str, partner_id: int) -> bool:
+    """Whether the partner holds ``phone``, taking it (and making it known) if nobody does.
+
+    When two partners claim a free number at once, the primary key of the owners table decides:
+    the loser's INSERT does nothing and it reads the winner's row.
+    """
+    owner = await owner_of(session, phone)
+    if owner is None:
+        await register_phone(session, phone)
+        await _hold(session, phone, partner_id)
+        owner = await owner_of(session, phone)
+    return owner == partner_id
+
+
+async def _hold(session: AsyncSession, phone: str, partner_id: int) -> None:
+    await _insert_new(
+        session, SandboxPhoneOwnerRow, phone=phone, partner_id=partner_id, claimed_ms=now_ms()
+    )
+
+
+async def _insert_new(
+    session: AsyncSession, table: type[SandboxPhoneRow | SandboxPhoneOwnerRow], **values: object
+) -> None:
+    """INSERT a row keyed by phone unless one is there (also when two requests race)."""
     dialect = session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
     await session.execute(
-        insert(SandboxPhoneRow)
-        .values(phone=phone, created_ms=now_ms())
-        .on_conflict_do_nothing(index_elements=["phone"])
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=["phone"])
     )
+
+
+async def _linked_elsewhere(session: AsyncSession, phone: str, partner_id: int) -> bool:
+    """Whether ``phone`` is linked to an instance of another partner."""
+    stmt = (
+        select(SandboxLinkRow.id_instance)
+        .join(InstanceRow, InstanceRow.id_instance == SandboxLinkRow.id_instance)
+        .where(SandboxLinkRow.phone == phone, InstanceRow.partner_id != partner_id)
+        .limit(1)
+    )
+    return await session.scalar(stmt) is not None
 
 
 async def phone_exists(session: AsyncSession, phone: str) -> bool:
@@ -217,6 +269,11 @@ async def post_message(
     if await session.scalar(sent_before.limit(1)) is not None:
         return
     await register_phone(session, to_phone)
+    # A number first used as a recipient goes to the sender's partner: otherwise anyone could
+    # claim it afterwards and read what was sent to it.
+    sender_owner = await owner_of(session, from_phone)
+    if sender_owner is not None:
+        await _hold(session, to_phone, sender_owner)
     await _post(session, signals, MESSAGE, from_phone, to_phone, id_message, payload)
     if not await linked_instances(session, to_phone):
         await post_receipts(
