@@ -163,7 +163,7 @@ def test_check_refuses_a_malformed_or_foreign_digest(cipher: TokenCipher, digest
     assert cipher.check("t", digest) is False
 
 
-@pytest.mark.parametrize("token", ["", "t", new_instance_token(), "x" * 10_000])
+@pytest.mark.parametrize("token", ["", "t", "0123456789abcdef" * 3 + "01", "x" * 10_000])
 def test_check_without_a_digest_refuses_every_token(cipher: TokenCipher, token: str) -> None:
     assert cipher.check(token, None) is False
 
