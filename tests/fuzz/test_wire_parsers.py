@@ -26,7 +26,7 @@ from fleetgate.api.zapi.auth import instance_id
 from fleetgate.api.zapi.sending import chat_id
 from fleetgate.errors import FleetgateError, InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits
-from tests.outcomes import Outcomes
+from tests.outcomes import Outcomes, counted
 
 EXAMPLES = 150
 FUZZ = settings(
@@ -181,23 +181,10 @@ def test_a_green_chat_id_in_the_spec_format_is_accepted(text: str) -> None:
     assert sw.check_chat_id(text) == text
 
 
-def test_a_green_chat_id_is_valid_or_refused() -> None:
-    outcomes = Outcomes()
-
-    @FUZZ
-    @given(text=plausible | valid_chat_ids)
-    def check(text: str) -> None:
-        try:
-            found = sw.check_chat_id(text)
-        except InvalidInput as exc:
-            assert _is_clear(exc)
-            outcomes.refused()
-        else:
-            assert found == text
-            outcomes.accepted()
-
-    check()
-    outcomes.assert_both()
+@counted(FUZZ, text=plausible | valid_chat_ids)
+def test_a_green_chat_id_is_valid_or_refused(outcomes: Outcomes, text: str) -> None:
+    found = outcomes.parsed(sw.check_chat_id, text)
+    assert found in (None, text)
 
 
 @FUZZ
@@ -215,23 +202,11 @@ def test_a_zapi_phone_in_the_spec_format_becomes_its_chat_id(
     assert chat_id(phone) == expected
 
 
-def test_a_zapi_phone_becomes_a_chat_id_or_is_refused() -> None:
-    outcomes = Outcomes()
-
-    @FUZZ
-    @given(text=plausible | phones | valid_chat_ids)
-    def check(text: str) -> None:
-        try:
-            found = chat_id(text)
-        except InvalidInput as exc:
-            assert _is_clear(exc)
-            outcomes.refused()
-            return
-        assert sw.check_chat_id(found) == found  # what Z-API accepts, GREEN-API accepts too
-        outcomes.accepted()
-
-    check()
-    outcomes.assert_both()
+@counted(FUZZ, text=plausible | phones | valid_chat_ids)
+def test_a_zapi_phone_becomes_a_chat_id_or_is_refused(outcomes: Outcomes, text: str) -> None:
+    found = outcomes.parsed(chat_id, text)
+    if found is not None:  # what Z-API accepts, GREEN-API accepts too
+        assert sw.check_chat_id(found) == found
 
 
 @FUZZ
@@ -240,27 +215,17 @@ def test_a_zapi_path_id_of_up_to_18_digits_is_its_value(value: int) -> None:
     assert instance_id(str(value)) == value
 
 
-def test_a_zapi_path_id_is_a_64_bit_integer_or_not_found() -> None:
-    outcomes = Outcomes()
-
-    @FUZZ
-    @given(
-        text=plausible
-        | st.from_regex(r"\A[0-9]{15,30}\Z")
-        | st.integers(min_value=0, max_value=10**18 - 1).map(str)
-    )
-    def check(text: str) -> None:
-        try:
-            value = instance_id(text)
-        except NotFound:
-            outcomes.refused()
-            return
+@counted(
+    FUZZ,
+    text=plausible
+    | st.from_regex(r"\A[0-9]{15,30}\Z")
+    | st.integers(min_value=0, max_value=10**18 - 1).map(str),
+)
+def test_a_zapi_path_id_is_a_64_bit_integer_or_not_found(outcomes: Outcomes, text: str) -> None:
+    value = outcomes.parsed(instance_id, text, NotFound)
+    if value is not None:
         assert 0 <= value < 2**63
         assert value == int(text)
-        outcomes.accepted()
-
-    check()
-    outcomes.assert_both()
 
 
 @FUZZ

@@ -18,7 +18,7 @@ from fleetgate.api.greenapi.wire import (
 )
 from fleetgate.errors import InvalidInput
 from fleetgate.services.config import SWITCHES, ConfigPatch
-from tests.outcomes import Outcomes
+from tests.outcomes import Outcomes, counted
 
 # Written out from spec/green-api.md §1.1 (and getSettings), independently of wire.py.
 EXPECTED_SWITCHES = {
@@ -112,7 +112,14 @@ COUNTED = settings(derandomize=True, database=None, suppress_health_check=[Healt
 
 def parse_create(data: Any) -> ConfigPatch:
     """What createInstance does with a parsed body before anything touches the database."""
-    patch = to_patch(parse_body(CreateInstanceBody, data))
+    return validated(to_patch(parse_body(CreateInstanceBody, data)))
+
+
+def parse_delete(data: Any) -> DeleteInstanceBody:
+    return parse_body(DeleteInstanceBody, data)
+
+
+def validated(patch: ConfigPatch) -> ConfigPatch:
     patch.validate()
     return patch
 
@@ -124,44 +131,21 @@ def test_wire_switch_table_is_the_spec_table() -> None:
     assert sorted(EXPECTED_SWITCHES.values()) == sorted(SWITCHES)
 
 
-def test_any_json_value_is_a_patch_or_invalid_input() -> None:
-    outcomes = Outcomes()
-
-    @COUNTED
-    @given(data=json_values | valid_bodies)
-    def check(data: Any) -> None:
-        try:
-            patch = parse_create(data)
-        except InvalidInput as exc:
-            assert exc.message
-            outcomes.refused()
-        else:
-            assert isinstance(patch, ConfigPatch)
-            outcomes.accepted()
-
-    check()
-    outcomes.assert_both()
+@counted(COUNTED, data=json_values | valid_bodies)
+def test_any_json_value_is_a_patch_or_invalid_input(outcomes: Outcomes, data: Any) -> None:
+    patch = outcomes.parsed(parse_create, data)
+    assert patch is None or isinstance(patch, ConfigPatch)
 
 
-def test_near_valid_objects_are_a_patch_or_invalid_input() -> None:
-    outcomes = Outcomes()
-
-    @COUNTED
-    @given(data=near_valid_bodies)
-    def check(data: dict[str, Any]) -> None:
-        try:
-            patch = parse_create(data)
-        except InvalidInput as exc:
-            assert exc.message
-            outcomes.refused()
-        else:
-            assert set(patch.switches) <= set(SWITCHES)
-            assert patch.name == data.get("name")
-            assert patch.webhook_url == data.get("webhookUrl")
-            outcomes.accepted()
-
-    check()
-    outcomes.assert_both()
+@counted(COUNTED, data=near_valid_bodies)
+def test_near_valid_objects_are_a_patch_or_invalid_input(
+    outcomes: Outcomes, data: dict[str, Any]
+) -> None:
+    patch = outcomes.parsed(parse_create, data)
+    if patch is not None:
+        assert set(patch.switches) <= set(SWITCHES)
+        assert patch.name == data.get("name")
+        assert patch.webhook_url == data.get("webhookUrl")
 
 
 @given(data=valid_bodies)
@@ -176,25 +160,13 @@ def test_a_body_within_the_spec_bounds_is_accepted(data: dict[str, Any]) -> None
     }
 
 
-def test_delete_body_is_an_int_id_or_invalid_input() -> None:
-    outcomes = Outcomes()
-
-    @COUNTED
-    @given(data=json_values | valid_delete_bodies)
-    def check(data: Any) -> None:
-        try:
-            body = parse_body(DeleteInstanceBody, data)
-        except InvalidInput as exc:
-            assert exc.message
-            outcomes.refused()
-        else:
-            assert isinstance(data, dict)
-            assert type(data["idInstance"]) is int
-            assert body.idInstance == data["idInstance"]
-            outcomes.accepted()
-
-    check()
-    outcomes.assert_both()
+@counted(COUNTED, data=json_values | valid_delete_bodies)
+def test_delete_body_is_an_int_id_or_invalid_input(outcomes: Outcomes, data: Any) -> None:
+    body = outcomes.parsed(parse_delete, data)
+    if body is not None:
+        assert isinstance(data, dict)
+        assert type(data["idInstance"]) is int
+        assert body.idInstance == data["idInstance"]
 
 
 @given(data=valid_delete_bodies)
@@ -342,34 +314,26 @@ def test_delete_body_errors(data: Any, message: str) -> None:
         parse_body(DeleteInstanceBody, data)
 
 
-def test_config_patch_validate_only_raises_invalid_input() -> None:
-    outcomes = Outcomes()
-
-    @COUNTED
-    @given(
-        switches=st.dictionaries(st.text(max_size=20), st.booleans(), max_size=4)
-        | st.dictionaries(st.sampled_from(sorted(SWITCHES)), st.booleans()),
-        delay=st.none() | st.integers() | st.integers(min_value=500, max_value=600_000),
-        name=st.none() | st.text(max_size=300) | st.text(printable, max_size=255),
-        url=st.none() | url_ish | valid_urls,
-    )
-    def check(
-        switches: dict[str, bool], delay: int | None, name: str | None, url: str | None
-    ) -> None:
-        patch = ConfigPatch(name=name, webhook_url=url, delay_send_ms=delay, switches=switches)
-        try:
-            patch.validate()
-        except InvalidInput as exc:
-            assert exc.message
-            outcomes.refused()
-        else:
-            assert set(switches) <= set(SWITCHES)
-            assert delay is None or 500 <= delay <= 600_000
-            assert name is None or len(name) <= 255
-            outcomes.accepted()
-
-    check()
-    outcomes.assert_both()
+@counted(
+    COUNTED,
+    switches=st.dictionaries(st.text(max_size=20), st.booleans(), max_size=4)
+    | st.dictionaries(st.sampled_from(sorted(SWITCHES)), st.booleans()),
+    delay=st.none() | st.integers() | st.integers(min_value=500, max_value=600_000),
+    name=st.none() | st.text(max_size=300) | st.text(printable, max_size=255),
+    url=st.none() | url_ish | valid_urls,
+)
+def test_config_patch_validate_only_raises_invalid_input(
+    outcomes: Outcomes,
+    switches: dict[str, bool],
+    delay: int | None,
+    name: str | None,
+    url: str | None,
+) -> None:
+    patch = ConfigPatch(name=name, webhook_url=url, delay_send_ms=delay, switches=switches)
+    if outcomes.parsed(validated, patch) is not None:
+        assert set(switches) <= set(SWITCHES)
+        assert delay is None or 500 <= delay <= 600_000
+        assert name is None or len(name) <= 255
 
 
 @given(
