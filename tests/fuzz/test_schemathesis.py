@@ -7,8 +7,10 @@ same credentials, and valid-looking ones with generated credentials. Operations 
 instance's usefulness (token rotation, deletion, Client-Token on) run last. Generation is
 derandomized and unshrunk, so a run is repeatable and bounded.
 
-A pass that generated nothing would pass too, so each operation must run cases in each pass,
-and the operations schemathesis cannot generate for are a known set that may not grow.
+A pass that generated nothing, or whose credentials no longer held, would pass too; so each
+operation must run its cases in each pass, no authenticated case may be answered 401 or 403
+(each authenticated pass has a new partner and instance), and the operations schemathesis
+cannot generate for are a known set that may not grow.
 """
 
 from __future__ import annotations
@@ -62,8 +64,8 @@ _PARAM = re.compile(r"{(\w+)}")
 @dataclass
 class Findings:
     cases: Counter[tuple[str, str]] = field(default_factory=Counter)  # (pass, operation)
-    statuses: Counter[int] = field(default_factory=Counter)
     unsatisfiable: set[tuple[str, str]] = field(default_factory=set)
+    statuses: Counter[tuple[str, str, int]] = field(default_factory=Counter)  # and status
     problems: list[str] = field(default_factory=list)
 
 
@@ -114,7 +116,7 @@ def _run(
     def check(case: schemathesis.Case) -> None:
         response = case.call(base_url=base_url, session=http, timeout=15)
         findings.cases[run, op.label] += 1
-        findings.statuses[response.status_code] += 1
+        findings.statuses[run, op.label, response.status_code] += 1
         sent = requests.utils.urlparse(response.request.url).path or "/"
         why = problem(sent, response.status_code, response.content)
         if why is not None:
@@ -137,12 +139,13 @@ def http() -> Iterator[requests.Session]:
 async def test_no_operation_answers_5xx_or_off_format(
     server: LiveServer, ctx: Context, make_instance: MakeInstance, http: requests.Session
 ) -> None:
-    inst = await make_instance()
-    bearer = {"authorization": f"Bearer {inst.partner_token}"}
     findings = Findings()
     operations = _operations(server)
     assert len(operations) > 50
     for run, mode in ((POSITIVE, GenerationMode.POSITIVE), (NEGATIVE, GenerationMode.NEGATIVE)):
+        # A new partner and instance each pass: the last operations of a pass end both.
+        inst = await make_instance()
+        bearer = {"authorization": f"Bearer {inst.partner_token}"}
         await queue_notifications(ctx, inst, ["notAuthorized"] * QUEUED)
         for op in operations:
             # The Bearer header too: routes that take it read it, the others ignore it.
@@ -157,9 +160,12 @@ async def test_no_operation_answers_5xx_or_off_format(
         )  # fmt: skip
     print(
         f"\nschemathesis: {findings.cases.total()} requests over {len(operations)} operations, "
-        f"statuses {dict(sorted(findings.statuses.items()))}"
+        f"statuses {dict(sorted(Counter(k[2] for k in findings.statuses.elements()).items()))}"
     )
     assert findings.problems == [], "\n".join(findings.problems[:30])
+    # The credentials hold through each authenticated pass, so its cases reach the handlers.
+    refused = sorted(k for k in findings.statuses if k[0] != ANONYMOUS and k[2] in (401, 403))
+    assert refused == [], f"authenticated cases refused (pass, operation, status): {refused}"
     given = {name.lower() for op in operations for name in (*_credentials(op, inst), *bearer)}
     _assert_every_pass_ran(findings, operations, given)
     # The server is still well after all of it.
