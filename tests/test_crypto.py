@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleetgate.crypto import TokenCipher, hash_partner_token, tokens_equal
+from fleetgate.crypto import TOKEN_MAX, TokenCipher, hash_partner_token, tokens_equal
 from fleetgate.ids import new_instance_token
+from fleetgate.keyring import KeySource
+from fleetgate.settings import SECRET_KEY_FILE, Settings
 
 KEY_A = bytes.fromhex("11" * 32)
 KEY_B = bytes.fromhex("22" * 32)
@@ -127,3 +130,98 @@ def test_round_trip_property(token: str, id_instance: int, other: int, key: byte
 def test_tokens_equal_agrees_with_equality(a: str, b: str) -> None:
     assert tokens_equal(a, b) is (a == b)
     assert tokens_equal(a, a)
+
+
+# TokenCipher.check is the one instance-token gate of both façades; verify is what it rests on.
+
+
+def test_check_accepts_the_right_token(cipher: TokenCipher) -> None:
+    token = new_instance_token()
+    _, digest = cipher.seal(token, id_instance=ID)
+    assert cipher.check(token, digest) is True
+    assert cipher.verify(token, digest) is True
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    ["", "x", "right-token-but-longer", "right-token"[:-1], "RIGHT-TOKEN", " right-token"],
+)
+def test_check_refuses_a_wrong_token(cipher: TokenCipher, wrong: str) -> None:
+    digest = cipher.digest("right-token")
+    assert cipher.check(wrong, digest) is False
+    assert cipher.verify(wrong, digest) is False
+    assert cipher.check("right-token", digest) is True  # the refusal was the token's
+
+
+def test_check_refuses_a_digest_made_under_another_key(cipher: TokenCipher) -> None:
+    digest = TokenCipher(KEY_B).digest("t")
+    assert cipher.check("t", digest) is False
+
+
+@pytest.mark.parametrize("digest", ["", "0" * 64, "zz", "f" * 64, "0" * 65])
+def test_check_refuses_a_malformed_or_foreign_digest(cipher: TokenCipher, digest: str) -> None:
+    assert cipher.check("t", digest) is False
+
+
+@pytest.mark.parametrize("token", ["", "t", "0123456789abcdef" * 3 + "01", "x" * 10_000])
+def test_check_without_a_digest_refuses_every_token(cipher: TokenCipher, token: str) -> None:
+    assert cipher.check(token, None) is False
+
+
+def test_an_unknown_id_takes_the_wrong_token_path(tmp_path: Path) -> None:
+    """No digest is checked like a wrong token: a failed HMAC, then a look at the key file.
+
+    A rotated key file is the observable trace of that path: a right token (one HMAC, a
+    match) leaves the file unread, a wrong token and a missing digest both read it.
+    """
+
+    def rotated() -> TokenCipher:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        source = KeySource.for_settings(Settings(data_dir=folder))
+        cipher = TokenCipher.from_source(source)
+        writer = KeySource(path=folder / SECRET_KEY_FILE)
+        writer.save(writer.load().with_new_key(KEY_B))
+        return cipher
+
+    right = rotated()
+    digest = right.digest("t")
+    assert right.check("t", digest) is True
+    assert right.current_id == 1  # matched on the first HMAC, the file not read
+
+    wrong = rotated()
+    assert wrong.check("u", wrong.digest("t")) is False
+    assert wrong.current_id == 2
+
+    unknown = rotated()
+    assert unknown.check("t", None) is False
+    assert unknown.current_id == 2
+
+
+def test_check_refuses_a_token_over_the_length_bound(cipher: TokenCipher) -> None:
+    at_bound = "a" * TOKEN_MAX
+    assert cipher.check(at_bound, cipher.digest(at_bound)) is True
+    over = "a" * (TOKEN_MAX + 1)
+    # Even with the digest of exactly that token stored, it is refused for its length.
+    assert cipher.verify(over, cipher.digest(over)) is True
+    assert cipher.check(over, cipher.digest(over)) is False
+    # A huge token is cut before hashing, and the cut does not make its prefix match.
+    huge = "a" * 1_000_000
+    assert cipher.check(huge, cipher.digest(huge[: TOKEN_MAX + 1])) is False
+    assert cipher.check(huge, cipher.digest(huge[:TOKEN_MAX])) is False
+    assert cipher.check(huge, cipher.digest(huge)) is False
+
+
+def test_check_refuses_an_empty_token(cipher: TokenCipher) -> None:
+    assert cipher.check("", cipher.digest(new_instance_token())) is False
+    assert cipher.check("", None) is False
+
+
+@given(token=st.text(max_size=TOKEN_MAX + 40), other=st.text(max_size=TOKEN_MAX + 40))
+def test_check_accepts_exactly_its_own_token_within_the_bound(token: str, other: str) -> None:
+    cipher = TokenCipher(KEY_A)
+    digest = cipher.digest(token)
+    assert cipher.check(token, digest) is (len(token) <= TOKEN_MAX)
+    if other != token:
+        assert cipher.check(other, digest) is False
+    assert cipher.check(token, None) is False

@@ -26,6 +26,7 @@ from fleetgate.api.zapi.auth import instance_id
 from fleetgate.api.zapi.sending import chat_id
 from fleetgate.errors import FleetgateError, InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits
+from tests.outcomes import Outcomes, counted
 
 EXAMPLES = 150
 FUZZ = settings(
@@ -167,34 +168,64 @@ def test_a_body_parses_or_is_refused_clearly(model: type[BaseModel]) -> None:
     check()
 
 
-@FUZZ
-@given(text=plausible)
-def test_a_green_chat_id_is_valid_or_refused(text: str) -> None:
-    try:
-        assert sw.check_chat_id(text) == text
-    except InvalidInput as exc:
-        assert _is_clear(exc)
+# Chat ids as the spec writes them, independently of the parser's pattern: a phone with its
+# country code, a group id new (120363...) or old (<creator phone>-<creation time>).
+phones = st.from_regex(r"\A[1-9][0-9]{9,14}\Z")
+groups = st.from_regex(r"\A120363[0-9]{12}\Z") | st.from_regex(r"\A[1-9][0-9]{10}-1[0-9]{9}\Z")
+valid_chat_ids = st.one_of(phones.map(lambda p: f"{p}@c.us"), groups.map(lambda g: f"{g}@g.us"))
 
 
 @FUZZ
-@given(text=plausible)
-def test_a_zapi_phone_becomes_a_chat_id_or_is_refused(text: str) -> None:
-    try:
-        found = chat_id(text)
-    except InvalidInput as exc:
-        assert _is_clear(exc)
-        return
-    assert sw.check_chat_id(found) == found  # what Z-API accepts, GREEN-API accepts too
+@given(text=valid_chat_ids)
+def test_a_green_chat_id_in_the_spec_format_is_accepted(text: str) -> None:
+    assert sw.check_chat_id(text) == text
+
+
+@counted(FUZZ, text=plausible | valid_chat_ids)
+def test_a_green_chat_id_is_valid_or_refused(outcomes: Outcomes, text: str) -> None:
+    found = outcomes.parsed(sw.check_chat_id, text)
+    assert found in (None, text)
 
 
 @FUZZ
-@given(text=plausible | st.from_regex(r"\A[0-9]{15,30}\Z"))
-def test_a_zapi_path_id_is_a_64_bit_integer_or_not_found(text: str) -> None:
-    try:
-        value = instance_id(text)
-    except NotFound:
-        return
-    assert 0 <= value < 2**63
+@given(
+    phone_and_chat=st.one_of(
+        phones.map(lambda p: (p, f"{p}@c.us")),
+        groups.map(lambda g: (f"{g}-group", f"{g}@g.us")),
+        valid_chat_ids.map(lambda c: (c, c)),
+    )
+)
+def test_a_zapi_phone_in_the_spec_format_becomes_its_chat_id(
+    phone_and_chat: tuple[str, str],
+) -> None:
+    phone, expected = phone_and_chat
+    assert chat_id(phone) == expected
+
+
+@counted(FUZZ, text=plausible | phones | valid_chat_ids)
+def test_a_zapi_phone_becomes_a_chat_id_or_is_refused(outcomes: Outcomes, text: str) -> None:
+    found = outcomes.parsed(chat_id, text)
+    if found is not None:  # what Z-API accepts, GREEN-API accepts too
+        assert sw.check_chat_id(found) == found
+
+
+@FUZZ
+@given(value=st.integers(min_value=0, max_value=10**18 - 1))
+def test_a_zapi_path_id_of_up_to_18_digits_is_its_value(value: int) -> None:
+    assert instance_id(str(value)) == value
+
+
+@counted(
+    FUZZ,
+    text=plausible
+    | st.from_regex(r"\A[0-9]{15,30}\Z")
+    | st.integers(min_value=0, max_value=10**18 - 1).map(str),
+)
+def test_a_zapi_path_id_is_a_64_bit_integer_or_not_found(outcomes: Outcomes, text: str) -> None:
+    value = outcomes.parsed(instance_id, text, NotFound)
+    if value is not None:
+        assert 0 <= value < 2**63
+        assert value == int(text)
 
 
 @FUZZ

@@ -18,6 +18,7 @@ from fleetgate.api.greenapi.wire import (
 )
 from fleetgate.errors import InvalidInput
 from fleetgate.services.config import SWITCHES, ConfigPatch
+from tests.outcomes import Outcomes, counted
 
 # Written out from spec/green-api.md §1.1 (and getSettings), independently of wire.py.
 EXPECTED_SWITCHES = {
@@ -91,11 +92,34 @@ near_valid_bodies = st.fixed_dictionaries({}, optional=field_values)
 valid_switches = st.fixed_dictionaries(
     {}, optional={key: st.sampled_from(["yes", "no"]) for key in EXPECTED_SWITCHES}
 )
+printable = st.characters(min_codepoint=32, exclude_characters="\x7f")
+valid_urls = st.sampled_from(["", "http://127.0.0.1:9/h", "https://example.com/hook?a=b"])
+# Bodies every key of which is within the spec's bounds: each must become a patch.
+valid_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        **{key: st.sampled_from(["yes", "no"]) for key in EXPECTED_SWITCHES},
+        "name": st.text(printable, max_size=255),
+        "webhookUrl": valid_urls,
+        "webhookUrlToken": st.text(printable, max_size=50),
+        "delaySendMessagesMilliseconds": st.integers(min_value=500, max_value=600_000),
+    },
+)
+valid_delete_bodies = st.fixed_dictionaries({"idInstance": st.integers(1, 2**63 - 1)})
+# The counted properties below must reach both ends on every run, so they do not vary by seed.
+COUNTED = settings(derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def parse_create(data: Any) -> ConfigPatch:
     """What createInstance does with a parsed body before anything touches the database."""
-    patch = to_patch(parse_body(CreateInstanceBody, data))
+    return validated(to_patch(parse_body(CreateInstanceBody, data)))
+
+
+def parse_delete(data: Any) -> DeleteInstanceBody:
+    return parse_body(DeleteInstanceBody, data)
+
+
+def validated(patch: ConfigPatch) -> ConfigPatch:
     patch.validate()
     return patch
 
@@ -107,39 +131,47 @@ def test_wire_switch_table_is_the_spec_table() -> None:
     assert sorted(EXPECTED_SWITCHES.values()) == sorted(SWITCHES)
 
 
-@given(data=json_values)
-def test_any_json_value_is_a_patch_or_invalid_input(data: Any) -> None:
-    try:
-        patch = parse_create(data)
-    except InvalidInput as exc:
-        assert exc.message
-    else:
-        assert isinstance(patch, ConfigPatch)
+@counted(COUNTED, data=json_values | valid_bodies)
+def test_any_json_value_is_a_patch_or_invalid_input(outcomes: Outcomes, data: Any) -> None:
+    patch = outcomes.parsed(parse_create, data)
+    assert patch is None or isinstance(patch, ConfigPatch)
 
 
-@given(data=near_valid_bodies)
-@settings(suppress_health_check=[HealthCheck.too_slow])
-def test_near_valid_objects_are_a_patch_or_invalid_input(data: dict[str, Any]) -> None:
-    try:
-        patch = parse_create(data)
-    except InvalidInput as exc:
-        assert exc.message
-    else:
+@counted(COUNTED, data=near_valid_bodies)
+def test_near_valid_objects_are_a_patch_or_invalid_input(
+    outcomes: Outcomes, data: dict[str, Any]
+) -> None:
+    patch = outcomes.parsed(parse_create, data)
+    if patch is not None:
         assert set(patch.switches) <= set(SWITCHES)
         assert patch.name == data.get("name")
         assert patch.webhook_url == data.get("webhookUrl")
 
 
-@given(data=json_values)
-def test_delete_body_is_an_int_id_or_invalid_input(data: Any) -> None:
-    try:
-        body = parse_body(DeleteInstanceBody, data)
-    except InvalidInput as exc:
-        assert exc.message
-    else:
+@given(data=valid_bodies)
+def test_a_body_within_the_spec_bounds_is_accepted(data: dict[str, Any]) -> None:
+    patch = parse_create(data)
+    assert patch.name == data.get("name")
+    assert patch.webhook_url == data.get("webhookUrl")
+    assert patch.webhook_url_token == data.get("webhookUrlToken")
+    assert patch.delay_send_ms == data.get("delaySendMessagesMilliseconds")
+    assert patch.switches == {
+        EXPECTED_SWITCHES[k]: v == "yes" for k, v in data.items() if k in EXPECTED_SWITCHES
+    }
+
+
+@counted(COUNTED, data=json_values | valid_delete_bodies)
+def test_delete_body_is_an_int_id_or_invalid_input(outcomes: Outcomes, data: Any) -> None:
+    body = outcomes.parsed(parse_delete, data)
+    if body is not None:
         assert isinstance(data, dict)
         assert type(data["idInstance"]) is int
         assert body.idInstance == data["idInstance"]
+
+
+@given(data=valid_delete_bodies)
+def test_a_delete_body_with_an_int_id_is_accepted(data: dict[str, int]) -> None:
+    assert parse_body(DeleteInstanceBody, data).idInstance == data["idInstance"]
 
 
 @given(switches=valid_switches)
@@ -285,21 +317,35 @@ def test_delete_body_errors(data: Any, message: str) -> None:
         parse_body(DeleteInstanceBody, data)
 
 
-@given(
-    switches=st.dictionaries(st.text(max_size=20), st.booleans(), max_size=4),
-    delay=st.none() | st.integers(),
-    name=st.none() | st.text(max_size=300),
-    url=st.none() | url_ish,
+@counted(
+    COUNTED,
+    switches=st.dictionaries(st.text(max_size=20), st.booleans(), max_size=4)
+    | st.dictionaries(st.sampled_from(sorted(SWITCHES)), st.booleans()),
+    delay=st.none() | st.integers() | st.integers(min_value=500, max_value=600_000),
+    name=st.none() | st.text(max_size=300) | st.text(printable, max_size=255),
+    url=st.none() | url_ish | valid_urls,
 )
 def test_config_patch_validate_only_raises_invalid_input(
-    switches: dict[str, bool], delay: int | None, name: str | None, url: str | None
+    outcomes: Outcomes,
+    switches: dict[str, bool],
+    delay: int | None,
+    name: str | None,
+    url: str | None,
 ) -> None:
     patch = ConfigPatch(name=name, webhook_url=url, delay_send_ms=delay, switches=switches)
-    try:
-        patch.validate()
-    except InvalidInput as exc:
-        assert exc.message
-    else:
+    if outcomes.parsed(validated, patch) is not None:
         assert set(switches) <= set(SWITCHES)
         assert delay is None or 500 <= delay <= 600_000
         assert name is None or len(name) <= 255
+
+
+@given(
+    switches=st.dictionaries(st.sampled_from(sorted(SWITCHES)), st.booleans()),
+    delay=st.none() | st.integers(min_value=500, max_value=600_000),
+    name=st.none() | st.text(printable, max_size=255),
+    url=st.none() | valid_urls,
+)
+def test_a_config_patch_within_bounds_validates(
+    switches: dict[str, bool], delay: int | None, name: str | None, url: str | None
+) -> None:
+    ConfigPatch(name=name, webhook_url=url, delay_send_ms=delay, switches=switches).validate()
