@@ -97,13 +97,18 @@ async function send() {
       body: JSON.stringify({ chatId: $("toPhone").value.trim() + "@c.us", message: $("text").value }),
     });
     $("text").value = "";
+    watched = $("fromPhone").value.trim();
   } catch (e) {
     fail("Send failed: " + e.message);
   }
 }
 
+// The inbox follows a number once it is entered (change: blur or Enter), never each partial
+// number typed: reading a phone's inbox takes a free number for the partner.
+let watched = "";
+
 async function inbox() {
-  const phone = $("fromPhone").value.trim();
+  const phone = watched;
   if (!phone || !token()) return;
   const got = await json(`/sandbox/phones/${seg(phone)}/messages?limit=20`, { headers: auth() })
     .catch(() => null);
@@ -112,6 +117,10 @@ async function inbox() {
   $("inbox").replaceChildren(...(lines.length ? lines : ["–"]));
 }
 
+$("fromPhone").addEventListener("change", () => {
+  watched = $("fromPhone").value.trim();
+  inbox();
+});
 $("load").addEventListener("click", load);
 $("scan").addEventListener("click", scan);
 $("send").addEventListener("click", send);
