@@ -8,6 +8,7 @@ on) and the options. Both change the same columns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -142,11 +143,16 @@ def check_option(name: str, value: bool | str) -> None:
         raise InvalidInput(f"{name} must be a string")
 
 
+# C0 and C1 controls and DEL, and the bidirectional embeddings, overrides and isolates: the
+# latter make a name read differently from what it holds (a spoofed name in a listing or log).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def check_text(label: str, value: str, max_len: int) -> None:
-    """Bounded length and no control characters."""
+    """Bounded length and no control characters (bidirectional overrides among them)."""
     if len(value) > max_len:
         raise InvalidInput(f"{label} must be at most {max_len} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROLS.search(value):
         raise InvalidInput(f"{label} must not contain control characters")
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from fleetgate.files import private_dir, private_file
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every fleetgate process.
 _MIGRATION_LOCK_KEY = 0x666C656574
@@ -41,7 +43,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            _ensure_parent_dir(self.url.database)
+            _prepare_sqlite_files(self.url.database)
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -123,9 +125,19 @@ def _upgrade_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
-def _ensure_parent_dir(database: str | None) -> None:
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+def _prepare_sqlite_files(database: str | None) -> None:
+    """The database's folder, and the file itself made 0600 before SQLite opens it.
+
+    SQLite creates its -wal and -shm files with the mode of the database file, so those are
+    private too; files an older fleetgate left readable by others are made private here.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser().resolve()
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(path.with_name(path.name + suffix), create=False)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
