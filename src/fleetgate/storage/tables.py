@@ -34,6 +34,9 @@ class PartnerRow(Base):
     # The account Client-Token (Z-API): while set, every instance route must send it.
     # A unique index, not a constraint: adding one on SQLite would rebuild the table.
     client_token_digest: Mapped[str | None] = mapped_column(text(64), unique=True, index=True)
+    # While `fleetgate partner rotate-instance-tokens` runs: the last instance id it finished
+    # (0 at the start), so an interrupted run goes on where it stopped. NULL otherwise.
+    rotation_after: Mapped[int | None] = mapped_column(BigInteger)
 
 
 def _flag() -> Mapped[bool]:
