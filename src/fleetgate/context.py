@@ -63,13 +63,14 @@ class Context:
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
         """Open the database and load the server key named by the settings."""
-        db = Database(settings.resolved_database_url())
+        cipher = TokenCipher.from_source(KeySource.for_settings(settings))
+        db = Database(settings.resolved_database_url(), cipher=cipher)
         signals = signals_for(db.url)
         return cls(
             settings=settings,
             db=db,
             signals=signals,
-            cipher=TokenCipher.from_source(KeySource.for_settings(settings)),
+            cipher=cipher,
             engines=EngineRegistry(EngineHost(db=db, signals=signals)),
             registry=CollectorRegistry(auto_describe=True),
             instance_cache=InstanceCache(
@@ -108,6 +109,7 @@ class Context:
             db=self.db,
             signals=self.signals,
             http=http,
+            cipher=self.cipher,
             config=WorkerConfig(
                 retry=retry,
                 targets=TargetPolicy(

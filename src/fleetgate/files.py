@@ -29,13 +29,16 @@ def private_dir(path: Path) -> None:
 
 
 def private_file(path: Path, *, create: bool = True) -> None:
-    """Make ``path`` 0600 if this user owns it; create it empty first if ``create``."""
+    """Make ``path`` 0600 if this user owns it; create it empty first if ``create``.
+
+    A file that exists is never opened: closing any descriptor of a SQLite database drops
+    every POSIX lock this process holds on it, those of its open connections too.
+    """
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     try:
-        fd = os.open(path, os.O_RDONLY | (os.O_CREAT if create else 0), FILE_MODE)
+        if path.stat().st_uid == os.getuid():
+            os.chmod(path, FILE_MODE)
     except FileNotFoundError:
-        return
-    try:
-        if os.fstat(fd).st_uid == os.getuid():
-            os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
+        pass  # a -wal or -shm file SQLite removed meanwhile

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
 from fleetgate.errors import InvalidInput
 from fleetgate.storage.search import search_key
 
@@ -90,12 +91,11 @@ class ConfigPatch:
         )
 
     def values(self) -> dict[str, object]:
-        """The instance columns this patch sets (name excepted: it needs the instance id)."""
+        """The instance columns this patch sets (name and webhookUrlToken excepted: they
+        need the instance id, see :func:`name_values` and :func:`secret_values`)."""
         values: dict[str, object] = dict(self.switches)
         if self.webhook_url is not None:
             values["webhook_url"] = self.webhook_url
-        if self.webhook_url_token is not None:
-            values["webhook_url_token"] = self.webhook_url_token
         if self.delay_send_ms is not None:
             values["delay_send_ms"] = self.delay_send_ms
         values |= {f"cb_{event}": url for event, url in self.callbacks.items()}
@@ -170,6 +170,15 @@ def check_webhook_url(url: str, *, label: str = "webhookUrl") -> None:
         raise InvalidInput(f"{label} must be an http:// or https:// URL with a host")
     if port == 0 or " " in url:
         raise InvalidInput(f"{label} is not a valid URL")
+
+
+def secret_values(patch: ConfigPatch, cipher: TokenCipher, id_instance: int) -> dict[str, object]:
+    """The column the patch's webhookUrlToken sets: encrypted, or NULL for no token."""
+    token = patch.webhook_url_token
+    if token is None:
+        return {}
+    blob = cipher.encrypt(token, id_instance=id_instance, field=WEBHOOK_TOKEN) if token else None
+    return {"webhook_token_cipher": blob}
 
 
 def name_values(name: str, id_instance: int) -> dict[str, object]:

@@ -12,7 +12,12 @@ from fleetgate.crypto import TokenCipher
 from fleetgate.errors import Exhausted, NotFound
 from fleetgate.ids import new_instance_id, new_instance_token
 from fleetgate.services import engine_calls
-from fleetgate.services.config import DELAY_DEFAULT_MS, ConfigPatch, name_values
+from fleetgate.services.config import (
+    DELAY_DEFAULT_MS,
+    ConfigPatch,
+    name_values,
+    secret_values,
+)
 from fleetgate.services.types import InstanceListing, NewInstance, Partner
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.repos import partners as partners_repo
@@ -75,6 +80,7 @@ async def create_instance(
         values |= {
             "id_instance": id_instance,
             **name_values(patch.name or "", id_instance),
+            **secret_values(patch, cipher, id_instance),
             "token_cipher": blob,
             "token_digest": digest,
         }

@@ -162,7 +162,7 @@ def to_view(row: RowMapping) -> InstanceView:
         state=row["state"],
         wid=row["wid"],
         webhook_url=row["webhook_url"],
-        webhook_url_token=row["webhook_url_token"],
+        webhook_token_cipher=row["webhook_token_cipher"],
         delay_send_ms=row["delay_send_ms"],
         switches={name: row[name] for name in SWITCHES},
         name=row["name"],
