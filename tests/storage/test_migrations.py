@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
 from fleetgate.keyring import KeyRing
@@ -50,18 +50,20 @@ async def test_upgrade_head_matches_models_and_round_trips(fresh_database_url: s
         await db.dispose()
 
 
+async def _at_revision(conn: AsyncConnection, revision: str, partners: str) -> None:
+    """Upgrade to ``revision`` and add partners (``partners``: SQL value rows)."""
+    await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+    await conn.execute(
+        text(f"INSERT INTO partners (id, name, token_hash, created_ms) VALUES {partners}")
+    )
+
+
 async def test_z_api_columns_are_filled_for_existing_instances(fresh_database_url: str) -> None:
     """0006 numbers a partner's instances in creation order, folds names, counts live ones."""
     db = Database(fresh_database_url)
     try:
         async with db.engine.begin() as conn:
-            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0005"))
-            await conn.execute(
-                text(
-                    "INSERT INTO partners (id, name, token_hash, created_ms)"
-                    " VALUES (1, 'a', 'h1', 0), (2, 'b', 'h2', 0)"
-                )
-            )
+            await _at_revision(conn, "0005", "(1, 'a', 'h1', 0), (2, 'b', 'h2', 0)")
             rows = [(11, 1, "Zeta", 30, None), (12, 1, "CAFÉ", 10, None), (13, 1, "x", 20, 5)]
             rows += [(21, 2, "Other", 5, None)]
             for id_instance, partner, name, created, deleted in rows:
@@ -135,13 +137,7 @@ async def test_webhook_tokens_of_existing_instances_are_encrypted(fresh_database
     db = Database(fresh_database_url, cipher=cipher)
     try:
         async with db.engine.begin() as conn:
-            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0006"))
-            await conn.execute(
-                text(
-                    "INSERT INTO partners (id, name, token_hash, created_ms)"
-                    " VALUES (1, 'a', 'h', 0)"
-                )
-            )
+            await _at_revision(conn, "0006", "(1, 'a', 'h', 0)")
             for id_instance, token in tokens.items():
                 await conn.execute(
                     text(
