@@ -89,7 +89,7 @@ def state_notifying(id_instance: int) -> InstanceView:
         state="notAuthorized",
         wid="",
         webhook_url="",
-        webhook_url_token="",
+        webhook_token_cipher=None,
         delay_send_ms=500,
         switches={"state_webhook": True},
     )

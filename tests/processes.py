@@ -133,9 +133,12 @@ class Cli:
 
     @contextmanager
     def background(
-        self, *args: str, log_name: str, env: dict[str, str] | None = None
+        self, *args: str, log_name: str, env: dict[str, str] | None = None, umask: int = -1
     ) -> Iterator[subprocess.Popen[bytes]]:
-        """`fleetgate <args>` running in the background, killed at the end if still running."""
+        """`fleetgate <args>` running in the background, killed at the end if still running.
+
+        ``umask`` (if not -1) is the child's umask.
+        """
         out = self.data_dir.parent / f"{log_name}.stdout"
         err = self.data_dir.parent / f"{log_name}.stderr"
         with out.open("wb") as out_f, err.open("wb") as err_f:
@@ -146,6 +149,7 @@ class Cli:
                 stdin=subprocess.DEVNULL,
                 stdout=out_f,
                 stderr=err_f,
+                umask=umask,
             )
         try:
             yield proc
@@ -156,12 +160,12 @@ class Cli:
 
     @contextmanager
     def serve(
-        self, log_name: str = "serve", *, args: tuple[str, ...] = (), **env: str
+        self, log_name: str = "serve", *, args: tuple[str, ...] = (), umask: int = -1, **env: str
     ) -> Iterator[Served]:
         """`fleetgate serve [args]` on a free loopback port, up and answering /health."""
         port = _free_port()
         env |= {"FLEETGATE_HTTP__HOST": "127.0.0.1", "FLEETGATE_HTTP__PORT": str(port)}
-        with self.background("serve", *args, log_name=log_name, env=env) as proc:
+        with self.background("serve", *args, log_name=log_name, env=env, umask=umask) as proc:
             folder = self.data_dir.parent
             served = Served(
                 proc,

@@ -12,7 +12,13 @@ from cryptography.exceptions import InvalidTag
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleetgate.crypto import TOKEN_MAX, TokenCipher, hash_partner_token, tokens_equal
+from fleetgate.crypto import (
+    TOKEN_MAX,
+    WEBHOOK_TOKEN,
+    TokenCipher,
+    hash_partner_token,
+    tokens_equal,
+)
 from fleetgate.ids import new_instance_token
 from fleetgate.keyring import KeySource
 from fleetgate.settings import SECRET_KEY_FILE, Settings
@@ -52,6 +58,16 @@ def test_ciphertext_is_bound_to_its_instance(cipher: TokenCipher) -> None:
         cipher.decrypt(blob, id_instance=ID + 1)
     # The original instance still decrypts it: the failure was the binding, not the blob.
     assert cipher.decrypt(blob, id_instance=ID) == "token-of-one"
+
+
+def test_ciphertext_is_bound_to_its_field(cipher: TokenCipher) -> None:
+    """A webhookUrlToken ciphertext cannot pass for the instance token, nor the reverse."""
+    hook = cipher.encrypt("hook", id_instance=7, field=WEBHOOK_TOKEN)
+    assert cipher.decrypt(hook, id_instance=7, field=WEBHOOK_TOKEN) == "hook"
+    with pytest.raises(InvalidTag):
+        cipher.decrypt(hook, id_instance=7)
+    with pytest.raises(InvalidTag):
+        cipher.decrypt(cipher.encrypt("t", id_instance=7), id_instance=7, field=WEBHOOK_TOKEN)
 
 
 def test_another_server_key_cannot_decrypt(cipher: TokenCipher) -> None:

@@ -65,7 +65,8 @@ class Context:
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
         """Open the database and load the server key named by the settings."""
-        db = Database(settings.resolved_database_url())
+        cipher = TokenCipher.from_source(KeySource.for_settings(settings))
+        db = Database(settings.resolved_database_url(), cipher=cipher)
         signals = signals_for(db.url)
         cipher = TokenCipher.from_source(KeySource.for_settings(settings))
         return cls(
@@ -112,6 +113,7 @@ class Context:
             db=self.db,
             signals=self.signals,
             http=http,
+            cipher=self.cipher,
             config=WorkerConfig(
                 retry=retry,
                 targets=TargetPolicy(

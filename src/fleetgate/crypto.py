@@ -1,4 +1,5 @@
-"""Secrets at rest: partner tokens hashed, instance tokens encrypted plus a keyed digest."""
+"""Secrets at rest: partner tokens hashed, instance tokens encrypted plus a keyed digest,
+webhook tokens (webhookUrlToken) encrypted."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ _NONCE_BYTES = 12
 TOKEN_MAX = 200
 # Checked against when there is no instance, so that costs what a wrong token costs.
 _NO_DIGEST = "0" * 64
+# What a ciphertext holds, bound into it: one cannot pass for the other (the instance token
+# is the default, as ciphertexts made before there was anything else say nothing).
+INSTANCE_TOKEN = ""
+WEBHOOK_TOKEN = "webhookUrlToken"
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +70,11 @@ class TokenCipher:
         """The id of the key new tokens are encrypted with."""
         return self._current_id
 
-    def encrypt(self, token: str, *, id_instance: int) -> bytes:
-        """Encrypt a token, bound to its instance id so a ciphertext cannot be moved."""
+    def encrypt(self, token: str, *, id_instance: int, field: str = INSTANCE_TOKEN) -> bytes:
+        """Encrypt a secret, bound to its instance id and field so a ciphertext cannot be moved."""
         self._refresh()
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._current.aead.encrypt(nonce, token.encode(), _aad(id_instance))
+        sealed = self._current.aead.encrypt(nonce, token.encode(), _aad(id_instance, field))
         return bytes([self._current_id]) + nonce + sealed
 
     def seal(self, token: str, *, id_instance: int) -> tuple[bytes, str]:
@@ -77,7 +82,7 @@ class TokenCipher:
         blob = self.encrypt(token, id_instance=id_instance)
         return blob, self._digest(self._current, token)
 
-    def decrypt(self, blob: bytes, *, id_instance: int) -> str:
+    def decrypt(self, blob: bytes, *, id_instance: int, field: str = INSTANCE_TOKEN) -> str:
         """Decrypt what :meth:`encrypt` made, with whichever loaded key made it."""
         key = self._key_for(blob)
         if key is None:
@@ -86,7 +91,8 @@ class TokenCipher:
         if key is None:
             raise ValueError("instance token encrypted with an unknown key")
         nonce = blob[1 : 1 + _NONCE_BYTES]
-        return key.aead.decrypt(nonce, blob[1 + _NONCE_BYTES :], _aad(id_instance)).decode()
+        sealed = blob[1 + _NONCE_BYTES :]
+        return key.aead.decrypt(nonce, sealed, _aad(id_instance, field)).decode()
 
     def digest(self, token: str) -> str:
         """Keyed digest of a token under the current key, stored for look-up."""
@@ -155,5 +161,5 @@ def _derive(key: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=SHA256(), length=32, salt=None, info=info).derive(key)
 
 
-def _aad(id_instance: int) -> bytes:
-    return str(id_instance).encode()
+def _aad(id_instance: int, field: str) -> bytes:
+    return f"{field}:{id_instance}".encode() if field else str(id_instance).encode()

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fleetgate.files import private_dir, private_file
 from fleetgate.keyring import parse_ring
 
 SECRET_KEY_FILE = "secret.key"
@@ -296,12 +297,13 @@ class Settings(BaseSettings):
         path = self.data_dir / SECRET_KEY_FILE
         if not path.exists():
             _create_key_file(path)
+        private_file(path, create=False)  # one copied in by hand may be readable by others
         return _decode_key(path.read_text(encoding="ascii").strip())
 
 
 def _create_key_file(path: Path) -> None:
     """Write a new key so that it appears whole or not at all; the first of racing starts wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="ascii") as f:

@@ -62,6 +62,9 @@ def test_duplicate_and_invalid_names_fail_cleanly(cli: Cli) -> None:
         "acme": "a partner named 'acme' already exists",
         "bad name!": "partner name must be 1-100 characters",
         "a" * 101: "partner name must be 1-100 characters",
+        "gpj.\u202eexe": "partner name must be 1-100 characters",
+        "a\u2066b": "partner name must be 1-100 characters",
+        "a\x85b": "partner name must be 1-100 characters",
     }
     results = cli.run_many([("partner", "create", "--", name) for name in cases])
     for (name, message), r in zip(cases.items(), results, strict=True):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from fleetgate.context import Context
 from fleetgate.keyring import KeySource
@@ -134,3 +135,36 @@ async def _create(http: httpx.AsyncClient, partner: str) -> Instance:
     r = await http.post(f"/partner/createInstance/{partner}", json={})
     assert r.status_code == 200, r.text
     return Instance(r.json()["idInstance"], r.json()["apiTokenInstance"], partner)
+
+
+async def _webhook_key_id(settings: Settings, id_instance: int) -> int:
+    """The key id the stored webhookUrlToken ciphertext names (its first byte), read raw."""
+    ctx = Context.from_settings(settings)
+    try:
+        async with ctx.db.reading() as session:
+            stmt = text("SELECT webhook_token_cipher FROM instances WHERE id_instance = :i")
+            blob = bytes(await session.scalar(stmt, {"i": id_instance}))
+    finally:
+        await ctx.db.dispose()
+    assert b"hook-secret" not in blob
+    return blob[0]
+
+
+async def test_rotation_re_encrypts_webhook_tokens(setup: tuple[Settings, Cli]) -> None:
+    settings, cli = setup
+    with live_server(settings) as server:
+        partner = await _partner(settings)
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            r = await http.post(
+                f"/partner/createInstance/{partner}", json={"webhookUrlToken": "hook-secret"}
+            )
+            inst = Instance(r.json()["idInstance"], r.json()["apiTokenInstance"], partner)
+            assert await _webhook_key_id(settings, inst.id) == 1
+            # The instance token and the webhookUrlToken: both under key 1.
+            assert await _counts(settings) == {1: 2}
+            cli.ok("keys", "rotate")
+            assert await _webhook_key_id(settings, inst.id) == 2
+            assert await _counts(settings) == {2: 2}
+            r = await http.get(inst.url("getSettings"))
+            assert r.json()["webhookUrlToken"] == "hook-secret"
+    assert cli.ok("keys", "status").splitlines() == ["key 2: current, 2 tokens"]

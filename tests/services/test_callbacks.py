@@ -37,7 +37,7 @@ def make_instance(
         state="authorized",
         wid=WID,
         webhook_url=webhook_url,
-        webhook_url_token="",
+        webhook_token_cipher=None,
         delay_send_ms=500,
         switches={name: False for name in SWITCHES} | (switches or {}),
         callbacks={event: "" for event in CALLBACKS} | (callbacks or {}),

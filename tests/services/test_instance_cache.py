@@ -43,6 +43,7 @@ async def set_delay(ctx: Context, id_instance: int, delay_ms: int) -> None:
         await account.update_settings(
             session=session,
             signals=ctx.signals,
+            cipher=ctx.cipher,
             id_instance=id_instance,
             patch=ConfigPatch(delay_send_ms=delay_ms),
         )

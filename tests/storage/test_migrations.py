@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
+from fleetgate.keyring import KeyRing
 from fleetgate.storage import search
 from fleetgate.storage.db import Database, alembic_config
 from fleetgate.storage.search import is_search_object
@@ -45,6 +48,14 @@ async def test_upgrade_head_matches_models_and_round_trips(fresh_database_url: s
         await _check(db)
     finally:
         await db.dispose()
+
+
+async def _at_revision(conn: AsyncConnection, revision: str, partners: str) -> None:
+    """Upgrade to ``revision`` and add partners (``partners``: SQL value rows)."""
+    await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+    await conn.execute(
+        text(f"INSERT INTO partners (id, name, token_hash, created_ms) VALUES {partners}")
+    )
 
 
 async def test_z_api_columns_are_filled_for_existing_instances(fresh_database_url: str) -> None:
@@ -192,3 +203,59 @@ async def test_sandbox_phones_get_the_owner_their_links_and_chats_show(
     assert [tuple(r) for r in owners] == [("700001", 1), ("700003", 3), ("7000c", 1)]
     assert [tuple(r) for r in links_after] == [(11, "700001"), (13, "700001"), (31, "700003")]
     assert [r[0] for r in phones] == sorted([*known, "700003"])
+
+
+async def test_webhook_tokens_of_existing_instances_are_encrypted(fresh_database_url: str) -> None:
+    """0008 encrypts the clear webhookUrlTokens with the server key; a downgrade decrypts them."""
+    cipher = TokenCipher(KeyRing(((3, b"k" * 32),)))
+    tokens = {11: "clear-secret-1", 12: "", 13: "Ünï-2"}
+    db = Database(fresh_database_url, cipher=cipher)
+    try:
+        async with db.engine.begin() as conn:
+            await _at_revision(conn, "0007", "(1, 'a', 'h', 0)")
+            for id_instance, token in tokens.items():
+                await conn.execute(
+                    text(
+                        "INSERT INTO instances (id_instance, partner_id, name, type_instance,"
+                        " engine, token_cipher, token_digest, tariff, created_ms,"
+                        " webhook_url_token)"
+                        " VALUES (:i, 1, 'n', 'whatsapp', 'sandbox', :c, :d, 'T', 0, :w)"
+                    ),
+                    {"i": id_instance, "c": b"x", "d": f"d{id_instance}", "w": token},
+                )
+        # Without the server key the upgrade refuses, and leaves everything as it was.
+        bare = Database(fresh_database_url)
+        try:
+            with pytest.raises(RuntimeError, match="server key"):
+                await bare.migrate()
+        finally:
+            await bare.dispose()
+        async with db.engine.connect() as conn:
+            assert "webhook_url_token" in await conn.run_sync(_instance_columns)
+
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            assert "webhook_url_token" not in await conn.run_sync(_instance_columns)
+            rows = await conn.execute(
+                text("SELECT id_instance, webhook_token_cipher FROM instances ORDER BY 1")
+            )
+            stored = {i: None if b is None else bytes(b) for i, b in rows}
+        assert stored[12] is None
+        for i in (11, 13):
+            blob = stored[i]
+            assert blob is not None and blob[0] == 3
+            assert tokens[i].encode() not in blob
+            assert cipher.decrypt(blob, id_instance=i, field=WEBHOOK_TOKEN) == tokens[i]
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c, cipher), "0007"))
+            rows = await conn.execute(
+                text("SELECT id_instance, webhook_url_token FROM instances ORDER BY 1")
+            )
+            assert {int(i): t for i, t in rows} == tokens
+    finally:
+        await db.dispose()
+
+
+def _instance_columns(conn: Connection) -> set[str]:
+    return {c["name"] for c in inspect(conn).get_columns("instances")}

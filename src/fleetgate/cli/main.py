@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import IntegrityError
 
-from fleetgate.cli import keys, workers
+from fleetgate.cli import keys, rotation, workers
 from fleetgate.cli.common import err, run_on_db
 from fleetgate.cli.workers import Role, for_role, run_background
 from fleetgate.clock import green_time
@@ -30,6 +30,8 @@ app.add_typer(partner_app, name="partner")
 app.add_typer(workers.dead_app, name="dead-letters")
 app.add_typer(keys.keys_app, name="keys")
 app.command("delivery")(workers.delivery)
+partner_app.command("rotate-instance-tokens")(rotation.rotate_instance_tokens)
+partner_app.command("new-token")(rotation.new_token)
 
 
 async def _first_partner(ctx: Context) -> tuple[str, str] | None:
@@ -155,15 +157,28 @@ def partner_list() -> None:
 
 
 @partner_app.command("revoke")
-def partner_revoke(name: str) -> None:
-    """Revoke a partner's token at once."""
+def partner_revoke(
+    name: str,
+    rotate_instance_tokens: Annotated[
+        bool,
+        typer.Option(
+            "--rotate-instance-tokens",
+            help="Also give every instance of the partner a new token (the token leaked).",
+        ),
+    ] = False,
+    batch_size: rotation.BatchSize = 500,
+) -> None:
+    """Revoke a partner's token at once (its instance tokens keep working unless rotated)."""
 
     async def work(ctx: Context) -> None:
         async with ctx.db.transaction() as session:
             await partners.revoke_partner(session=session, name=name)
 
-    run_on_db(Settings(), work)
+    settings = Settings()
+    run_on_db(settings, work)
     print(f"Partner {name!r} revoked.")
+    if rotate_instance_tokens:
+        rotation.rotate(settings, name, batch_size=batch_size, max_batches=None)
 
 
 @partner_app.command("client-token")

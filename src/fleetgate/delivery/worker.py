@@ -23,9 +23,11 @@ import time
 from dataclasses import dataclass
 
 import httpx
+from cryptography.exceptions import InvalidTag
 
 from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
+from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
 from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.policy import RetryPolicy
 from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
@@ -69,9 +71,11 @@ class DeliveryWorker:
         signals: Signals,
         http: WebhookClient,
         config: WorkerConfig,
+        cipher: TokenCipher,
         worker_id: str | None = None,
     ) -> None:
         self.db = db
+        self.cipher = cipher
         self.signals = signals
         self.http = http
         self.config = config
@@ -201,8 +205,15 @@ class DeliveryWorker:
         """POST one notification; None on HTTP 200, else why it failed."""
         body = claimed.item.body.encode()
         headers = {"Content-Type": "application/json; charset=utf-8"}
-        if claimed.token:
-            headers["Authorization"] = f"Bearer {claimed.token}"
+        if claimed.token_cipher is not None:
+            try:
+                token = self.cipher.decrypt(
+                    claimed.token_cipher, id_instance=claimed.item.id_instance, field=WEBHOOK_TOKEN
+                )
+            except (InvalidTag, ValueError):
+                return "webhookUrlToken cannot be decrypted with the server keys"
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
         if self.config.signing_secret:
             headers[SIGNATURE_HEADER] = sign(self.config.signing_secret, body)
         try:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.crypto import TokenCipher
+from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
 from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED, STARTING
 from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated
 from fleetgate.ids import new_instance_token
 from fleetgate.services import engine_calls, states
-from fleetgate.services.config import ConfigPatch, name_values
+from fleetgate.services.config import ConfigPatch, name_values, secret_values
 from fleetgate.services.instance_cache import InstanceCache
 from fleetgate.services.types import InstanceView
 from fleetgate.storage.db import Database
@@ -35,16 +35,29 @@ async def authenticate_instance(
 
 
 async def update_settings(
-    *, session: AsyncSession, signals: Signals, id_instance: int, patch: ConfigPatch
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    cipher: TokenCipher,
+    id_instance: int,
+    patch: ConfigPatch,
 ) -> None:
     """Apply a partial settings change at once (at least one setting must be given)."""
     if patch.is_empty():
         raise InvalidInput("at least one setting is required")
     patch.validate()
-    values = patch.values()
+    values = patch.values() | secret_values(patch, cipher, id_instance)
     if patch.name is not None:
         values |= name_values(patch.name, id_instance)
     await repo.update_values(session, signals, id_instance, values)
+
+
+def webhook_url_token(*, cipher: TokenCipher, instance: InstanceView) -> str:
+    """The instance's webhookUrlToken in clear ("" when it has none)."""
+    blob = instance.webhook_token_cipher
+    if blob is None:
+        return ""
+    return cipher.decrypt(blob, id_instance=instance.id_instance, field=WEBHOOK_TOKEN)
 
 
 async def rotate_token(

@@ -8,9 +8,11 @@ on) and the options. Both change the same columns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
 from fleetgate.errors import InvalidInput
 from fleetgate.storage.search import search_key
 
@@ -89,12 +91,11 @@ class ConfigPatch:
         )
 
     def values(self) -> dict[str, object]:
-        """The instance columns this patch sets (name excepted: it needs the instance id)."""
+        """The instance columns this patch sets (name and webhookUrlToken excepted: they
+        need the instance id, see :func:`name_values` and :func:`secret_values`)."""
         values: dict[str, object] = dict(self.switches)
         if self.webhook_url is not None:
             values["webhook_url"] = self.webhook_url
-        if self.webhook_url_token is not None:
-            values["webhook_url_token"] = self.webhook_url_token
         if self.delay_send_ms is not None:
             values["delay_send_ms"] = self.delay_send_ms
         values |= {f"cb_{event}": url for event, url in self.callbacks.items()}
@@ -142,11 +143,16 @@ def check_option(name: str, value: bool | str) -> None:
         raise InvalidInput(f"{name} must be a string")
 
 
+# C0 and C1 controls and DEL, and the bidirectional embeddings, overrides and isolates: the
+# latter make a name read differently from what it holds (a spoofed name in a listing or log).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def check_text(label: str, value: str, max_len: int) -> None:
-    """Bounded length and no control characters."""
+    """Bounded length and no control characters (bidirectional overrides among them)."""
     if len(value) > max_len:
         raise InvalidInput(f"{label} must be at most {max_len} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROLS.search(value):
         raise InvalidInput(f"{label} must not contain control characters")
 
 
@@ -167,6 +173,15 @@ def check_webhook_url(url: str, *, label: str = "webhookUrl") -> None:
     if "@" in parts.netloc:
         # http://trusted.example@evil.example goes to evil.example: refused, as at delivery.
         raise InvalidInput(f"{label} must not contain a user name or password")
+
+
+def secret_values(patch: ConfigPatch, cipher: TokenCipher, id_instance: int) -> dict[str, object]:
+    """The column the patch's webhookUrlToken sets: encrypted, or NULL for no token."""
+    token = patch.webhook_url_token
+    if token is None:
+        return {}
+    blob = cipher.encrypt(token, id_instance=id_instance, field=WEBHOOK_TOKEN) if token else None
+    return {"webhook_token_cipher": blob}
 
 
 def name_values(name: str, id_instance: int) -> dict[str, object]:

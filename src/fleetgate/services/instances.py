@@ -13,7 +13,12 @@ from fleetgate.crypto import TokenCipher
 from fleetgate.errors import Exhausted, NotAuthenticated, NotFound
 from fleetgate.ids import new_instance_id, new_instance_token
 from fleetgate.services import engine_calls
-from fleetgate.services.config import DELAY_DEFAULT_MS, ConfigPatch, name_values
+from fleetgate.services.config import (
+    DELAY_DEFAULT_MS,
+    ConfigPatch,
+    name_values,
+    secret_values,
+)
 from fleetgate.services.types import InstanceListing, NewInstance, Partner
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.repos import partners as partners_repo
@@ -46,6 +51,8 @@ class InstanceOrder:
     name: str
     values: dict[str, object]
     id_prefix: int
+    # The settings asked for: the webhookUrlToken is encrypted once the id is drawn.
+    patch: ConfigPatch
 
 
 def instance_order(
@@ -73,7 +80,7 @@ def instance_order(
         "expires_ms": expires_ms,
         **patch.values(),
     }
-    return InstanceOrder(partner.id, patch.name or "", values, provisioning.id_prefix)
+    return InstanceOrder(partner.id, patch.name or "", values, provisioning.id_prefix, patch)
 
 
 async def insert_instances(
@@ -105,6 +112,7 @@ async def insert_instances(
             rows[i] |= {
                 "id_instance": id_instance,
                 **name_values(orders[i].name, id_instance),
+                **secret_values(orders[i].patch, cipher, id_instance),
                 "token_cipher": blob,
                 "token_digest": digest,
             }

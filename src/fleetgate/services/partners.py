@@ -65,6 +65,20 @@ async def revoke_partner(*, session: AsyncSession, name: str) -> None:
         raise NotFound(f"no active partner named {name!r}")
 
 
+async def replace_partner_token(*, session: AsyncSession, name: str) -> tuple[str, bool]:
+    """A new token for the partner, revoked or not (the old one stops working at commit).
+
+    Returns the token, shown only this once, and whether the partner had been revoked (it is
+    active again).
+    """
+    partner = await repo.by_name(session, name)
+    if partner is None:
+        raise NotFound(f"no partner named {name!r}")
+    token = new_partner_token()
+    await repo.replace_token(session, partner.id, hash_partner_token(token))
+    return token, partner.revoked_ms is not None
+
+
 async def partner_named(*, session: AsyncSession, name: str) -> Partner:
     """The active partner with this name, or NotFound."""
     partner = await repo.by_name(session, name)

@@ -50,7 +50,8 @@ class InstanceView:
     state: str
     wid: str
     webhook_url: str
-    webhook_url_token: str
+    # webhookUrlToken as stored, encrypted (None: no token); services/account.py decrypts it.
+    webhook_token_cipher: bytes | None
     delay_send_ms: int
     switches: dict[str, bool]
     name: str = ""

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -20,6 +20,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from fleetgate.files import private_dir, private_file
+
+if TYPE_CHECKING:
+    from fleetgate.crypto import TokenCipher
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every fleetgate process.
@@ -36,12 +41,21 @@ class DatabaseBusy(TimeoutError):
 class Database:
     """One database: an async engine plus the ways fleetgate opens transactions on it."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 20) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 20,
+        cipher: TokenCipher | None = None,
+    ) -> None:
         self.url = make_url(url)
+        # The server keys, for migrations that encrypt what was stored in clear.
+        self.cipher = cipher
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            _ensure_parent_dir(self.url.database)
+            _prepare_sqlite_files(self.url.database)
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -104,28 +118,41 @@ class Database:
                 await conn.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
                 )
-            await conn.run_sync(_upgrade_head)
+            await conn.run_sync(_upgrade_head, self.cipher)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None, cipher: TokenCipher | None = None
+) -> Config:
     """Alembic configuration pointing at the packaged migrations."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection
+    cfg.attributes["cipher"] = cipher
     return cfg
 
 
-def _upgrade_head(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+def _upgrade_head(connection: Connection, cipher: TokenCipher | None) -> None:
+    command.upgrade(alembic_config(connection, cipher), "head")
 
 
-def _ensure_parent_dir(database: str | None) -> None:
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+def _prepare_sqlite_files(database: str | None) -> None:
+    """The database's folder, and the file itself made 0600 before SQLite opens it.
+
+    SQLite creates its -wal and -shm files with the mode of the database file, so those are
+    private too; files an older fleetgate left readable by others are made private here.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser().resolve()
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(path.with_name(path.name + suffix), create=False)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

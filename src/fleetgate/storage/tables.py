@@ -34,6 +34,9 @@ class PartnerRow(Base):
     # The account Client-Token (Z-API): while set, every instance route must send it.
     # A unique index, not a constraint: adding one on SQLite would rebuild the table.
     client_token_digest: Mapped[str | None] = mapped_column(text(64), unique=True, index=True)
+    # While `fleetgate partner rotate-instance-tokens` runs: the last instance id it finished
+    # (0 at the start), so an interrupted run goes on where it stopped. NULL otherwise.
+    rotation_after: Mapped[int | None] = mapped_column(BigInteger)
 
 
 def _flag() -> Mapped[bool]:
@@ -75,7 +78,8 @@ class InstanceRow(Base):
     last_send_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
 
     webhook_url: Mapped[str] = mapped_column(text(2048), default="", server_default="")
-    webhook_url_token: Mapped[str] = mapped_column(text(1024), default="", server_default="")
+    # webhookUrlToken encrypted like the instance token (crypto.WEBHOOK_TOKEN); NULL: none.
+    webhook_token_cipher: Mapped[bytes | None] = mapped_column(Blob)
     delay_send_ms: Mapped[int] = mapped_column(Integer, default=500, server_default="500")
     mark_incoming_messages_read: Mapped[bool] = _flag()
     mark_incoming_messages_read_on_reply: Mapped[bool] = _flag()

@@ -7,7 +7,7 @@ import base64
 import httpx
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from fleetgate.context import Context
 from fleetgate.storage.tables import NotificationRow
@@ -309,3 +309,36 @@ async def test_state_changes_are_queued_only_when_state_webhook_is_on(
         "typeInstance": "whatsapp",
     }
     assert isinstance(last["timestamp"], int)
+
+
+async def _stored_webhook_token(ctx: Context, id_instance: int) -> bytes | None:
+    """The webhookUrlToken column as the database holds it, read raw."""
+    async with ctx.db.reading() as session:
+        stmt = text("SELECT webhook_token_cipher FROM instances WHERE id_instance = :i")
+        found = await session.scalar(stmt, {"i": id_instance})
+    return None if found is None else bytes(found)
+
+
+async def test_webhook_url_token_is_stored_encrypted_and_shown_in_clear(
+    client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
+) -> None:
+    secret = "hook-secret-Ünïcode-" + "x" * 40
+    inst = await make_instance(webhookUrlToken=secret)
+    stored = await _stored_webhook_token(ctx, inst.id)
+    assert stored is not None
+    assert secret.encode() not in stored
+    assert b"hook-secret" not in stored
+    assert (await settings(client, inst))["webhookUrlToken"] == secret
+
+    changed = "another-one"
+    r = await client.post(inst.url("setSettings"), json={"webhookUrlToken": changed})
+    assert r.json() == {"saveSettings": True}
+    again = await _stored_webhook_token(ctx, inst.id)
+    assert again is not None and again != stored and changed.encode() not in again
+    assert (await settings(client, inst))["webhookUrlToken"] == changed
+
+    # An empty token is no token: nothing stored, "" shown.
+    r = await client.post(inst.url("setSettings"), json={"webhookUrlToken": ""})
+    assert r.json() == {"saveSettings": True}
+    assert await _stored_webhook_token(ctx, inst.id) is None
+    assert (await settings(client, inst))["webhookUrlToken"] == ""

@@ -148,6 +148,9 @@ async def test_delay_bounds_are_inclusive(
         ({"name": 5}, "name must be a string"),
         ({"name": "x" * 256}, "name must be at most 255 characters"),
         ({"name": "bad\nname"}, "name must not contain control characters"),
+        ({"name": "gpj.\u202eexe"}, "name must not contain control characters"),
+        ({"name": "a\u2066b\u2069"}, "name must not contain control characters"),
+        ({"name": "c1\x85"}, "name must not contain control characters"),
         (
             {"webhookUrl": "ftp://example.com/"},
             "webhookUrl must be an http:// or https:// URL with a host",

@@ -52,9 +52,10 @@ _PHONE_DIGITS = range(7, 16)
 
 
 @router.get("/getSettings/{apiTokenInstance}")
-async def get_settings(instance: InstanceDep) -> OrjsonResponse:
+async def get_settings(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     """The instance's settings."""
-    return OrjsonResponse(settings_of(instance))
+    token = account.webhook_url_token(cipher=ctx.cipher, instance=instance)
+    return OrjsonResponse(settings_of(instance, webhook_url_token=token))
 
 
 @router.post("/setSettings/{apiTokenInstance}")
@@ -65,6 +66,7 @@ async def set_settings(instance: InstanceDep, request: Request, ctx: ContextDep)
         await account.update_settings(
             session=session,
             signals=ctx.signals,
+            cipher=ctx.cipher,
             id_instance=instance.id_instance,
             patch=to_patch(body),
         )

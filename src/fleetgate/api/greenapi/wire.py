@@ -158,7 +158,7 @@ def yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def settings_of(instance: InstanceView) -> dict[str, Any]:
+def settings_of(instance: InstanceView, *, webhook_url_token: str) -> dict[str, Any]:
     """The getSettings object, keys in the order real answers show them."""
     sw = instance.switches
     head: dict[str, Any] = {
@@ -166,7 +166,7 @@ def settings_of(instance: InstanceView) -> dict[str, Any]:
         "countryInstance": "",
         "typeAccount": "",
         "webhookUrl": instance.webhook_url,
-        "webhookUrlToken": instance.webhook_url_token,
+        "webhookUrlToken": webhook_url_token,
         "delaySendMessagesMilliseconds": instance.delay_send_ms,
         "markIncomingMessagesReaded": yes_no(sw["mark_incoming_messages_read"]),
         "markIncomingMessagesReadedOnReply": yes_no(sw["mark_incoming_messages_read_on_reply"]),

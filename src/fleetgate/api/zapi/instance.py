@@ -134,5 +134,9 @@ async def apply(ctx: Context, instance: InstanceView, patch: ConfigPatch) -> Non
     """Change some of the instance's settings now."""
     async with ctx.db.transaction() as session:
         await account.update_settings(
-            session=session, signals=ctx.signals, id_instance=instance.id_instance, patch=patch
+            session=session,
+            signals=ctx.signals,
+            cipher=ctx.cipher,
+            id_instance=instance.id_instance,
+            patch=patch,
         )

@@ -69,6 +69,33 @@ async def mark_deleted(
     return True
 
 
+async def live_ids_after(
+    session: AsyncSession, *, partner_id: int, after: int, limit: int
+) -> list[int]:
+    """Up to ``limit`` ids above ``after`` of the partner's instances not deleted, in order."""
+    stmt = (
+        select(InstanceRow.id_instance)
+        .where(*_live_after(partner_id, after))
+        .order_by(InstanceRow.id_instance)
+        .limit(limit)
+    )
+    return [int(i) for i in await session.scalars(stmt)]
+
+
+async def count_live_after(session: AsyncSession, *, partner_id: int, after: int) -> int:
+    """How many of the partner's instances not deleted have ids above ``after``."""
+    stmt = select(func.count()).where(*_live_after(partner_id, after))
+    return int(await session.scalar(stmt) or 0)
+
+
+def _live_after(partner_id: int, after: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        InstanceRow.partner_id == partner_id,
+        InstanceRow.deleted_ms.is_(None),
+        InstanceRow.id_instance > after,
+    )
+
+
 async def listing_batches(
     session: AsyncSession, *, partner_id: int, batch: int
 ) -> AsyncIterator[Sequence[ListingRow]]:
@@ -141,7 +168,7 @@ def to_view(row: RowMapping) -> InstanceView:
         state=row["state"],
         wid=row["wid"],
         webhook_url=row["webhook_url"],
-        webhook_url_token=row["webhook_url_token"],
+        webhook_token_cipher=row["webhook_token_cipher"],
         delay_send_ms=row["delay_send_ms"],
         switches={name: row[name] for name in SWITCHES},
         name=row["name"],

@@ -36,7 +36,8 @@ class Claimed:
 
     item: Queued
     url: str
-    token: str
+    # The webhookUrlToken to send, encrypted (crypto.WEBHOOK_TOKEN); None: send none.
+    token_cipher: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,7 @@ async def claim_heads(
         select(
             *_QUEUED,
             case((is_callback, N.target_url), else_=InstanceRow.webhook_url).label("url"),
-            case((is_callback, ""), else_=InstanceRow.webhook_url_token).label("token"),
+            case((is_callback, None), else_=InstanceRow.webhook_token_cipher).label("token"),
         )
         .join(InstanceRow, InstanceRow.id_instance == N.id_instance)
         .where(
@@ -175,7 +176,7 @@ async def claim_heads(
         .where(N.id.in_([r.id for r in rows]))
         .values(claimed_by=worker, claimed_until_ms=now + hold_ms)
     )
-    return [Claimed(_queued(r), r.url, r.token) for r in rows]
+    return [Claimed(_queued(r), r.url, None if r.token is None else bytes(r.token)) for r in rows]
 
 
 async def release_all_claims(session: AsyncSession) -> None:

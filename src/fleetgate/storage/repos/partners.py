@@ -108,3 +108,25 @@ async def set_client_token_digest(
     await session.execute(
         update(PartnerRow).where(PartnerRow.id == partner_id).values(client_token_digest=digest)
     )
+
+
+async def rotation_after(session: AsyncSession, partner_id: int) -> int | None:
+    """Where an unfinished instance token rotation stopped (0: at the start), or None."""
+    stmt = select(PartnerRow.rotation_after).where(PartnerRow.id == partner_id)
+    found = await session.scalar(stmt)
+    return None if found is None else int(found)
+
+
+async def set_rotation_after(session: AsyncSession, partner_id: int, after: int | None) -> None:
+    await session.execute(
+        update(PartnerRow).where(PartnerRow.id == partner_id).values(rotation_after=after)
+    )
+
+
+async def replace_token(session: AsyncSession, partner_id: int, token_hash: str) -> None:
+    """A new token hash for the partner, which is active again if it was revoked."""
+    await session.execute(
+        update(PartnerRow)
+        .where(PartnerRow.id == partner_id)
+        .values(token_hash=token_hash, revoked_ms=None)
+    )
