@@ -97,7 +97,11 @@ async def test_each_instance_has_exactly_one_running_owner(ctx: Context) -> None
             owners = await _owners(ctx)
             return all(owners[i] in ("a", "b") for i in ids)
 
+        async def all_started() -> bool:  # every session started and reported its state
+            return (await _states(ctx)) == dict.fromkeys(ids, NOT_AUTHORIZED)
+
         await _eventually(all_owned)
+        await _eventually(all_started)
         await _full_passes(ctx, ["a", "b"], 2)  # ownership must stay put across them
         owners = await _owners(ctx)
         assert set(a.held) == {i for i in ids if owners[i] == "a"}
