@@ -22,7 +22,7 @@ from tests.support import (
     drop_pg_database,
     live_server,
     make_settings,
-    postgres_required,
+    postgres_missing,
     postgres_unavailable_reason,
     sqlite_url,
 )
@@ -54,11 +54,7 @@ async def fresh_database(backend: str, folder: Path) -> AsyncIterator[str]:
         return
     reason = await postgres_unavailable_reason()
     if reason is not None:
-        if postgres_required():
-            pytest.fail(
-                f"PostgreSQL is required here (FLEETGATE_TEST_REQUIRE_POSTGRES=1): {reason}"
-            )
-        pytest.skip(f"PostgreSQL tests skipped: {reason}; set FLEETGATE_TEST_POSTGRES_URL")
+        postgres_missing(reason)
     url = await create_pg_database()
     try:
         yield url

@@ -22,7 +22,7 @@ import pytest
 UNAUTHORIZED = b'{"code":401,"description":"Unauthorized"}'
 PARTNER_TOKEN = re.compile(r"gac\.[0-9a-f]{48}")
 COMMAND_TIMEOUT = 60.0
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 # Variables that would change how Rich lays out output, or fleetgate's own configuration.
 _SCRUBBED = {"COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}

@@ -1,7 +1,9 @@
 """A real webhook receiver on 127.0.0.1 (uvicorn in a thread) that records what it gets.
 
 Each path ``/hook/{name}`` has its own behaviour, set with :meth:`Receiver.behave`: answer 200,
-fail the first N requests, answer another status, or take a while.
+fail the first N requests, answer another status, take a while, or hold each request until the
+test calls :meth:`Receiver.release`. Requests are recorded when they arrive (``arrived``) and
+when they are answered (``got``), so a test can wait for "in flight" as well as for "done".
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ class Behaviour:
     fail_first: int = 0
     fail_status: int = 500
     delay_s: float = 0.0
+    # Hold each request until release() (at most this long): "in flight" for as long as the
+    # test needs, without guessing how long that is.
+    hold_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class Receiver:
     url: str = ""
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     got: list[Received] = field(default_factory=list)
+    arrived: list[tuple[str, bytes]] = field(default_factory=list)
+    released: threading.Event = field(default_factory=threading.Event)
     inflight: dict[str, int] = field(default_factory=dict)
     max_inflight: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -61,6 +68,33 @@ class Receiver:
     def of(self, name: str, *, ok_only: bool = True) -> list[Received]:
         with self.lock:
             return [r for r in self.got if r.name == name and (r.answered == 200 or not ok_only)]
+
+    def arrivals(self, name: str) -> list[bytes]:
+        """Bodies of the requests to ``name`` so far, answered or not, in order of arrival."""
+        with self.lock:
+            return [raw for got, raw in self.arrived if got == name]
+
+    def release(self) -> None:
+        """Let every held request (and any later one) be answered."""
+        self.released.set()
+
+    async def wait_arrived(self, name: str, count: int, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.arrivals(name)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name}: {len(self.arrivals(name))} of {count} arrived")
+            await asyncio.sleep(0.01)
+
+    async def wait_idle(self, timeout: float = 15.0) -> None:
+        """Until every request that arrived has been answered."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if not any(self.inflight.values()):
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"requests still in flight: {self.inflight}")
+            await asyncio.sleep(0.01)
 
     async def wait_for(self, name: str, count: int, timeout: float = 15.0) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -77,6 +111,7 @@ class Receiver:
         behaviour = self.behaviours.setdefault(name, Behaviour())
         key = raw.decode()
         with self.lock:
+            self.arrived.append((name, raw))
             self.inflight[key] = self.inflight.get(key, 0) + 1
             self.max_inflight[key] = max(self.max_inflight.get(key, 0), self.inflight[key])
             failing = behaviour.fail_first > 0
@@ -85,6 +120,9 @@ class Receiver:
         try:
             if behaviour.delay_s:
                 await asyncio.sleep(behaviour.delay_s)
+            held_until = time.monotonic() + behaviour.hold_s
+            while not self.released.is_set() and time.monotonic() < held_until:
+                await asyncio.sleep(0.005)
             status = behaviour.fail_status if failing else 200
             with self.lock:
                 self.got.append(
@@ -115,6 +153,7 @@ def running_receiver() -> Iterator[Receiver]:
     try:
         yield receiver
     finally:
+        receiver.release()  # no held request outlives the test
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()

@@ -7,17 +7,22 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
+import pytest
 import uvicorn
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from fleetgate.app import create_app
 from fleetgate.httpserver import guarded_protocol
 from fleetgate.settings import DeliverySettings, Settings
+from fleetgate.storage.db import Database
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
@@ -29,6 +34,18 @@ def postgres_url() -> str:
 
 def postgres_required() -> bool:
     return os.environ.get("FLEETGATE_TEST_REQUIRE_POSTGRES") == "1"
+
+
+def postgres_missing(reason: str) -> NoReturn:
+    """Skip a test whose PostgreSQL part cannot run here; fail instead where CI requires it.
+
+    Every test that needs PostgreSQL (a server, or its binaries) goes through here, so that
+    FLEETGATE_TEST_REQUIRE_POSTGRES=1 turns a missing piece into a failure, never a skip that
+    would let the only test of that part vanish from a green run.
+    """
+    if postgres_required():
+        pytest.fail(f"PostgreSQL is required here (FLEETGATE_TEST_REQUIRE_POSTGRES=1): {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: {reason}; set FLEETGATE_TEST_POSTGRES_URL")
 
 
 async def postgres_unavailable_reason() -> str | None:
@@ -148,3 +165,46 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, *, timeout: float = 15.0) -> None:
+    """Poll ``check`` until it holds: how tests wait for a condition instead of sleeping.
+
+    The bound only keeps a broken build from hanging; a passing run never comes near it.
+    """
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout:g} s: {what}")
+        await asyncio.sleep(0.01)
+
+
+async def until_a_writer_waits(db: Database) -> None:
+    """Until some write transaction waits for the one the caller holds open.
+
+    On SQLite the writers of a process queue on the database's asyncio lock (storage/db.py),
+    so a waiter shows in the lock's queue (asyncio keeps it in ``_waiters``; it has no public
+    count). On PostgreSQL the blocked statement's backend waits on a lock, which
+    pg_stat_activity shows.
+    """
+    if db.is_sqlite:
+        lock = db._writer
+        assert lock is not None
+
+        async def queued() -> bool:
+            return bool(lock._waiters)  # type: ignore[attr-defined]
+
+        await until(queued, "a writer queued on the SQLite write lock")
+        return
+
+    async def blocked() -> bool:
+        async with db.reading() as session:
+            count = await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        return bool(count)
+
+    await until(blocked, "a PostgreSQL statement waiting on a lock")

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.support import postgres_missing
 
 START_TIMEOUT_S = 30
 
@@ -47,7 +47,7 @@ def _run_as() -> dict[str, Any]:
     try:
         pw = pwd.getpwnam("postgres")
     except KeyError:
-        pytest.skip("running as root and there is no `postgres` user to run initdb as")
+        postgres_missing("running as root and there is no `postgres` user to run initdb as")
     return {"user": pw.pw_uid, "group": pw.pw_gid}
 
 
@@ -116,10 +116,13 @@ class Cluster:
 
 @contextmanager
 def throwaway_cluster() -> Iterator[Cluster]:
-    """A fresh, running cluster, stopped and deleted at the end; skips without initdb."""
+    """A fresh, running cluster, stopped and deleted at the end.
+
+    Without initdb it skips, or fails where FLEETGATE_TEST_REQUIRE_POSTGRES=1 (CI).
+    """
     bin_dir = _find_bin_dir()
     if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+        postgres_missing("PostgreSQL server binaries (initdb, pg_ctl) not found")
     # Not pytest's tmp_path: it is private to the test user, and the server may run as another.
     folder = Path(tempfile.mkdtemp(prefix="fleetgate-pg-"))
     cluster = Cluster(bin_dir, folder)

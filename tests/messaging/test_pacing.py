@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import Instance, authorize, fresh_database
 from tests.processes import Cli, base_env
-from tests.support import BACKENDS
+from tests.support import BACKENDS, until
 
 COUNT = 20
 SENDER = "79000000300"
@@ -71,10 +71,21 @@ async def test_queue_keeps_order_and_pace_across_a_crash(backend: str, tmp_path:
         assert len(before_kill) < COUNT, "all were sent before the kill; nothing was tested"
 
         with cli.serve("after") as second:
-            got = await _wait_inbox(second.url, partner, COUNT, timeout=40)
-            await asyncio.sleep(1.0)  # nothing more (no repeats) may follow
-            got = await _inbox(second.url, partner)
-        took = time.monotonic() - started
+            await _wait_inbox(second.url, partner, COUNT, timeout=40)
+            # A marker queued last: a repeat of any earlier message would be sent before it.
+            async with httpx.AsyncClient(base_url=second.url, timeout=30) as client:
+                r = await client.post(
+                    inst.url("sendMessage"), json={"chatId": f"{RECIPIENT}@c.us", "message": "end"}
+                )
+                assert r.status_code == 200, r.text
+
+            async def marker_arrived() -> bool:
+                return any(m["text"] == "end" for m in await _inbox(second.url, partner))
+
+            await until(marker_arrived, "the marker message arrived", timeout=40)
+            took = time.monotonic() - started
+            *got, marker = await _inbox(second.url, partner)
+        assert marker["text"] == "end", marker
 
     assert [m["text"] for m in got] == [f"m{n:02}" for n in range(COUNT)]
     assert len({m["idMessage"] for m in got}) == COUNT

@@ -58,7 +58,10 @@ async def test_reading_on_reply(client: httpx.AsyncClient, make_instance: MakeIn
     )
     id_message = await _send(client, writer, phones[0], "answer me")
     await _reaches(client, writer, id_message, "delivered")
-    await asyncio.sleep(0.5)
+    # A marker: the reader takes in its messages in order, so once the next one is delivered,
+    # a read mark for the first (given when it came in) would have reached the writer.
+    marker = await _send(client, writer, phones[0], "and me")
+    await _reaches(client, writer, marker, "delivered")
     assert await _status(client, writer, id_message) == "delivered"  # not read until answered
     await _send(client, reader, phones[1], "here is my answer")
     await _reaches(client, writer, id_message, "read")
@@ -72,7 +75,11 @@ async def test_no_read_marks_by_default(
     id_message = await _send(client, writer, phones[0], "leave me unread")
     await _reaches(client, writer, id_message, "delivered")
     await _send(client, reader, phones[1], "an answer does not read it either")
-    await asyncio.sleep(1.0)
+    # A marker: the reader sends its messages one after another, and would mark the chat read
+    # right after sending the answer; the writer takes both in in order, so once the marker is
+    # delivered, such a read mark would have reached the writer first.
+    marker = await _send(client, reader, phones[1], "and a second line")
+    await _reaches(client, reader, marker, "delivered")
     assert await _status(client, writer, id_message) == "delivered"
     r = await client.post(reader.url("readChat"), json={"chatId": f"{phones[1]}@c.us"})
     assert r.json() == {"setRead": True}

@@ -20,7 +20,7 @@ from fleetgate.services import messaging
 from fleetgate.storage.repos import instances as instances_repo
 from fleetgate.storage.repos import messages as messages_repo
 from tests.conftest import Instance, MakeInstance, authorize, wait_for_state
-from tests.support import LiveServer
+from tests.support import LiveServer, until_a_writer_waits
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -855,7 +855,8 @@ async def test_a_delivery_receipt_committed_while_the_send_is_recorded_is_not_lo
             status="delivered",
         )
         sending = asyncio.create_task(record_sent())
-        await asyncio.sleep(0.3)  # record_sent reads, then waits for this transaction
+        # The race is only replayed once record_sent waits for this transaction.
+        await until_a_writer_waits(ctx.db)
     await asyncio.wait_for(sending, WAIT_S)
 
     # Everything is committed now: nothing to wait for.

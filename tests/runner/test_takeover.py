@@ -17,11 +17,14 @@ from fleetgate.engines.base import NOT_AUTHORIZED
 from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services import instances as instances_service
 from fleetgate.services.types import Partner
-from fleetgate.storage.tables import InstanceRow, PartnerRow
+from fleetgate.storage.tables import InstanceRow, PartnerRow, RunnerRow
 from tests.factories import create_instances, running_context
 from tests.support import make_settings
 
-FAST = RunnerConfig(tick_s=0.1, lease_ttl_s=1.0)
+# Fast passes, but a lease far longer than any pass on a loaded machine: these tests are about
+# who owns what while both runners live, so a lease that ran out between two passes would move
+# instances for a reason the test does not mean (expiry is test_takeover_processes.py's).
+FAST = RunnerConfig(tick_s=0.1, lease_ttl_s=30.0)
 
 
 @pytest.fixture
@@ -56,6 +59,30 @@ async def _eventually(check: object, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _heartbeats(ctx: Context, names: list[str]) -> dict[str, int]:
+    async with ctx.db.reading() as session:
+        rows = await session.execute(
+            select(RunnerRow.id, RunnerRow.heartbeat_ms).where(RunnerRow.id.in_(names))
+        )
+        return {r.id: r.heartbeat_ms for r in rows}
+
+
+async def _full_passes(ctx: Context, names: list[str], count: int) -> None:
+    """Wait until each runner has begun ``count`` more ticks, so has finished ``count - 1``.
+
+    A tick writes the heartbeat first, then makes its pass: the second new heartbeat shows
+    that a whole pass ran after the moment this was called.
+    """
+    for _ in range(count):
+        before = await _heartbeats(ctx, names)
+
+        async def all_beat(before: dict[str, int] = before) -> bool:
+            now = await _heartbeats(ctx, names)
+            return all(now[n] > before[n] for n in names)
+
+        await _eventually(all_beat)
+
+
 def _runner(ctx: Context, name: str) -> Runner:
     return Runner(db=ctx.db, signals=ctx.signals, engines=ctx.engines, config=FAST, runner_id=name)
 
@@ -70,8 +97,12 @@ async def test_each_instance_has_exactly_one_running_owner(ctx: Context) -> None
             owners = await _owners(ctx)
             return all(owners[i] in ("a", "b") for i in ids)
 
+        async def all_started() -> bool:  # every session started and reported its state
+            return (await _states(ctx)) == dict.fromkeys(ids, NOT_AUTHORIZED)
+
         await _eventually(all_owned)
-        await asyncio.sleep(0.5)  # a few more passes: ownership must stay put
+        await _eventually(all_started)
+        await _full_passes(ctx, ["a", "b"], 2)  # ownership must stay put across them
         owners = await _owners(ctx)
         assert set(a.held) == {i for i in ids if owners[i] == "a"}
         assert set(b.held) == {i for i in ids if owners[i] == "b"}
@@ -96,8 +127,8 @@ async def test_a_stopped_runner_hands_over_at_once(ctx: Context) -> None:
     await b.start()
     try:
         await a.stop()
-        # b's lease is 60 s, so only the release by a explains a take-over within seconds.
-        await _eventually(lambda: _all(ctx, ids, "b"), timeout=5)
+        # b's lease is 60 s, so only the release by a explains a take-over well before it.
+        await _eventually(lambda: _all(ctx, ids, "b"), timeout=20)
         assert set(b.held) == set(ids)
     finally:
         await b.stop()
@@ -106,6 +137,10 @@ async def test_a_stopped_runner_hands_over_at_once(ctx: Context) -> None:
 async def _all(ctx: Context, ids: list[int], owner: str) -> bool:
     owners = await _owners(ctx)
     return all(owners[i] == owner for i in ids)
+
+
+async def _owned_by(ctx: Context, id_instance: int, owner: str | None) -> bool:
+    return (await _owners(ctx))[id_instance] == owner
 
 
 async def _has_state(ctx: Context, id_instance: int, state: str) -> bool:
@@ -128,9 +163,10 @@ async def test_a_deleted_instance_stops_running_at_once(ctx: Context) -> None:
             await instances_service.delete_instance(
                 session=session, signals=ctx.signals, partner=partner, id_instance=gone
             )
-        await _eventually(lambda: _not_running(runner, gone), timeout=3)
+        await _eventually(lambda: _not_running(runner, gone), timeout=10)
         assert kept in runner.held
-        assert (await _owners(ctx))[gone] is None
+        # The runner stops the session, then releases the row in a transaction of its own.
+        await _eventually(lambda: _owned_by(ctx, gone, None), timeout=10)
     finally:
         await runner.stop()
 

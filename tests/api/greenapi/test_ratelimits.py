@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from fleetgate.services.ratelimits import RATES
 from tests.conftest import Instance, fresh_database
 from tests.support import BACKENDS, LiveServer, live_server, make_settings, sqlite_url
 
+T = TypeVar("T")
 TOO_MANY = b'{"code":429,"description":"Too Many Requests"}'
 UNAUTHORIZED = b'{"code":401,"description":"Unauthorized"}'
 # Small enough to exceed quickly; also shows that overrides reach the server.
@@ -78,13 +80,33 @@ async def start_of_second() -> None:
     await asyncio.sleep(1.01 - time.time() % 1)
 
 
+async def in_one_second(burst: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
+    """Run ``burst`` from the start of a second; again from the next if it ran past its end.
+
+    Requests are counted in whole-second windows of the server's clock (this machine's), so
+    only a burst sent and answered within one second shows what one window allows. On a
+    loaded machine one may run over; it is then inconclusive, not failed, and run again.
+    """
+    for _ in range(attempts):
+        await start_of_second()
+        began = time.time()
+        result = await burst()
+        if int(time.time()) == int(began):
+            return result
+    raise AssertionError(f"no burst fitted in one second in {attempts} tries")
+
+
 async def test_a_second_call_in_one_second_gets_429_with_retry_after(
     lclient: httpx.AsyncClient, make_limited: MakeLimited
 ) -> None:
     inst = await make_limited()
-    await start_of_second()
-    assert (await lclient.get(inst.url("getSettings"))).status_code == 200
-    r = await lclient.get(inst.url("getSettings"))
+
+    async def burst() -> tuple[int, httpx.Response]:
+        first = await lclient.get(inst.url("getSettings"))
+        return first.status_code, await lclient.get(inst.url("getSettings"))
+
+    first, r = await in_one_second(burst)
+    assert first == 200
     assert r.status_code == 429
     assert r.content == TOO_MANY
     assert r.headers["content-type"] == "application/json"
@@ -95,24 +117,28 @@ async def test_other_methods_and_other_instances_are_not_affected(
     lclient: httpx.AsyncClient, make_limited: MakeLimited
 ) -> None:
     a, b = await make_limited(), await make_limited()
-    await start_of_second()
-    statuses = [
-        (await lclient.get(a.url("getSettings"))).status_code,
-        (await lclient.get(a.url("getSettings"))).status_code,
-        (await lclient.get(a.url("getStateInstance"))).status_code,
-        (await lclient.get(b.url("getSettings"))).status_code,
-        (await lclient.get(a.url("getWaSettings"))).status_code,
-    ]
-    assert statuses == [200, 429, 200, 200, 200]
+
+    async def burst() -> list[int]:
+        return [
+            (await lclient.get(a.url("getSettings"))).status_code,
+            (await lclient.get(a.url("getSettings"))).status_code,
+            (await lclient.get(a.url("getStateInstance"))).status_code,
+            (await lclient.get(b.url("getSettings"))).status_code,
+            (await lclient.get(a.url("getWaSettings"))).status_code,
+        ]
+
+    assert await in_one_second(burst) == [200, 429, 200, 200, 200]
 
 
 async def test_the_next_second_works_again(
     lclient: httpx.AsyncClient, make_limited: MakeLimited
 ) -> None:
     inst = await make_limited()
-    await start_of_second()
-    assert (await lclient.get(inst.url("getStateInstance"))).status_code == 200
-    assert (await lclient.get(inst.url("getStateInstance"))).status_code == 429
+
+    async def burst() -> list[int]:
+        return [(await lclient.get(inst.url("getStateInstance"))).status_code for _ in range(2)]
+
+    assert await in_one_second(burst) == [200, 429]
     await start_of_second()
     assert (await lclient.get(inst.url("getStateInstance"))).status_code == 200
 
@@ -121,34 +147,47 @@ async def test_a_wrong_token_is_401_and_not_counted(
     lclient: httpx.AsyncClient, make_limited: MakeLimited
 ) -> None:
     inst = await make_limited()
-    await start_of_second()
-    for _ in range(3):
-        r = await lclient.get(inst.url("getSettings", "f" * 50))
-        assert (r.status_code, r.content) == (401, UNAUTHORIZED)
-    assert (await lclient.get(inst.url("getSettings"))).status_code == 200
-    assert (await lclient.get(inst.url("getSettings"))).status_code == 429
-    # Refusing a bad token still comes first once the limit is reached.
-    assert (await lclient.get(inst.url("getSettings", "f" * 50))).status_code == 401
+
+    async def burst() -> list[tuple[int, bytes]]:
+        wrong = [await lclient.get(inst.url("getSettings", "f" * 50)) for _ in range(3)]
+        right = [await lclient.get(inst.url("getSettings")) for _ in range(2)]
+        # Refusing a bad token still comes first once the limit is reached.
+        late = await lclient.get(inst.url("getSettings", "f" * 50))
+        return [(r.status_code, r.content) for r in (*wrong, *right, late)]
+
+    answers = await in_one_second(burst)
+    assert answers[:3] == [(401, UNAUTHORIZED)] * 3
+    assert [status for status, _ in answers[3:]] == [200, 429, 401]
 
 
 async def test_the_spelling_of_a_method_name_does_not_dodge_its_limit(
     lclient: httpx.AsyncClient, make_limited: MakeLimited
 ) -> None:
     inst = await make_limited()
-    await start_of_second()
-    assert (await lclient.get(inst.url("GetSettings"))).status_code == 200
-    assert (await lclient.get(inst.url("getsettings"))).status_code == 429
+
+    async def burst() -> list[int]:
+        return [
+            (await lclient.get(inst.url("GetSettings"))).status_code,
+            (await lclient.get(inst.url("getsettings"))).status_code,
+        ]
+
+    assert await in_one_second(burst) == [200, 429]
 
 
 async def test_overrides_apply_and_every_route_of_a_method_shares_its_count(
     lclient: httpx.AsyncClient, make_limited: MakeLimited
 ) -> None:
     inst = await make_limited()
-    await start_of_second()
-    by_path = await lclient.delete(inst.url("deleteNotification") + "/1")
-    by_body = await lclient.request("DELETE", inst.url("deleteNotification") + "/", json=1)
-    again = await lclient.delete(inst.url("deleteNotification") + "/2")
-    over = await lclient.delete(inst.url("deleteNotification") + "/3")
+
+    async def burst() -> list[httpx.Response]:
+        return [
+            await lclient.delete(inst.url("deleteNotification") + "/1"),
+            await lclient.request("DELETE", inst.url("deleteNotification") + "/", json=1),
+            await lclient.delete(inst.url("deleteNotification") + "/2"),
+            await lclient.delete(inst.url("deleteNotification") + "/3"),
+        ]
+
+    by_path, by_body, again, over = await in_one_second(burst)
     assert [r.json() for r in (by_path, by_body, again)] == [{"result": False}] * 3
     assert (over.status_code, over.content) == (429, TOO_MANY)
 
@@ -158,14 +197,21 @@ async def test_the_official_client_waits_out_a_429_and_succeeds(
 ) -> None:
     inst = await make_limited()
     api = GreenAPI(str(inst.id), inst.token, host=lserver.url)
-    await start_of_second()
-    assert (await lclient.get(inst.url("getSettings"))).status_code == 200
-    started = time.monotonic()
-    answer = await asyncio.to_thread(api.account.getSettings)
-    assert answer.code == 200
-    assert answer.data["webhookUrl"] == ""
+    for _ in range(5):
+        await start_of_second()
+        began = time.time()
+        assert (await lclient.get(inst.url("getSettings"))).status_code == 200
+        started = time.monotonic()
+        answer = await asyncio.to_thread(api.account.getSettings)
+        assert answer.code == 200
+        assert answer.data["webhookUrl"] == ""
+        took = time.monotonic() - started
+        # Only a client whose first try fell in the same second must have been refused: one
+        # that ran past the second (a loaded machine) tells nothing, and is tried again.
+        if took >= 0.5 or int(time.time()) == int(began):
+            break
     # It was refused first and slept the Retry-After second before trying again.
-    assert time.monotonic() - started >= 0.5
+    assert took >= 0.5
     metrics = (await lclient.get("/metrics")).text
     assert 'route="/waInstance{idInstance}/getSettings/{apiTokenInstance}",status="429"' in metrics
 
@@ -179,9 +225,13 @@ async def test_api_processes_on_one_postgres_share_the_limits(
     # A second API process: same database and server key, its own memory.
     with live_server(lserver.settings) as second:
         async with httpx.AsyncClient(base_url=second.url, timeout=30) as via_second:
-            await start_of_second()
-            assert (await lclient.get(inst.url("getSettings"))).status_code == 200
-            r = await via_second.get(inst.url("getSettings"))
+
+            async def burst() -> tuple[int, httpx.Response]:
+                first = await lclient.get(inst.url("getSettings"))
+                return first.status_code, await via_second.get(inst.url("getSettings"))
+
+            first, r = await in_one_second(burst)
+            assert first == 200
             assert (r.status_code, r.content) == (429, TOO_MANY)
             assert r.headers["retry-after"] == "1"
 

@@ -16,9 +16,11 @@ from sqlalchemy import select, update
 
 from fleetgate.context import Context
 from fleetgate.services import outbox
+from fleetgate.storage.signals import RESYNC_CHANNEL
 from fleetgate.storage.tables import InstanceRow, NotificationRow
 from tests.conftest import Instance, MakeInstance, authorize, wait_for_state
 from tests.factories import state_notifying
+from tests.support import LiveServer, until
 
 BODY_KEYS = ["typeWebhook", "instanceData", "timestamp", "stateInstance"]
 RECEIPT_ERROR = {"code": 400, "description": "Parameter receiptId must be a Number"}
@@ -32,7 +34,40 @@ def random_phone() -> str:
 async def receive(
     client: httpx.AsyncClient, inst: Instance, timeout: int | str = 5
 ) -> httpx.Response:
-    return await client.get(inst.url("receiveNotification"), params={"receiveTimeout": timeout})
+    # The HTTP timeout outlasts the longest receiveTimeout (60 s).
+    return await client.get(
+        inst.url("receiveNotification"), params={"receiveTimeout": timeout}, timeout=90
+    )
+
+
+def _resync_listeners(server: LiveServer) -> frozenset[object]:
+    # Each long poll waits on a signals.waiter, which listens on the re-sync channel for as
+    # long as one wait lasts; the server has no public count of its parked polls.
+    listeners = server.app.state.ctx.signals._listeners.get(RESYNC_CHANNEL, ())
+    return frozenset(listeners)
+
+
+async def parked(server: LiveServer, before: frozenset[object], poll: asyncio.Task[Any]) -> None:
+    """Until ``poll`` (started after ``before`` was taken) has found its queue empty.
+
+    Its first wait begins, then ends (without a signal, at its re-check): by then the first
+    read of the queue came back empty, and the poll goes on waiting.
+    """
+
+    async def first_wait() -> frozenset[object]:
+        deadline = time.monotonic() + 15
+        while not (new := _resync_listeners(server) - before):
+            assert time.monotonic() < deadline, "the long poll never reached the server"
+            await asyncio.sleep(0.01)
+        return new
+
+    first = await first_wait()
+
+    async def first_wait_over() -> bool:
+        return not first & _resync_listeners(server)
+
+    await until(first_wait_over, "the long poll's first wait ended")
+    assert not poll.done(), poll.result().text
 
 
 async def receive_one(client: httpx.AsyncClient, inst: Instance) -> dict[str, Any]:
@@ -218,7 +253,8 @@ async def test_receive_timeout_bounds_and_default_are_accepted(
             r = await client.get(inst.url("receiveNotification"))
         else:
             r = await receive(client, inst, good)
-        assert time.monotonic() - started < 2, good  # a queued head is answered at once
+        if good == "60":  # a queued head is answered at once, not after the receiveTimeout
+            assert time.monotonic() - started < 30, good
         assert r.status_code == 200, good
         assert r.json()["receiptId"] == receipt, good
 
@@ -243,46 +279,47 @@ async def test_empty_and_pushed_queues_answer_null_after_the_timeout(
         assert r.status_code == 200
         assert r.content == b"null"
         assert r.headers["content-type"] == "application/json"
-        assert 4.9 <= elapsed < 8, elapsed
+        assert 4.9 <= elapsed < 5 + 25, elapsed  # after the timeout, and no hanging on
     # The pushed queue's item was not handed to the poller and is still queued.
     assert await count(client, pushed) == 1
     assert await count(client, empty) == 0
 
 
 async def test_long_poll_wakes_up_when_the_server_queues_a_notification(
-    client: httpx.AsyncClient, make_instance: MakeInstance
+    server: LiveServer, client: httpx.AsyncClient, make_instance: MakeInstance
 ) -> None:
     inst = await make_instance(stateWebhook="yes")
     await wait_for_state(client, inst, "notAuthorized")
     head = await receive_one(client, inst)
     assert (await delete(client, inst, head["receiptId"])).json() == {"result": True}
 
-    poll = asyncio.create_task(receive(client, inst, 10))
-    await asyncio.sleep(0.5)  # the poll is now waiting on an empty queue
-    assert not poll.done()
+    before = _resync_listeners(server)
+    poll = asyncio.create_task(receive(client, inst, 60))
+    await parked(server, before, poll)
     woken = time.monotonic()
     await reboot(client, inst)
-    r = await asyncio.wait_for(poll, 10)
+    r = await asyncio.wait_for(poll, 60)
     latency = time.monotonic() - woken
-    assert latency < 2, f"long-poll answered {latency:.2f} s after the reboot"
+    # Far below the poll's 60 s: it woke on the notification, not at its timeout.
+    assert latency < 30, f"long-poll answered {latency:.2f} s after the reboot"
     item = r.json()
     assert item["body"]["stateInstance"] == "starting"
 
 
 async def test_long_poll_wakes_up_on_a_notification_queued_by_another_process(
-    client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
+    server: LiveServer, client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
 ) -> None:
     # ctx is a separate Context: on PostgreSQL its NOTIFY wakes the server at once; on SQLite
     # the server finds the row on its periodic re-check (about 1 s).
     inst = await make_instance()
-    poll = asyncio.create_task(receive(client, inst, 10))
-    await asyncio.sleep(0.5)
-    assert not poll.done()
+    before = _resync_listeners(server)
+    poll = asyncio.create_task(receive(client, inst, 60))
+    await parked(server, before, poll)
     woken = time.monotonic()
     [receipt] = await queue(ctx, inst, ["starting"])
-    r = await asyncio.wait_for(poll, 10)
+    r = await asyncio.wait_for(poll, 60)
     latency = time.monotonic() - woken
-    assert latency < 2, f"long-poll answered {latency:.2f} s after the commit"
+    assert latency < 30, f"long-poll answered {latency:.2f} s after the commit"  # not at 60 s
     assert r.json()["receiptId"] == receipt
 
 

@@ -28,8 +28,6 @@ from tests.support import BACKENDS, LiveServer, live_server, make_settings
 from tests.zapi_client import ZapiInstance, ZapiPartner
 
 Json = dict[str, Any]
-# How long "nothing more arrives" is watched for, after an ordering barrier made it likely.
-QUIET_S = 0.5
 # A momment must be this close to the test's clock (ms): same machine, but a slow CI.
 CLOCK_SLACK_MS = 30_000
 FAST_DELIVERY = DeliverySettings(timeout_s=2.0, pause_s=0.3, give_up_after_s=3.0, poll_s=0.2)
@@ -104,6 +102,19 @@ async def wait_body(
     raise AssertionError(f"{name}: no body with {match} within {timeout} s; got {seen}")
 
 
+async def wait_barrier(
+    client: httpx.AsyncClient, token: str, inst: Linked, receiver: Receiver
+) -> None:
+    """Until a callback the instance queues now has arrived (at the "barrier" hook).
+
+    It is delivered behind every callback the instance queued before (one lane): once it is
+    in, a check that something else did not arrive is a real check, however slow the machine.
+    """
+    await hook(inst.zapi, "received", receiver.hook("barrier"))
+    id_message = await phone_sends(client, token, new_phone(), inst.phone, "barrier")
+    await wait_body(receiver, "barrier", {"messageId": id_message})
+
+
 def bodies(receiver: Receiver, name: str) -> list[Json]:
     return [r.body for r in receiver.of(name, ok_only=False)]
 
@@ -125,7 +136,8 @@ def assert_callback_request(got: Received) -> None:
 async def test_linking_sends_one_connected_callback(
     client: httpx.AsyncClient, make_partner: MakePartner, receiver: Receiver
 ) -> None:
-    inst = await linked(client, await make_partner(), {"connected": receiver.hook("connected")})
+    token = await make_partner()
+    inst = await linked(client, token, {"connected": receiver.hook("connected")})
     (got,) = await receiver.wait_for("connected", 1)
     assert_callback_request(got)
     body = got.body
@@ -135,7 +147,7 @@ async def test_linking_sends_one_connected_callback(
     assert body["instanceId"] == inst.zapi.id and isinstance(body["instanceId"], str)
     assert body["phone"] == inst.phone
     assert_momment(body["momment"])
-    await asyncio.sleep(QUIET_S)
+    await wait_barrier(client, token, inst, receiver)
     assert len(receiver.of("connected", ok_only=False)) == 1
 
 
@@ -193,7 +205,7 @@ async def test_send_text_gives_a_delivery_callback_then_received_and_read_status
     assert (r.status_code, r.json()) == (200, {"read": 1}), r.text
     await wait_body(receiver, "status", {"status": "READ"})
 
-    await asyncio.sleep(QUIET_S)
+    await wait_barrier(client, token, inst, receiver)
     statuses = bodies(receiver, "status")
     for status in statuses:
         assert status["type"] == "MessageStatusCallback"
@@ -244,8 +256,9 @@ async def test_received_delivery_gets_both_directions_and_notify_sent_by_me_adds
     third = await send_text(inst.zapi, contact, "third")
     await wait_body(receiver, "both", {"messageId": third["messageId"], "fromMe": True})
     barrier = await phone_sends(client, token, contact, inst.phone, "barrier")
+    # The barrier's two callbacks are the last of the lane: nothing else can follow them.
     await wait_body(receiver, "rcv", {"messageId": barrier})
-    await asyncio.sleep(QUIET_S)
+    await wait_body(receiver, "both", {"messageId": barrier})
     assert [b["messageId"] for b in bodies(receiver, "rcv")] == [
         incoming_id,
         second["messageId"],
@@ -264,10 +277,9 @@ async def test_received_delivery_gets_both_directions_and_notify_sent_by_me_adds
 async def test_disconnect_sends_a_disconnected_callback(
     client: httpx.AsyncClient, make_partner: MakePartner, receiver: Receiver
 ) -> None:
-    inst = await linked(
-        client, await make_partner(), {"disconnected": receiver.hook("disconnected")}
-    )
-    await asyncio.sleep(QUIET_S)
+    token = await make_partner()
+    inst = await linked(client, token, {"disconnected": receiver.hook("disconnected")})
+    await wait_barrier(client, token, inst, receiver)
     assert receiver.of("disconnected", ok_only=False) == []  # linking is no disconnection
     r = await inst.zapi.get("disconnect")
     assert (r.status_code, r.json()) == (200, {"value": True}), r.text
@@ -281,7 +293,10 @@ async def test_disconnect_sends_a_disconnected_callback(
     assert body["instanceId"] == inst.zapi.id
     assert_momment(body["momment"])
     await wait_for_state(client, inst.green, "notAuthorized")
-    await asyncio.sleep(QUIET_S)
+    # Linked again: its connected callback is queued behind any second disconnected one.
+    await hook(inst.zapi, "connected", receiver.hook("relinked"))
+    await authorize(client, inst.green, new_phone())
+    await receiver.wait_for("relinked", 1)
     assert len(receiver.of("disconnected", ok_only=False)) == 1
 
 
@@ -304,7 +319,6 @@ async def test_an_empty_url_stops_that_kind_of_callback(
     after = await phone_sends(client, token, contact, inst.phone, "after")
     # received-delivery still gets it; the received row would have been queued before it.
     await wait_body(receiver, "barrier", {"messageId": after})
-    await asyncio.sleep(QUIET_S)
     assert [b["messageId"] for b in bodies(receiver, "old")] == [before]
 
 
@@ -330,7 +344,11 @@ async def test_green_webhooks_arrive_in_green_shape_beside_zapi_callbacks(
     assert green["senderData"]["chatId"] == f"{contact}@c.us"
     assert green["messageData"]["textMessageData"] == {"textMessage": "to both"}
     assert isinstance(green["timestamp"], int)
-    await asyncio.sleep(QUIET_S)
+    # A later message, waited for on both lanes (callbacks, GREEN-API webhooks): whatever the
+    # first one caused has been pushed by then.
+    later = await phone_sends(client, token, contact, inst.phone, "later")
+    await wait_body(receiver, "zapi", {"messageId": later})
+    await wait_body(receiver, "green", {"idMessage": later})
     # Each URL gets its own format only.
     assert all("typeWebhook" in b and "type" not in b for b in bodies(receiver, "green"))
     assert all("typeWebhook" not in b and "type" in b for b in bodies(receiver, "zapi"))
