@@ -1,4 +1,7 @@
-"""Server keys: the key ring format, and where a process reads it from.
+"""Server keys: the key ring format, where a process reads it from, and the key file.
+
+The key file (``data_dir/secret.key``) is this module's alone: generated on first start,
+replaced atomically by ``fleetgate keys rotate``, and read only through :class:`KeySource`.
 
 A key ring lists one or more keys, each with an id (1-255) that the first byte of every
 ciphertext names. The first key is the current one: it encrypts new tokens and makes their
