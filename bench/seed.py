@@ -14,9 +14,9 @@ from sqlalchemy import Table, insert, text, update
 
 from fleetgate.clock import DAY_MS, now_ms
 from fleetgate.context import Context
+from fleetgate.domain.config import DELAY_DEFAULT_MS
 from fleetgate.ids import INSTANCE_SUFFIX_SPACE, new_instance_token
 from fleetgate.services import partners
-from fleetgate.services.config import DELAY_DEFAULT_MS
 from fleetgate.services.instances import DEFAULT_ENGINE, TYPE_WHATSAPP
 from fleetgate.settings import Settings
 from fleetgate.storage.tables import InstanceRow, PartnerRow

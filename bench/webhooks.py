@@ -24,9 +24,9 @@ from bench.stats import AllOf, Figure, Run, Target, percentile
 from bench.workloads import Busy, expect
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
+from fleetgate.domain.instances import InstanceView
 from fleetgate.services import outbox
 from fleetgate.services.instances import TYPE_WHATSAPP
-from fleetgate.services.types import InstanceView
 from fleetgate.storage.tables import NotificationRow
 
 THROUGHPUT_TARGET = Target("req_per_s", 2000, at_least=True)

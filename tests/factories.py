@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fleetgate.context import Context
+from fleetgate.domain.config import ConfigPatch
+from fleetgate.domain.instances import InstanceView
+from fleetgate.domain.partners import Partner
 from fleetgate.services import instances, outbox, partners
-from fleetgate.services.config import ConfigPatch
-from fleetgate.services.types import InstanceView, Partner
 from fleetgate.settings import Settings
 
 

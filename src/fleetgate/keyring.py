@@ -1,4 +1,7 @@
-"""Server keys: the key ring format, and where a process reads it from.
+"""Server keys: the key ring format, where a process reads it from, and the key file.
+
+The key file (``data_dir/secret.key``) is this module's alone: generated on first start,
+replaced atomically by ``fleetgate keys rotate``, and read only through :class:`KeySource`.
 
 A key ring lists one or more keys, each with an id (1-255) that the first byte of every
 ciphertext names. The first key is the current one: it encrypts new tokens and makes their
@@ -19,10 +22,9 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from fleetgate.settings import Settings
+from fleetgate.files import FILE_MODE, private_dir, private_file
+from fleetgate.settings import SECRET_KEY_FILE, Settings
 
 KEY_BYTES = 32
 KEY_ID_MAX = 255
@@ -114,12 +116,14 @@ class KeySource:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> KeySource:
+        """FLEETGATE_SECRET_KEY if set; else data_dir's key file, generated on first start."""
         if settings.secret_key:
             return cls(text=settings.secret_key)
-        settings.resolved_secret_key()  # generates the file on first start
-        from fleetgate.settings import SECRET_KEY_FILE
-
-        return cls(path=settings.data_dir / SECRET_KEY_FILE)
+        path = settings.data_dir / SECRET_KEY_FILE
+        if not path.exists():
+            create_key_file(path)
+        private_file(path, create=False)  # one copied in by hand may be readable by others
+        return cls(path=path)
 
     @property
     def writable(self) -> bool:
@@ -155,16 +159,30 @@ class KeySource:
         return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a synced temporary file renamed over it (mode 0600)."""
+def create_key_file(path: Path) -> None:
+    """Write a new key so that it appears whole or not at all; the first of racing starts wins."""
+    private_dir(path.parent)
+    write_atomically(path, secrets.token_hex(KEY_BYTES) + "\n", replace=False)
+
+
+def write_atomically(path: Path, text: str, *, replace: bool = True) -> None:
+    """Write ``text`` to ``path`` through a synced temporary file (mode 0600) renamed over it.
+
+    Without ``replace`` the file is linked instead, so a file already there is kept: of
+    several processes creating it at once, the first wins and the others read its key.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        os.chmod(tmp, FILE_MODE)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)  # atomic, and never replaces a key another start wrote
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fleetgate.files import private_dir, private_file
-from fleetgate.keyring import parse_ring
-
+# The key file in data_dir when FLEETGATE_SECRET_KEY is not set (keyring.py owns it).
 SECRET_KEY_FILE = "secret.key"
 
 
@@ -292,31 +286,8 @@ class Settings(BaseSettings):
 
     def resolved_secret_key(self) -> bytes:
         """The current server key, generating and saving one on first use."""
-        if self.secret_key:
-            return _decode_key(self.secret_key)
-        path = self.data_dir / SECRET_KEY_FILE
-        if not path.exists():
-            _create_key_file(path)
-        private_file(path, create=False)  # one copied in by hand may be readable by others
-        return _decode_key(path.read_text(encoding="ascii").strip())
+        # compat: removed once api/ and tests/ import from fleetgate.domain (tests call this;
+        # src reads keys through keyring.KeySource.for_settings, which owns the key file).
+        from fleetgate.keyring import KeySource
 
-
-def _create_key_file(path: Path) -> None:
-    """Write a new key so that it appears whole or not at all; the first of racing starts wins."""
-    private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_hex(32) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)  # atomic, and never replaces a key another start wrote
-    finally:
-        os.unlink(tmp)
-
-
-def _decode_key(text: str) -> bytes:
-    """The current key of a key ring (a bare hex key, or ID:HEX entries; see keyring.py)."""
-    return parse_ring(text).current_key
+        return KeySource.for_settings(self).load().current_key

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fleetgate.context import Context, webhook_client
-from fleetgate.services.config import ConfigPatch
+from fleetgate.domain.config import ConfigPatch
 from fleetgate.settings import DeliverySettings
 from tests.conftest import fresh_database
 from tests.factories import create_instances, emit_seqs, running_context

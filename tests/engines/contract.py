@@ -33,6 +33,7 @@ import pytest
 
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
+from fleetgate.domain.partners import Partner
 from fleetgate.engines.base import (
     AUTHORIZED,
     NOT_AUTHORIZED,
@@ -42,7 +43,6 @@ from fleetgate.engines.base import (
     SessionSpec,
 )
 from fleetgate.services import partners
-from fleetgate.services.types import Partner
 from fleetgate.settings import Settings
 from tests.conftest import fresh_database
 from tests.factories import create_instances, running_context

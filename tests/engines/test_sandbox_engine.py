@@ -12,12 +12,12 @@ from sqlalchemy import delete, select, update
 
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
+from fleetgate.domain.partners import Partner
 from fleetgate.engines.base import AUTHORIZED, NOT_AUTHORIZED, EngineHost
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.engines.sandbox import SandboxEngine, network
 from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services import instances, partners
-from fleetgate.services.types import Partner
 from fleetgate.storage.tables import InstanceRow, SandboxLinkRow, SandboxPairingRow
 from tests.engines.contract import (
     OTHER_PHONE,

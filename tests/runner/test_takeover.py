@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from fleetgate.context import Context
+from fleetgate.domain.partners import Partner
 from fleetgate.engines.base import NOT_AUTHORIZED
 from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services import instances as instances_service
-from fleetgate.services.types import Partner
 from fleetgate.storage.tables import InstanceRow, PartnerRow, RunnerRow
 from tests.factories import create_instances, running_context
 from tests.support import make_settings

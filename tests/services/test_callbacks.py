@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from fleetgate.services.callbacks import callback_urls, message_content, zaap_id, zapi_callbacks
-from fleetgate.services.config import CALLBACKS, SWITCHES
-from fleetgate.services.types import InstanceView
+from fleetgate.api.zapi.wire import callback_urls
+from fleetgate.domain.config import CALLBACKS, SWITCHES
+from fleetgate.domain.instances import InstanceView
+from fleetgate.services.zapi_callbacks import message_content, zaap_id, zapi_callbacks
 
 NOW = 1_700_000_000_123
 ID = 1101000001

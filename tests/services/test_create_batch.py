@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import event, select
 
 from fleetgate.context import Context
+from fleetgate.domain.config import ConfigPatch
+from fleetgate.domain.instances import NewInstance
+from fleetgate.domain.partners import Partner
 from fleetgate.errors import NotAuthenticated
 from fleetgate.services import partners
-from fleetgate.services.config import ConfigPatch
 from fleetgate.services.create_batch import CreateBatcher
 from fleetgate.services.instances import instance_order
-from fleetgate.services.types import NewInstance, Partner
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.tables import InstanceRow
 from tests.factories import new_partner, running_context

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event, update
 
 from fleetgate.context import Context
+from fleetgate.domain.config import DELAY_DEFAULT_MS, ConfigPatch
 from fleetgate.services import account, instances, states
-from fleetgate.services.config import DELAY_DEFAULT_MS, ConfigPatch
 from fleetgate.services.instance_cache import InstanceCache
 from fleetgate.settings import Settings
 from fleetgate.storage.signals import RESYNC_CHANNEL

@@ -12,8 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from fleetgate.context import Context
+from fleetgate.domain.instances import InstanceView
 from fleetgate.services.send_batch import SendBatcher
-from fleetgate.services.types import InstanceView
 from fleetgate.storage.repos import messages as repo
 from tests.factories import create_instances
 from tests.support import make_settings

@@ -16,6 +16,7 @@ import typer
 from fleetgate.background import start_background
 from fleetgate.cli.common import run_on_db
 from fleetgate.context import Context
+from fleetgate.domain.notifications import DeadLetter, Queued
 from fleetgate.logs import configure_logging
 from fleetgate.services import notifications
 from fleetgate.settings import Settings
@@ -81,7 +82,7 @@ def dead_list(
     """Print dead letters (all partners), oldest first, one JSON object a line."""
     from fleetgate.api.admin.dead_letters import dead_letter_json
 
-    async def work(ctx: Context) -> list[notifications.DeadLetter]:
+    async def work(ctx: Context) -> list[DeadLetter]:
         return await notifications.list_dead(
             db=ctx.db,
             partner_id=None,
@@ -97,7 +98,7 @@ def dead_list(
 def dead_replay(ids: Annotated[list[int], typer.Argument(help="Dead letter ids.")]) -> None:
     """Queue dead letters again, at the tail of their instances' queues."""
 
-    async def work(ctx: Context) -> list[notifications.Queued]:
+    async def work(ctx: Context) -> list[Queued]:
         return await notifications.replay(db=ctx.db, signals=ctx.signals, partner_id=None, ids=ids)
 
     fresh = run_on_db(Settings(), work)

@@ -31,6 +31,7 @@ from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
 from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.policy import RetryPolicy
 from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
+from fleetgate.domain.notifications import Claimed
 from fleetgate.services import outbox
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import outbox as repo
@@ -132,7 +133,7 @@ class DeliveryWorker:
         while True:
             self._wake.clear()
             free = self.config.concurrency - len(self._inflight)
-            claimed: list[repo.Claimed] = []
+            claimed: list[Claimed] = []
             finished, self._finished = self._finished, []
             try:
                 if finished or free > 0:
@@ -156,7 +157,7 @@ class DeliveryWorker:
         self._inflight.pop(task, None)
         self._wake.set()  # the instance's next notification may be due now
 
-    async def _claim(self, finished: list[int], limit: int) -> list[repo.Claimed]:
+    async def _claim(self, finished: list[int], limit: int) -> list[Claimed]:
         """Delete what was delivered, then claim up to ``limit`` due heads, in one commit."""
         async with self.db.transaction() as session:
             if finished:
@@ -172,7 +173,7 @@ class DeliveryWorker:
                 skip_locked=not self.db.is_sqlite,
             )
 
-    async def _deliver(self, claimed: repo.Claimed) -> None:
+    async def _deliver(self, claimed: Claimed) -> None:
         error = await self._post(claimed)
         item = claimed.item
         if error is None:
@@ -201,7 +202,7 @@ class DeliveryWorker:
             "dead letter" if retry_at is None else "will retry",
         )
 
-    async def _post(self, claimed: repo.Claimed) -> str | None:
+    async def _post(self, claimed: Claimed) -> str | None:
         """POST one notification; None on HTTP 200, else why it failed."""
         body = claimed.item.body.encode()
         headers = {"Content-Type": "application/json; charset=utf-8"}

@@ -11,19 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fleetgate.domain.instances import State
+from fleetgate.domain.messages import MessageStatus
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals
 
-# Instance states (GREEN-API names), shared by every engine and façade.
-STARTING = "starting"
-NOT_AUTHORIZED = "notAuthorized"
-AUTHORIZED = "authorized"
+# compat: removed once api/ and tests/ import from fleetgate.domain
+NOT_AUTHORIZED = State.NOT_AUTHORIZED
+AUTHORIZED = State.AUTHORIZED
 # What an engine's EngineError says when asked to pair an account that is linked already.
 ALREADY_AUTHORIZED = "instance account already authorized"
-BLOCKED = "blocked"
-SLEEP_MODE = "sleepMode"
-YELLOW_CARD = "yellowCard"
-STATES = (STARTING, NOT_AUTHORIZED, AUTHORIZED, BLOCKED, SLEEP_MODE, YELLOW_CARD)
 
 
 class EngineError(Exception):
@@ -68,10 +65,6 @@ class IncomingMessage:
     message_data: dict[str, Any]
 
 
-# Receipt statuses of outgoing messages, in the order they can advance.
-RECEIPT_ORDER = ("sent", "delivered", "read")
-
-
 @dataclass(frozen=True, slots=True)
 class EngineHost:
     """What the process lends an engine: the database and its wake-up signals."""
@@ -83,7 +76,7 @@ class EngineHost:
 class SessionEvents(Protocol):
     """How a session reports back; each call is durable once it returns."""
 
-    async def state_changed(self, state: str, *, wid: str) -> None:
+    async def state_changed(self, state: State, *, wid: str) -> None:
         """The connection state changed (``wid`` is ``<phone>@c.us`` or "")."""
 
     async def auth_changed(self, auth: dict[str, Any] | None) -> None:
@@ -92,7 +85,7 @@ class SessionEvents(Protocol):
     async def message_received(self, message: IncomingMessage) -> None:
         """A message arrived (delivered at least once: the same id may come again)."""
 
-    async def receipt(self, *, id_message: str, chat_id: str, status: str) -> None:
+    async def receipt(self, *, id_message: str, chat_id: str, status: MessageStatus) -> None:
         """An outgoing message was delivered or read (or failed) on the other side."""
 
     async def presence(self, *, chat_id: str, status: str, last_seen_ms: int | None) -> None:

@@ -9,10 +9,11 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
-from fleetgate.engines.base import AUTHORIZED, IncomingMessage, Session
+from fleetgate.domain.instances import InstanceView, State
+from fleetgate.domain.messages import MessageStatus
+from fleetgate.engines.base import IncomingMessage, Session
 from fleetgate.services import messaging, outbox, states
-from fleetgate.services.callbacks import PRESENCE_EVENT
-from fleetgate.services.types import InstanceView
+from fleetgate.services.zapi_callbacks import PRESENCE_EVENT
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.signals import Signals
@@ -32,7 +33,7 @@ class InstanceEvents:
         self.kick = kick
         self.session: Session | None = None
 
-    async def state_changed(self, state: str, *, wid: str) -> None:
+    async def state_changed(self, state: State, *, wid: str) -> None:
         if not self.active:
             return
         async with self.db.transaction() as session:
@@ -43,7 +44,7 @@ class InstanceEvents:
                 state=state,
                 wid=wid,
             )
-        if state == AUTHORIZED:
+        if state == State.AUTHORIZED:
             self.kick(self.id_instance)
 
     async def auth_changed(self, auth: dict[str, Any] | None) -> None:
@@ -69,7 +70,7 @@ class InstanceEvents:
         if added and marks_read and self.session is not None:
             await self.session.read_chat(message.chat_id, [message.id_message])
 
-    async def receipt(self, *, id_message: str, chat_id: str, status: str) -> None:
+    async def receipt(self, *, id_message: str, chat_id: str, status: MessageStatus) -> None:
         if not self.active:
             return
         async with self.db.transaction() as session:

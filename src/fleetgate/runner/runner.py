@@ -22,17 +22,17 @@ import orjson
 
 from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
-from fleetgate.engines.base import AUTHORIZED, EngineError, OutgoingMessage, Session, SessionSpec
+from fleetgate.domain.instances import InstanceView, State
+from fleetgate.domain.messages import Message, MessageStatus
+from fleetgate.engines.base import EngineError, OutgoingMessage, Session, SessionSpec
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.runner.events import InstanceEvents
 from fleetgate.services import engine_calls, messaging
-from fleetgate.services.types import InstanceView
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import calls as calls_repo
 from fleetgate.storage.repos import instances as instances_repo
 from fleetgate.storage.repos import messages as messages_repo
 from fleetgate.storage.repos import runners as repo
-from fleetgate.storage.repos.messages import Message
 from fleetgate.storage.signals import Signals
 
 log = logging.getLogger(__name__)
@@ -267,9 +267,11 @@ class Runner:
             instance = found[0]
             now = now_ms()
             if now - head.at_ms > QUEUE_TTL_MS:
-                await self._send_failed(instance, head, "failed", "not sent within 24 hours")
+                await self._send_failed(
+                    instance, head, MessageStatus.FAILED, "not sent within 24 hours"
+                )
                 continue
-            if instance.state != AUTHORIZED:
+            if instance.state != State.AUTHORIZED:
                 return  # the instance kicks us again once it is authorized
             pause = last_send + max(instance.delay_send_ms, head.delay_ms) - now
             if pause > 0:
@@ -279,7 +281,7 @@ class Runner:
             try:
                 await self.held[id_instance].session.send(outgoing)
             except EngineError as exc:
-                await self._send_failed(instance, head, "failed", str(exc))
+                await self._send_failed(instance, head, MessageStatus.FAILED, str(exc))
                 continue
             read: list[str] = []
             async with self.db.transaction() as session:
@@ -298,7 +300,7 @@ class Runner:
                 await self._guard(id_instance, held.session.read_chat(head.chat_id, read))
 
     async def _send_failed(
-        self, instance: InstanceView, message: Message, status: str, description: str
+        self, instance: InstanceView, message: Message, status: MessageStatus, description: str
     ) -> None:
         """Take a message off the queue as not sent, with an outgoingMessageStatus saying why."""
         async with self.db.transaction() as session:

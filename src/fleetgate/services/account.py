@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
-from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED, STARTING
+from fleetgate.domain.config import ConfigPatch
+from fleetgate.domain.instances import InstanceView, State
+from fleetgate.engines.base import ALREADY_AUTHORIZED
 from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated
 from fleetgate.ids import new_instance_token
 from fleetgate.services import engine_calls, states
-from fleetgate.services.config import ConfigPatch, name_values, secret_values
+from fleetgate.services.config import name_values, secret_values
 from fleetgate.services.instance_cache import InstanceCache
-from fleetgate.services.types import InstanceView
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.signals import Signals
@@ -81,7 +82,7 @@ async def request_reboot(
         session=session,
         signals=signals,
         id_instance=instance.id_instance,
-        state=STARTING,
+        state=State.STARTING,
         wid=instance.wid,
     )
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
@@ -95,7 +96,7 @@ async def request_logout(*, session: AsyncSession, signals: Signals, id_instance
 
 async def current_qr(*, db: Database, signals: Signals, instance: InstanceView) -> str | None:
     """The pairing QR payload to scan now; None when the account is linked already."""
-    if instance.state == AUTHORIZED:
+    if instance.state == State.AUTHORIZED:
         return None
     try:
         answer = await engine_calls.call_engine(
@@ -116,7 +117,7 @@ async def pairing_code(
     *, db: Database, signals: Signals, instance: InstanceView, phone: str
 ) -> str:
     """A code to type on the phone instead of scanning the QR (InvalidInput if linked)."""
-    if instance.state == AUTHORIZED:
+    if instance.state == State.AUTHORIZED:
         raise InvalidInput(ALREADY_AUTHORIZED)
     code = await engine_calls.call_engine(
         db=db,

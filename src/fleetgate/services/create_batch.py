@@ -11,9 +11,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.crypto import TokenCipher
+from fleetgate.domain.instances import NewInstance
 from fleetgate.services.group_commit import GroupCommit
 from fleetgate.services.instances import InstanceOrder, insert_instances
-from fleetgate.services.types import NewInstance
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from fleetgate.clock import now_ms
-from fleetgate.services.types import InstanceView
+from fleetgate.domain.instances import InstanceView
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.signals import RESYNC_CHANNEL, Signals

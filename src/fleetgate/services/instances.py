@@ -10,27 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.crypto import TokenCipher
+from fleetgate.domain.config import DELAY_DEFAULT_MS, ConfigPatch
+from fleetgate.domain.instances import InstanceListing, NewInstance, Plan
+from fleetgate.domain.partners import Partner
 from fleetgate.errors import Exhausted, NotAuthenticated, NotFound
 from fleetgate.ids import new_instance_id, new_instance_token
 from fleetgate.services import engine_calls
-from fleetgate.services.config import (
-    DELAY_DEFAULT_MS,
-    ConfigPatch,
-    name_values,
-    secret_values,
-)
-from fleetgate.services.types import InstanceListing, NewInstance, Partner
+from fleetgate.services.config import name_values, secret_values
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.repos import partners as partners_repo
 from fleetgate.storage.signals import Signals
 
 TYPE_WHATSAPP = "whatsapp"
 DEFAULT_ENGINE = "sandbox"
-# Plans (the instance's subscription); how Z-API shows them is in services/subscriptions.py.
-TRIAL = "trial"
-SUBSCRIBED = "subscribed"
-CANCELING = "canceling"
-CANCELED = "canceled"
 # Random ids collide now and then once a shard prefix fills up; give up only when it is nearly full.
 _ID_ATTEMPTS = 50
 
@@ -60,7 +52,7 @@ def instance_order(
     partner: Partner,
     provisioning: Provisioning,
     patch: ConfigPatch,
-    plan: str = SUBSCRIBED,
+    plan: Plan = Plan.SUBSCRIBED,
     expires_ms: int | None = None,
 ) -> InstanceOrder:
     """Check the settings of an instance to create; what ``insert_instances`` stores.
@@ -148,7 +140,7 @@ async def create_instance(
     partner: Partner,
     provisioning: Provisioning,
     patch: ConfigPatch,
-    plan: str = SUBSCRIBED,
+    plan: Plan = Plan.SUBSCRIBED,
     expires_ms: int | None = None,
 ) -> NewInstance:
     """Create an instance for a partner in this transaction (see ``instance_order``)."""

@@ -12,22 +12,15 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
-from fleetgate.engines.base import AUTHORIZED, RECEIPT_ORDER, IncomingMessage
+from fleetgate.domain.instances import InstanceView, State
+from fleetgate.domain.messages import RECEIPT_ORDER, Direction, Message, MessageStatus
+from fleetgate.engines.base import IncomingMessage
 from fleetgate.errors import NotReady
 from fleetgate.ids import new_message_id
 from fleetgate.services import engine_calls, outbox
-from fleetgate.services.types import InstanceView
 from fleetgate.storage.repos import instances as instances_repo
 from fleetgate.storage.repos import messages as repo
-from fleetgate.storage.repos.messages import IN, OUT, Message
 from fleetgate.storage.signals import Signals
-
-QUEUED = "queued"
-SENT = "sent"
-FAILED = "failed"
-UNREAD = "unread"
-
-__all__ = ["Message", "enqueue"]
 
 
 async def enqueue(
@@ -54,19 +47,22 @@ def queued_message(
     instance: InstanceView, chat_id: str, message_data: dict[str, Any], delay_ms: int
 ) -> dict[str, object]:
     """The row of a message put at the tail of the send queue (see :func:`enqueue`)."""
-    if instance.options.get("disable_enqueue_when_disconnected") and instance.state != AUTHORIZED:
+    if (
+        instance.options.get("disable_enqueue_when_disconnected")
+        and instance.state != State.AUTHORIZED
+    ):
         raise NotReady("the instance is not connected and does not queue messages meanwhile")
     return {
         "id_instance": instance.id_instance,
         "id_message": new_message_id(),
-        "direction": OUT,
+        "direction": Direction.OUT,
         "chat_id": chat_id,
         "sender": instance.wid,
         "sender_name": "",
         "type_message": message_data["typeMessage"],
         "data": orjson.dumps(message_data).decode(),
         "at_ms": now_ms(),
-        "status": QUEUED,
+        "status": MessageStatus.QUEUED,
         "send_by_api": True,
         "queued": True,
         "delay_ms": delay_ms,
@@ -110,7 +106,7 @@ async def record_failed(
     signals: Signals,
     instance: InstanceView,
     message: Message,
-    status: str,
+    status: MessageStatus,
     description: str,
 ) -> None:
     """A queued message could not be sent (or expired in the queue)."""
@@ -129,14 +125,14 @@ async def record_incoming(
         session,
         id_instance=instance.id_instance,
         id_message=message.id_message,
-        direction=IN,
+        direction=Direction.IN,
         chat_id=message.chat_id,
         sender=message.sender,
         sender_name=message.sender_name,
         type_message=message.message_data.get("typeMessage", ""),
         data=orjson.dumps(message.message_data).decode(),
         at_ms=now_ms(),
-        status="read" if mark_read else UNREAD,
+        status=MessageStatus.READ if mark_read else MessageStatus.UNREAD,
         send_by_api=False,
         queued=False,
     )
@@ -161,16 +157,16 @@ async def record_receipt(
     signals: Signals,
     instance: InstanceView,
     id_message: str,
-    status: str,
+    status: MessageStatus,
 ) -> None:
     """Move an outgoing message's status forward (sent -> delivered -> read) and notify."""
     message = await repo.by_id(session, instance.id_instance, id_message)
-    if message is None or message.direction != OUT:
+    if message is None or message.direction != Direction.OUT:
         return
     if _rank(status) <= 0:
         return
     # Only forward, and decided by the UPDATE itself: a concurrent record_sent cannot race it.
-    lower = (QUEUED, *RECEIPT_ORDER[: _rank(status) - 1])
+    lower = (MessageStatus.QUEUED, *RECEIPT_ORDER[: _rank(status) - 1])
     queued = await repo.advance_status(session, message.id, status=status, from_statuses=lower)
     if queued is False:  # if still queued, record_sent (to come) notifies it
         await _status(session, signals, instance, message, status)
@@ -207,7 +203,7 @@ def as_sent(data: dict[str, Any]) -> dict[str, Any]:
 
 def _rank(status: str) -> int:
     """queued 0, sent 1, delivered 2, read 3; anything else (failed, ...) -1: final."""
-    if status == QUEUED:
+    if status == MessageStatus.QUEUED:
         return 0
     return RECEIPT_ORDER.index(status) + 1 if status in RECEIPT_ORDER else -1
 
@@ -227,7 +223,7 @@ async def _status(
     signals: Signals,
     instance: InstanceView,
     message: Message,
-    status: str,
+    status: MessageStatus,
     *,
     description: str | None = None,
 ) -> None:

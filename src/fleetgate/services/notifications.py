@@ -7,18 +7,19 @@ import time
 from dataclasses import dataclass
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.notifications import DeadLetter, Queued
 from fleetgate.errors import InvalidInput
 from fleetgate.services import outbox
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as instances_repo
 from fleetgate.storage.repos import outbox as repo
-from fleetgate.storage.repos.outbox import DeadLetter, Queued
 from fleetgate.storage.signals import Signals
 
 RECEIVE_TIMEOUT_MIN = 5
 RECEIVE_TIMEOUT_MAX = 60
 CLEAR_INTERVAL_MS = 60_000
 
+# compat: removed once api/ and tests/ import from fleetgate.domain
 __all__ = ["DeadLetter", "QueuePolicy", "Queued", "receive"]
 
 

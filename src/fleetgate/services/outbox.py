@@ -8,8 +8,9 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
-from fleetgate.services import callbacks
-from fleetgate.services.types import InstanceView
+from fleetgate.domain.instances import InstanceView, State
+from fleetgate.domain.notifications import Lane
+from fleetgate.services import zapi_callbacks
 from fleetgate.storage.repos import outbox as repo
 from fleetgate.storage.signals import Signals
 
@@ -37,12 +38,12 @@ async def emit(
     instance: InstanceView,
     type_webhook: str,
     fields: dict[str, Any],
-    previous_state: str | None = None,
+    previous_state: State | None = None,
 ) -> int | None:
     """Queue what the instance's settings want of one event; the GREEN-API row's id, or None.
 
     A GREEN-API notification if its switch is on, and a callback to each per-event callback
-    URL that wants the event (services/callbacks.py), all in the caller's transaction.
+    URL that wants the event (services/zapi_callbacks.py), all in the caller's transaction.
     """
     now = now_ms()
     notification_id = None
@@ -50,7 +51,7 @@ async def emit(
         switch = SWITCH_OF[type_webhook]
         if switch is None or instance.switches.get(switch, False):
             notification_id = await _append_green(session, instance, type_webhook, fields, now)
-    rows = callbacks.zapi_callbacks(
+    rows = zapi_callbacks.zapi_callbacks(
         instance=instance,
         type_webhook=type_webhook,
         fields=fields,
@@ -64,7 +65,7 @@ async def emit(
             type_webhook=kind,
             body=orjson.dumps(body).decode(),
             now=now,
-            lane=repo.CALLBACK_LANE,
+            lane=Lane.CALLBACK,
             target_url=url,
         )
     if notification_id is not None or rows:

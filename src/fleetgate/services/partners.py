@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.crypto import hash_partner_token, tokens_equal
+from fleetgate.domain.partners import Partner
 from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from fleetgate.ids import new_client_token, new_partner_token
-from fleetgate.services.types import Partner
 
 __all__ = ["Partner"]
 from fleetgate.storage.repos import partners as repo

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.domain.instances import InstanceView
 from fleetgate.services import engine_calls
 from fleetgate.services.group_commit import GroupCommit
 from fleetgate.services.messaging import queued_message
-from fleetgate.services.types import InstanceView
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import messages as repo
 from fleetgate.storage.signals import Signals

@@ -7,8 +7,8 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.instances import State, StateChange
 from fleetgate.services import outbox
-from fleetgate.services.types import StateChange
 from fleetgate.storage.repos import history
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.signals import Signals
@@ -18,7 +18,7 @@ HISTORY_MAX = 1000
 
 
 async def record_state(
-    *, session: AsyncSession, signals: Signals, id_instance: int, state: str, wid: str
+    *, session: AsyncSession, signals: Signals, id_instance: int, state: State, wid: str
 ) -> bool:
     """Set the instance's state; True if it changed (then history and outbox have a row)."""
     now = now_ms()

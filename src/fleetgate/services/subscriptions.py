@@ -17,19 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.crypto import TokenCipher
-from fleetgate.engines.base import AUTHORIZED
+from fleetgate.domain.config import ConfigPatch
+from fleetgate.domain.instances import InstanceView, PaymentStatus, Plan, State
+from fleetgate.domain.partners import Partner
 from fleetgate.errors import Conflict, InvalidInput, NotFound
 from fleetgate.services import engine_calls, instances
-from fleetgate.services.config import ConfigPatch
-from fleetgate.services.instances import (
-    CANCELED,
-    CANCELING,
-    SUBSCRIBED,
-    TRIAL,
-    InstanceOrder,
-    Provisioning,
-)
-from fleetgate.services.types import InstanceView, Partner
+from fleetgate.services.instances import InstanceOrder, Provisioning
 from fleetgate.storage import search
 from fleetgate.storage.repos import instances as repo
 from fleetgate.storage.repos import partners as partners_repo
@@ -40,9 +33,13 @@ PAGE_SIZE_MAX = 200
 SEARCH_CAP = 1000
 STRICT = "strict"
 DISCONNECTED = "disconnected"
-# What a partner sees as paymentStatus.
-SHOWN = {TRIAL: "TRIAL", SUBSCRIBED: "SUBSCRIBED", CANCELING: "CANCELING", CANCELED: "CANCELED"}
-EXPIRED = "EXPIRED"
+# What a partner sees as paymentStatus of each plan.
+SHOWN = {
+    Plan.TRIAL: PaymentStatus.TRIAL,
+    Plan.SUBSCRIBED: PaymentStatus.SUBSCRIBED,
+    Plan.CANCELING: PaymentStatus.CANCELING,
+    Plan.CANCELED: PaymentStatus.CANCELED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +66,14 @@ class InstancePage:
     items: list[ListedInstance]
 
 
-def payment_status(instance: InstanceView, now: int) -> str:
+def payment_status(instance: InstanceView, now: int) -> PaymentStatus:
     """TRIAL, SUBSCRIBED, CANCELING, CANCELED, or EXPIRED (a trial that ran out)."""
     ended = instance.expires_ms is not None and instance.expires_ms <= now
-    if instance.plan == TRIAL and ended:
-        return EXPIRED
-    if instance.plan == CANCELING and ended:
-        return SHOWN[CANCELED]
-    return SHOWN.get(instance.plan, SHOWN[SUBSCRIBED])
+    if instance.plan == Plan.TRIAL and ended:
+        return PaymentStatus.EXPIRED
+    if instance.plan == Plan.CANCELING and ended:
+        return PaymentStatus.CANCELED
+    return SHOWN.get(instance.plan, PaymentStatus.SUBSCRIBED)
 
 
 def due_ms(instance: InstanceView, now: int) -> int:
@@ -101,7 +98,7 @@ def trial_order(
     """A trial instance to create with the given settings; it and when its trial ends."""
     due = now_ms() + policy.trial_ms
     order = instances.instance_order(
-        partner=partner, provisioning=provisioning, patch=patch, plan=TRIAL, expires_ms=due
+        partner=partner, provisioning=provisioning, patch=patch, plan=Plan.TRIAL, expires_ms=due
     )
     return order, due
 
@@ -121,7 +118,7 @@ async def subscribe(
     *, session: AsyncSession, signals: Signals, instance: InstanceView, with_calls: bool | None
 ) -> None:
     """Start (or keep) a monthly subscription; it no longer expires."""
-    values: dict[str, object] = {"plan": SUBSCRIBED, "expires_ms": None, "canceled_ms": None}
+    values: dict[str, object] = {"plan": Plan.SUBSCRIBED, "expires_ms": None, "canceled_ms": None}
     if with_calls is not None:
         values["with_calls"] = with_calls
     await repo.update_values(session, signals, instance.id_instance, values)
@@ -133,36 +130,36 @@ async def cancel(*, session: AsyncSession, signals: Signals, instance: InstanceV
     """Cancel: a trial ends now; a subscription works to the end of the month it is in."""
     now = now_ms()
     status = payment_status(instance, now)
-    if status in (SHOWN[CANCELING], SHOWN[CANCELED]):
+    if status in (PaymentStatus.CANCELING, PaymentStatus.CANCELED):
         return  # already canceled: nothing changes, not even the cancellation date
-    if instance.plan == TRIAL:
+    if instance.plan == Plan.TRIAL:
         values: dict[str, object] = {
-            "plan": CANCELED,
+            "plan": Plan.CANCELED,
             "expires_ms": min(now, due_ms(instance, now)),
         }
     else:
-        values = {"plan": CANCELING, "expires_ms": month_end(now)}
+        values = {"plan": Plan.CANCELING, "expires_ms": month_end(now)}
     await repo.update_values(session, signals, instance.id_instance, values | {"canceled_ms": now})
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
 
 
 async def add_calls(*, session: AsyncSession, signals: Signals, instance: InstanceView) -> None:
     """Add calls to a running subscription (there is no way back but cancel and subscribe)."""
-    if payment_status(instance, now_ms()) != SHOWN[SUBSCRIBED]:
+    if payment_status(instance, now_ms()) != PaymentStatus.SUBSCRIBED:
         raise InvalidInput("the instance has no active subscription to update")
     await repo.update_values(session, signals, instance.id_instance, {"with_calls": True})
 
 
 def deletion_refusal(instance: InstanceView, policy: SubscriptionPolicy, now: int) -> str | None:
     """Why the instance may not be deleted yet, or None if it may."""
-    if instance.state == AUTHORIZED:
+    if instance.state == State.AUTHORIZED:
         return "the instance is connected; disconnect it first"
     if policy.deletion_rule == DISCONNECTED:
         return None
     status = payment_status(instance, now)
-    if status == SHOWN[TRIAL]:
+    if status == PaymentStatus.TRIAL:
         return "the instance is in its trial; cancel it or let it expire first"
-    if status not in (SHOWN[CANCELED], EXPIRED):
+    if status not in (PaymentStatus.CANCELED, PaymentStatus.EXPIRED):
         return "the instance's subscription is active; cancel it first"
     # Canceled (or expired) at the end of its period: the grace period counts from then.
     ended = instance.expires_ms if instance.expires_ms is not None else now

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from fleetgate.domain.instances import Plan, State
+from fleetgate.domain.notifications import NotificationStatus
 from fleetgate.storage.coltypes import Blob, EpochMs, Flag, text
 
 NAMING = {
@@ -64,7 +66,9 @@ class InstanceRow(Base):
     expires_ms: Mapped[int | None] = mapped_column(EpochMs)
 
     # Live state, written by the runner that owns the instance's engine session.
-    state: Mapped[str] = mapped_column(text(16), default="starting", server_default="starting")
+    state: Mapped[str] = mapped_column(
+        text(16), default=State.STARTING.value, server_default=State.STARTING.value
+    )
     wid: Mapped[str] = mapped_column(text(64), default="", server_default="")
     runner_id: Mapped[str | None] = mapped_column(text(80), index=True)
     # Bumped by reboot / logout; the owning runner restarts or logs out when it sees a new value.
@@ -103,7 +107,9 @@ class InstanceRow(Base):
     # The folded name and the id, for the Z-API list's search (see storage/search.py).
     search_key: Mapped[str] = mapped_column(text(300), default="", server_default="")
     # trial, subscribed, canceling or canceled; expires_ms says until when it works.
-    plan: Mapped[str] = mapped_column(text(12), default="subscribed", server_default="subscribed")
+    plan: Mapped[str] = mapped_column(
+        text(12), default=Plan.SUBSCRIBED.value, server_default=Plan.SUBSCRIBED.value
+    )
     canceled_ms: Mapped[int | None] = mapped_column(EpochMs)
     with_calls: Mapped[bool] = _flag()
 
@@ -173,7 +179,11 @@ class NotificationRow(Base):
     type_webhook: Mapped[str] = mapped_column(text(40))
     body: Mapped[str] = mapped_column(Text)
     created_ms: Mapped[int] = mapped_column(EpochMs)
-    status: Mapped[str] = mapped_column(text(8), default="pending", server_default="pending")
+    status: Mapped[str] = mapped_column(
+        text(8),
+        default=NotificationStatus.PENDING.value,
+        server_default=NotificationStatus.PENDING.value,
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
     # A delivery worker holds the row until claimed_until_ms; after that another may take it.

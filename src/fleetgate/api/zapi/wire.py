@@ -7,14 +7,30 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetgate.engines.base import AUTHORIZED
-from fleetgate.services import callbacks, subscriptions
-from fleetgate.services.config import ConfigPatch
-from fleetgate.services.types import InstanceView
+from fleetgate.domain.config import ConfigPatch
+from fleetgate.domain.instances import InstanceView, State
+from fleetgate.services import subscriptions
 
 # Unknown keys are ignored (newer clients send more); known ones must have the right type.
 _BODY = ConfigDict(extra="ignore", strict=True)
 URL_MAX = 2048
+
+# Z-API *CallbackUrl key -> (callback event, GREEN switches that must all be on for the
+# default webhook URL to show there when the event has no URL of its own).
+CALLBACK_URL_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "deliveryCallbackUrl": ("delivery", ("outgoing_api_message_webhook",)),
+    "receivedCallbackUrl": ("received", ("incoming_webhook",)),
+    "disconnectedCallbackUrl": ("disconnected", ("state_webhook",)),
+    "messageStatusCallbackUrl": ("message_status", ("outgoing_webhook",)),
+    "receivedAndDeliveryCallbackUrl": (
+        "received_delivery",
+        ("incoming_webhook", "outgoing_message_webhook"),
+    ),
+    "presenceChatCallbackUrl": ("presence_chat", ()),
+    "connectedCallbackUrl": ("connected", ("state_webhook",)),
+}
+# Z-API shows this key but has no setter for it: always empty.
+RECEIVED_STATUS_KEY = "receivedStatusCallbackUrl"
 
 
 class CreateBody(BaseModel):
@@ -41,7 +57,7 @@ class CreateBody(BaseModel):
     def patch(self) -> ConfigPatch:
         urls = {
             event: getattr(self, key)
-            for key, (event, _) in callbacks.CALLBACK_URL_KEYS.items()
+            for key, (event, _) in CALLBACK_URL_KEYS.items()
             if getattr(self, key) is not None
         }
         options: dict[str, bool | str] = {
@@ -122,6 +138,27 @@ class SendText(BaseModel):
     editMessageId: str | None = Field(None, max_length=64)
 
 
+def callback_urls(instance: InstanceView) -> dict[str, str]:
+    """The Z-API *CallbackUrl keys as a Z-API client reads them (see fallback rule).
+
+    An event's own URL if set; else the GREEN-API default webhook URL when the GREEN switches
+    for that event are on, so a GREEN-API setting shows through Z-API; else "". The fallback
+    is only shown: zapi_callbacks posts to the instance's own callback URLs alone, since the
+    default URL already gets the GREEN-API notifications.
+    """
+    urls: dict[str, str] = {}
+    for key, (event, switches) in CALLBACK_URL_KEYS.items():
+        own = instance.callbacks.get(event, "")
+        if own:
+            urls[key] = own
+        elif switches and all(instance.switches.get(s, False) for s in switches):
+            urls[key] = instance.webhook_url
+        else:
+            urls[key] = ""
+    urls[RECEIVED_STATUS_KEY] = ""
+    return urls
+
+
 def iso_time(ms: int) -> str:
     """Epoch ms as ISO-8601 UTC with milliseconds (``2026-12-01T05:43:07.123Z``)."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
@@ -129,14 +166,14 @@ def iso_time(ms: int) -> str:
 
 def list_item(instance: InstanceView, token: str, now: int) -> dict[str, Any]:
     """One instance of ``GET /instances`` (keys in the order Z-API shows them)."""
-    connected = instance.state == AUTHORIZED
+    connected = instance.state == State.AUTHORIZED
     return {
         "token": token,
         "tenant": str(instance.partner_id),
         "created": iso_time(instance.created_ms),
         "due": subscriptions.due_ms(instance, now),
         "paymentStatus": subscriptions.payment_status(instance, now),
-        **callbacks.callback_urls(instance),
+        **callback_urls(instance),
         "phoneConnected": connected,
         "whatsappConnected": connected,
         "middleware": instance.options.get("middleware", "web"),
@@ -147,14 +184,14 @@ def list_item(instance: InstanceView, token: str, now: int) -> dict[str, Any]:
 
 def me(instance: InstanceView, token: str, now: int) -> dict[str, Any]:
     """``GET me``: the instance, its subscription and its settings."""
-    urls = callbacks.callback_urls(instance)
+    urls = callback_urls(instance)
     options = instance.options
     return {
         "id": str(instance.id_instance),
         "token": token,
         "name": instance.name,
         "due": subscriptions.due_ms(instance, now),
-        "connected": instance.state == AUTHORIZED,
+        "connected": instance.state == State.AUTHORIZED,
         "paymentStatus": subscriptions.payment_status(instance, now),
         "created": iso_time(instance.created_ms),
         "connectedCallbackUrl": urls["connectedCallbackUrl"],
@@ -181,11 +218,11 @@ def me(instance: InstanceView, token: str, now: int) -> dict[str, Any]:
 
 def status(instance: InstanceView) -> dict[str, Any]:
     """``GET status``: connected, and Z-API's sentence for the state."""
-    if instance.state == AUTHORIZED:
+    if instance.state == State.AUTHORIZED:
         text = "You are already connected."
-    elif instance.state == "notAuthorized":
+    elif instance.state == State.NOT_AUTHORIZED:
         text = "You are not connected."
     else:
         text = "You need to restore the session."
-    connected = instance.state == AUTHORIZED
+    connected = instance.state == State.AUTHORIZED
     return {"connected": connected, "error": text, "smartphoneConnected": connected}

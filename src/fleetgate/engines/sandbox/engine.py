@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 
+from fleetgate.domain.instances import State
+from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import (
     ALREADY_AUTHORIZED,
-    AUTHORIZED,
-    NOT_AUTHORIZED,
     EngineError,
     EngineHost,
     IncomingMessage,
@@ -127,7 +127,7 @@ class SandboxSession:
             elif linked != self.phone:
                 await self._set_auth({"phone": linked})
             else:
-                await self.events.state_changed(AUTHORIZED, wid=f"{linked}@c.us")
+                await self.events.state_changed(State.AUTHORIZED, wid=f"{linked}@c.us")
             if self.phone is not None:
                 await self._take_in(self.phone)
 
@@ -163,7 +163,7 @@ class SandboxSession:
                 from_phone=phone,
                 to_phone=chat_id.removesuffix("@c.us"),
                 id_messages=id_messages,
-                status="read",
+                status=MessageStatus.READ,
             )
 
     async def _take_in(self, phone: str) -> None:
@@ -197,7 +197,9 @@ class SandboxSession:
                     )
                 else:
                     await self.events.receipt(
-                        id_message=event.id_message, chat_id=chat_id, status=payload["status"]
+                        id_message=event.id_message,
+                        chat_id=chat_id,
+                        status=MessageStatus(payload["status"]),
                     )
             async with db.transaction() as session:
                 for sender, ids in delivered.items():
@@ -207,7 +209,7 @@ class SandboxSession:
                         from_phone=phone,
                         to_phone=sender,
                         id_messages=ids,
-                        status="delivered",
+                        status=MessageStatus.DELIVERED,
                     )
                 await network.advance_cursor(session, self.id_instance, batch[-1].id)
 
@@ -225,9 +227,9 @@ class SandboxSession:
             await self.events.auth_changed(auth)
             self._auth = auth
         if self.phone is None:
-            await self.events.state_changed(NOT_AUTHORIZED, wid="")
+            await self.events.state_changed(State.NOT_AUTHORIZED, wid="")
         else:
-            await self.events.state_changed(AUTHORIZED, wid=f"{self.phone}@c.us")
+            await self.events.state_changed(State.AUTHORIZED, wid=f"{self.phone}@c.us")
 
 
 def _as_received(data: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import QrCode
 from fleetgate.storage.signals import Signals
 from fleetgate.storage.tables import (
@@ -282,7 +283,7 @@ async def post_message(
             from_phone=to_phone,
             to_phone=from_phone,
             id_messages=[id_message],
-            status="delivered",
+            status=MessageStatus.DELIVERED,
         )
 
 

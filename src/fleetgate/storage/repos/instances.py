@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement, Row, RowMapping, and_, func, select, tuple
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.services.config import CALLBACKS, OPTIONS, SWITCHES
-from fleetgate.services.types import InstanceView
+from fleetgate.domain.config import CALLBACKS, OPTIONS, SWITCHES
+from fleetgate.domain.instances import InstanceView, Plan, State
 from fleetgate.storage.signals import Signals
 from fleetgate.storage.tables import InstanceRow
 
@@ -165,7 +165,7 @@ def to_view(row: RowMapping) -> InstanceView:
         id_instance=row["id_instance"],
         partner_id=row["partner_id"],
         type_instance=row["type_instance"],
-        state=row["state"],
+        state=State(row["state"]),
         wid=row["wid"],
         webhook_url=row["webhook_url"],
         webhook_token_cipher=row["webhook_token_cipher"],
@@ -173,7 +173,7 @@ def to_view(row: RowMapping) -> InstanceView:
         switches={name: row[name] for name in SWITCHES},
         name=row["name"],
         created_ms=row["created_ms"],
-        plan=row["plan"],
+        plan=Plan(row["plan"]),
         expires_ms=row["expires_ms"],
         canceled_ms=row["canceled_ms"],
         with_calls=row["with_calls"],

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.domain.messages import Direction, Message, MessageStatus
 from fleetgate.storage.tables import MessageRow
 
 M = MessageRow
-OUT = "out"
-IN = "in"
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One journal entry."""
-
-    id: int
-    id_instance: int
-    id_message: str
-    direction: str
-    chat_id: str
-    sender: str
-    sender_name: str
-    type_message: str
-    data: str
-    at_ms: int
-    status: str
-    send_by_api: bool
-    queued: bool
-    delay_ms: int = 0
+# compat: removed once api/ and tests/ import from fleetgate.domain
+OUT = Direction.OUT
+IN = Direction.IN
+__all__ = ["IN", "OUT", "Message"]
 
 
 _COLUMNS = (
@@ -129,7 +110,10 @@ async def dequeue_sent(session: AsyncSession, message_id: int, *, at_ms: int) ->
         .values(
             queued=False,
             at_ms=at_ms,
-            status=case((M.status.in_(("delivered", "read")), M.status), else_="sent"),
+            status=case(
+                (M.status.in_((MessageStatus.DELIVERED, MessageStatus.READ)), M.status),
+                else_=MessageStatus.SENT.value,
+            ),
         )
         .returning(M.status)
     )
@@ -164,7 +148,10 @@ async def unread_from(
 ) -> list[str]:
     """Ids of unread incoming messages of a chat (all, or only ``id_message``)."""
     stmt = select(M.id_message).where(
-        M.id_instance == id_instance, M.direction == IN, M.chat_id == chat_id, M.status == "unread"
+        M.id_instance == id_instance,
+        M.direction == Direction.IN,
+        M.chat_id == chat_id,
+        M.status == MessageStatus.UNREAD,
     )
     if id_message is not None:
         stmt = stmt.where(M.id_message == id_message)
@@ -174,8 +161,12 @@ async def unread_from(
 async def mark_read(session: AsyncSession, id_instance: int, id_messages: list[str]) -> None:
     await session.execute(
         update(M)
-        .where(M.id_instance == id_instance, M.direction == IN, M.id_message.in_(id_messages))
-        .values(status="read")
+        .where(
+            M.id_instance == id_instance,
+            M.direction == Direction.IN,
+            M.id_message.in_(id_messages),
+        )
+        .values(status=MessageStatus.READ)
     )
 
 

@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from fleetgate.domain.notifications import Claimed, DeadLetter, Lane, Queued
+from fleetgate.domain.notifications import NotificationStatus as Status
 from fleetgate.storage.tables import InstanceRow, NotificationRow
 
-PENDING = "pending"
-DEAD = "dead"
-# Lanes: GREEN-API notifications (to the webhookUrl, or polled) and per-event callbacks.
-GREEN_LANE = 0
-CALLBACK_LANE = 1
 N = NotificationRow
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """One queued notification."""
-
-    id: int
-    id_instance: int
-    type_webhook: str
-    body: str
-    created_ms: int
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A notification a delivery worker holds, with where to deliver it."""
-
-    item: Queued
-    url: str
-    # The webhookUrlToken to send, encrypted (crypto.WEBHOOK_TOKEN); None: send none.
-    token_cipher: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A notification that could not be delivered in time."""
-
-    item: Queued
-    dead_ms: int
-    last_error: str
 
 
 _QUEUED = (N.id, N.id_instance, N.type_webhook, N.body, N.created_ms, N.attempts)
@@ -63,7 +27,7 @@ async def append(
     type_webhook: str,
     body: str,
     now: int,
-    lane: int = GREEN_LANE,
+    lane: Lane = Lane.GREEN,
     target_url: str | None = None,
 ) -> int:
     row = N(
@@ -86,8 +50,8 @@ async def head(session: AsyncSession, *, id_instance: int, newer_than: int) -> Q
             select(*_QUEUED)
             .where(
                 N.id_instance == id_instance,
-                N.status == PENDING,
-                N.lane == GREEN_LANE,
+                N.status == Status.PENDING,
+                N.lane == Lane.GREEN,
                 N.created_ms > newer_than,
             )
             .order_by(N.id)
@@ -103,8 +67,8 @@ async def acknowledge(session: AsyncSession, *, id_instance: int, receipt_id: in
         delete(N).where(
             N.id == receipt_id,
             N.id_instance == id_instance,
-            N.status == PENDING,
-            N.lane == GREEN_LANE,
+            N.status == Status.PENDING,
+            N.lane == Lane.GREEN,
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -113,8 +77,8 @@ async def acknowledge(session: AsyncSession, *, id_instance: int, receipt_id: in
 async def count_pending(session: AsyncSession, *, id_instance: int, newer_than: int) -> int:
     stmt = select(func.count()).where(
         N.id_instance == id_instance,
-        N.status == PENDING,
-        N.lane == GREEN_LANE,
+        N.status == Status.PENDING,
+        N.lane == Lane.GREEN,
         N.created_ms > newer_than,
     )
     return int(await session.scalar(stmt) or 0)
@@ -122,7 +86,9 @@ async def count_pending(session: AsyncSession, *, id_instance: int, newer_than: 
 
 async def clear_pending(session: AsyncSession, *, id_instance: int) -> int:
     result = await session.execute(
-        delete(N).where(N.id_instance == id_instance, N.status == PENDING, N.lane == GREEN_LANE)
+        delete(N).where(
+            N.id_instance == id_instance, N.status == Status.PENDING, N.lane == Lane.GREEN
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -141,13 +107,13 @@ async def claim_heads(
         select(older.id)
         .where(
             older.id_instance == N.id_instance,
-            older.status == PENDING,
+            older.status == Status.PENDING,
             older.lane == N.lane,
             older.id < N.id,
         )
         .exists()
     )
-    is_callback = N.lane == CALLBACK_LANE
+    is_callback = N.lane == Lane.CALLBACK
     stmt = (
         select(
             *_QUEUED,
@@ -156,7 +122,7 @@ async def claim_heads(
         )
         .join(InstanceRow, InstanceRow.id_instance == N.id_instance)
         .where(
-            N.status == PENDING,
+            N.status == Status.PENDING,
             N.next_attempt_ms <= now,
             N.claimed_until_ms <= now,
             or_(is_callback, InstanceRow.webhook_url != ""),
@@ -214,7 +180,7 @@ async def failed(
         "last_error": error[:500],
     }
     if next_attempt_ms is None:
-        values |= {"status": DEAD, "dead_ms": now}
+        values |= {"status": Status.DEAD, "dead_ms": now}
     else:
         values["next_attempt_ms"] = next_attempt_ms
     await session.execute(
@@ -226,14 +192,18 @@ async def expire(session: AsyncSession, *, older_than: int, now: int) -> int:
     """Move pending notifications created before ``older_than`` to the dead letters."""
     result = await session.execute(
         update(N)
-        .where(N.status == PENDING, N.created_ms <= older_than, N.claimed_until_ms <= now)
-        .values(status=DEAD, dead_ms=now, last_error="not delivered within the retention time")
+        .where(N.status == Status.PENDING, N.created_ms <= older_than, N.claimed_until_ms <= now)
+        .values(
+            status=Status.DEAD, dead_ms=now, last_error="not delivered within the retention time"
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def purge_dead(session: AsyncSession, *, older_than: int) -> int:
-    result = await session.execute(delete(N).where(N.status == DEAD, N.dead_ms <= older_than))
+    result = await session.execute(
+        delete(N).where(N.status == Status.DEAD, N.dead_ms <= older_than)
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -241,7 +211,7 @@ async def dead_letters(
     session: AsyncSession, *, instance_ids: list[int] | None, partner_id: int | None, limit: int
 ) -> list[DeadLetter]:
     """Dead letters, oldest first; of some instances and/or one partner's."""
-    stmt = select(*_QUEUED, N.dead_ms, N.last_error).where(N.status == DEAD)
+    stmt = select(*_QUEUED, N.dead_ms, N.last_error).where(N.status == Status.DEAD)
     if instance_ids is not None:
         stmt = stmt.where(N.id_instance.in_(instance_ids))
     if partner_id is not None:
@@ -259,7 +229,7 @@ async def requeue(
 
     With ``partner_id``, only that partner's dead letters are touched.
     """
-    stmt = select(*_QUEUED, N.lane, N.target_url).where(N.id.in_(ids), N.status == DEAD)
+    stmt = select(*_QUEUED, N.lane, N.target_url).where(N.id.in_(ids), N.status == Status.DEAD)
     if partner_id is not None:
         stmt = stmt.join(InstanceRow, InstanceRow.id_instance == N.id_instance).where(
             InstanceRow.partner_id == partner_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fleetgate.services.types import Partner
+from fleetgate.domain.partners import Partner
 from fleetgate.storage.tables import PartnerRow
 
 
