@@ -8,6 +8,7 @@ link only to that partner's instances. Errors are ``{"error": "<text>"}``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -21,6 +22,7 @@ from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
+from fleetgate.context import Context
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits, is_phone, parse_instance_id
 from fleetgate.services import sandbox_phones
@@ -49,29 +51,24 @@ def _phone(phone: str) -> str:
 async def scan(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone scans a QR payload shown by one of the partner's instances and links to it."""
     body = parse_body(ScanBody, await read_json(request, ctx.settings.http.max_body_bytes))
-    async with ctx.db.transaction() as session:
-        linked = await sandbox_phones.link_by_qr(
-            session=session,
-            signals=ctx.signals,
-            partner=partner,
-            phone=_phone(phone),
-            payload=body.qr,
-        )
-    return OrjsonResponse({"linked": True, "idInstance": linked})
+    return await _link(
+        ctx, sandbox_phones.link_by_qr, partner=partner, phone=_phone(phone), payload=body.qr
+    )
 
 
 @router.post("/phones/{phone}/link")
 async def link(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone types a pairing code that an instance issued for this phone number."""
     body = parse_body(CodeBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    return await _link(
+        ctx, sandbox_phones.link_by_code, partner=partner, phone=_phone(phone), code=body.code
+    )
+
+
+async def _link(ctx: Context, attempt: Callable[..., Awaitable[int]], **given: Any) -> Response:
+    """Run a link attempt of the sandbox service in a transaction; the instance it linked."""
     async with ctx.db.transaction() as session:
-        linked = await sandbox_phones.link_by_code(
-            session=session,
-            signals=ctx.signals,
-            partner=partner,
-            phone=_phone(phone),
-            code=body.code,
-        )
+        linked = await attempt(session=session, signals=ctx.signals, **given)
     return OrjsonResponse({"linked": True, "idInstance": linked})
 
 
