@@ -6,6 +6,15 @@ import secrets
 
 INSTANCE_SUFFIX_SPACE = 1_000_000
 PARTNER_TOKEN_PREFIX = "gac."
+# An idInstance in a path has at most 18 digits: every such number fits a 64-bit integer.
+INSTANCE_ID_MAX_DIGITS = 18
+# A phone number with its country code and no "+" (E.164 allows at most 15 digits).
+PHONE_DIGITS = range(7, 16)
+# Patterns of the numbers in chat ids: a phone (<phone>@c.us), a group (<group>@g.us, old ids
+# being <creator phone>-<creation time>). Looser than PHONE_DIGITS: chats keep whatever ids the
+# network gave them.
+CHAT_PHONE = "[0-9]{5,20}"
+CHAT_GROUP = "[0-9]{5,20}(?:-[0-9]{5,20})?"
 
 
 def is_digits(text: str) -> bool:
@@ -20,6 +29,18 @@ def digits_value(text: str) -> int:
     int() would refuse one of more than 4,300 digits outright.
     """
     return int(text) if len(text) <= 19 else 10**19
+
+
+def parse_instance_id(text: str) -> int | None:
+    """The idInstance a path or query names, or None if the text is no id at all."""
+    if not is_digits(text) or len(text) > INSTANCE_ID_MAX_DIGITS:
+        return None
+    return int(text)
+
+
+def is_phone(text: str) -> bool:
+    """True for a phone number with its country code: 7 to 15 ASCII digits, no "+"."""
+    return is_digits(text) and len(text) in PHONE_DIGITS
 
 
 def new_instance_id(prefix: int) -> int:

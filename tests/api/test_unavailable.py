@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import exc as sa
 from sqlalchemy.engine import make_url
 
-from fleetgate.api.unavailable import is_unavailable
-from fleetgate.storage.db import DatabaseBusy
+from fleetgate.storage.db import DatabaseBusy, is_unavailable
 from tests.support import (
     create_pg_database,
     drop_pg_database,

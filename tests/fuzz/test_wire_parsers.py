@@ -18,9 +18,11 @@ from pydantic import BaseModel
 
 from fleetgate.api import sandbox
 from fleetgate.api.admin.dead_letters import ReplayBody
+from fleetgate.api.bodies import parse_body
+from fleetgate.api.errors import error_response
 from fleetgate.api.greenapi import sending_wire as sw
 from fleetgate.api.greenapi import wire as gw
-from fleetgate.api.greenapi.errors import INSTANCE_ERRORS, PARTNER_ERRORS, error_response
+from fleetgate.api.greenapi.errors import INSTANCE_ERRORS, PARTNER_ERRORS
 from fleetgate.api.zapi import wire as zw
 from fleetgate.api.zapi.auth import instance_id
 from fleetgate.api.zapi.sending import chat_id
@@ -147,7 +149,7 @@ def _use(body: BaseModel) -> None:
 
 def _check(model: type[BaseModel], data: Any) -> None:
     try:
-        _use(gw.parse_body(model, data))
+        _use(parse_body(model, data))
     except InvalidInput as exc:
         assert _is_clear(exc), exc
         for table in (PARTNER_ERRORS, INSTANCE_ERRORS):

@@ -14,6 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fleetgate.api.errors import PLAIN_ERRORS, ErrorFormat, format_of_path
+
 log = logging.getLogger(__name__)
 
 # Paths whose second segment is a method name: /partner/{method}/…, /waInstance{id}/{method}/…
@@ -80,7 +82,6 @@ class MetricsMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
-_GREEN_PATH = re.compile(r"^/(partner|waInstance\d+)/")
 SHUTTING_DOWN = "the server is shutting down; retry in a few seconds"
 
 
@@ -126,18 +127,16 @@ class ShutdownMiddleware(HttpMiddleware):
         except asyncio.CancelledError:
             if started:
                 raise
-            for message in _shutting_down(scope["path"]):
+            fmt = format_of_path(scope["path"]) or PLAIN_ERRORS
+            for message in _shutting_down(fmt):
                 await send(message)
         except ClientDisconnect:
             log.debug("client went away before its request body arrived: %s", scope["method"])
 
 
-def _shutting_down(path: str) -> tuple[Message, Message]:
-    """The 503 answer, start and body, in the format of the façade ``path`` belongs to."""
-    green = _GREEN_PATH.match(path) is not None
-    body = orjson.dumps(
-        {"code": 503, "description": SHUTTING_DOWN} if green else {"error": SHUTTING_DOWN}
-    )
+def _shutting_down(fmt: ErrorFormat) -> tuple[Message, Message]:
+    """The 503 answer, start and body, in the format of the request's façade."""
+    body = orjson.dumps(fmt.body(503, SHUTTING_DOWN))
     start: Message = {
         "type": "http.response.start",
         "status": 503,

@@ -15,24 +15,20 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
-from fleetgate.api.deps import ContextDep, read_json
-from fleetgate.api.greenapi.sending_wire import MESSAGE_MAX, NO_CONTROL
-from fleetgate.api.greenapi.wire import parse_body
+from fleetgate.api.bearer import PartnerDep
+from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
-from fleetgate.clock import now_ms
 from fleetgate.context import Context
-from fleetgate.engines.sandbox import network
 from fleetgate.errors import InvalidInput, NotFound
-from fleetgate.ids import digits_value, is_digits, new_message_id
-from fleetgate.services import engine_calls
-from fleetgate.services.types import Partner
-from fleetgate.storage.repos import instances as instances_repo
+from fleetgate.ids import digits_value, is_digits, is_phone, parse_instance_id
+from fleetgate.services import sandbox_phones
+from fleetgate.services.sandbox_phones import NO_SUCH_INSTANCE, NOT_YOURS, PRESENCES
 
-router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=PlainErrorRoute)
+router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=PlainRoute)
 
 
 class ScanBody(BaseModel):
@@ -45,21 +41,9 @@ class CodeBody(BaseModel):
     code: str = Field(pattern=NO_CONTROL)
 
 
-# The same answer whoever holds the number and whatever it holds: it tells another partner only
-# that the number is not theirs to use, never who has it, its links or its messages.
-NOT_YOURS = "this number is not one of your phones"
-
-
 def _phone(phone: str) -> str:
-    if not is_digits(phone) or not 7 <= len(phone) <= 15:
+    if not is_phone(phone):
         raise InvalidInput("phone must be 7 to 15 digits with the country code")
-    return phone
-
-
-async def _own(session: AsyncSession, phone: str, partner: Partner) -> str:
-    """``phone``, once the partner holds it (the first partner to use a number holds it)."""
-    if not await network.claim_phone(session, _phone(phone), partner.id):
-        raise NotFound(NOT_YOURS)
     return phone
 
 
@@ -67,14 +51,8 @@ async def _own(session: AsyncSession, phone: str, partner: Partner) -> str:
 async def scan(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone scans a QR payload shown by one of the partner's instances and links to it."""
     body = parse_body(ScanBody, await read_json(request, ctx.settings.http.max_body_bytes))
-    return await _link_as(
-        ctx,
-        phone,
-        partner,
-        lambda session, own: network.scan_qr(
-            session, ctx.signals, phone=own, payload=body.qr, partner_id=partner.id
-        ),
-        refused="no instance of yours shows this QR code now (it rotates every 20 s)",
+    return await _link(
+        ctx, sandbox_phones.link_by_qr, partner=partner, phone=_phone(phone), payload=body.qr
     )
 
 
@@ -82,30 +60,15 @@ async def scan(phone: str, request: Request, partner: PartnerDep, ctx: ContextDe
 async def link(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone types a pairing code that an instance issued for this phone number."""
     body = parse_body(CodeBody, await read_json(request, ctx.settings.http.max_body_bytes))
-    return await _link_as(
-        ctx,
-        phone,
-        partner,
-        lambda session, own: network.enter_code(
-            session, ctx.signals, phone=own, code=body.code, partner_id=partner.id
-        ),
-        refused="no pairing code like this was issued for this phone, or it expired",
+    return await _link(
+        ctx, sandbox_phones.link_by_code, partner=partner, phone=_phone(phone), code=body.code
     )
 
 
-async def _link_as(
-    ctx: Context,
-    phone: str,
-    partner: Partner,
-    attempt: Callable[[AsyncSession, str], Awaitable[int | None]],
-    *,
-    refused: str,
-) -> Response:
-    """Run a link attempt as the partner's phone ``phone``; the instance it linked."""
+async def _link(ctx: Context, attempt: Callable[..., Awaitable[int]], **given: Any) -> Response:
+    """Run a link attempt of the sandbox service in a transaction; the instance it linked."""
     async with ctx.db.transaction() as session:
-        linked = await attempt(session, await _own(session, phone, partner))
-        if linked is None:  # raised inside the transaction: a refused attempt takes no number
-            raise NotFound(refused)
+        linked = await attempt(session=session, signals=ctx.signals, **given)
     return OrjsonResponse({"linked": True, "idInstance": linked})
 
 
@@ -113,8 +76,8 @@ async def _link_as(
 async def phone_logout(phone: str, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone unlinks every instance of the partner it is linked to."""
     async with ctx.db.transaction() as session:
-        ids = await network.phone_logout(
-            session, ctx.signals, phone=await _own(session, phone, partner), partner_id=partner.id
+        ids = await sandbox_phones.log_out(
+            session=session, signals=ctx.signals, partner=partner, phone=_phone(phone)
         )
     return OrjsonResponse({"unlinked": ids})
 
@@ -122,19 +85,11 @@ async def phone_logout(phone: str, partner: PartnerDep, ctx: ContextDep) -> Resp
 @router.get("/instances/{idInstance}/qr")
 async def instance_qr(idInstance: str, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The text the instance's current QR encodes (what a phone would read from the image)."""
-    if not is_digits(idInstance) or len(idInstance) > 18:
-        raise NotFound("no such instance")
-    id_instance = int(idInstance)
-    async with ctx.db.reading() as session:
-        found = await instances_repo.view(session, id_instance, now=now_ms())
-    if found is None or found[0].partner_id != partner.id:
-        raise NotFound("no such instance")
-    answer = await engine_calls.call_engine(
-        db=ctx.db,
-        signals=ctx.signals,
-        id_instance=id_instance,
-        method=engine_calls.QR,
-        args={},
+    id_instance = parse_instance_id(idInstance)
+    if id_instance is None:
+        raise NotFound(NO_SUCH_INSTANCE)
+    answer = await sandbox_phones.instance_qr(
+        db=ctx.db, signals=ctx.signals, partner=partner, id_instance=id_instance
     )
     return OrjsonResponse({"qr": answer["payload"], "expiresMs": answer["expiresMs"]})
 
@@ -170,22 +125,14 @@ async def phone_sends(
     """The virtual phone writes a text message to a number (an instance's, or another phone)."""
     body = parse_body(PhoneMessageBody, await read_json(request, ctx.settings.http.max_body_bytes))
     sender, to_phone = _phone(phone), _chat_phone(body.chatId)
-    id_message = new_message_id()
     async with ctx.db.transaction() as session:
-        await _own(session, sender, partner)
-        await network.post_message(
-            session,
-            ctx.signals,
-            from_phone=sender,
+        id_message = await sandbox_phones.send_text(
+            session=session,
+            signals=ctx.signals,
+            partner=partner,
+            phone=sender,
             to_phone=to_phone,
-            id_message=id_message,
-            payload={
-                "messageData": {
-                    "typeMessage": "textMessage",
-                    "textMessageData": {"textMessage": body.message},
-                },
-                "senderName": sender,
-            },
+            text=body.message,
         )
     return OrjsonResponse({"idMessage": id_message})
 
@@ -199,14 +146,14 @@ async def phone_inbox(
         raise InvalidInput("limit must be an integer from 1 to 1000")
     phone = _phone(phone)
     async with ctx.db.reading() as session:
-        owner = await network.owner_of(session, phone)
+        owner = await sandbox_phones.owner_of(session=session, phone=phone)
     if owner is None:  # a first use: claiming writes, so only then a write transaction
         async with ctx.db.transaction() as session:
-            await _own(session, phone, partner)
+            await sandbox_phones.claim(session=session, partner=partner, phone=phone)
     elif owner != partner.id:
         raise NotFound(NOT_YOURS)
     async with ctx.db.reading() as session:
-        events = await network.inbox(session, phone, limit=digits_value(limit))
+        events = await sandbox_phones.inbox(session=session, phone=phone, limit=digits_value(limit))
     items = []
     for event in events:
         data = orjson.loads(event.payload)["messageData"]
@@ -232,12 +179,10 @@ async def phone_reads(
     body = parse_body(PhoneReadBody, await read_json(request, ctx.settings.http.max_body_bytes))
     reader, sender = _phone(phone), _chat_phone(body.chatId)
     async with ctx.db.transaction() as session:
-        await _own(session, reader, partner)
-        ids = await network.messages_from(session, to_phone=reader, from_phone=sender)
-        await network.post_receipts(
-            session, ctx.signals, from_phone=reader, to_phone=sender, id_messages=ids, status="read"
+        count = await sandbox_phones.read_chat(
+            session=session, signals=ctx.signals, partner=partner, phone=reader, sender=sender
         )
-    return OrjsonResponse({"read": len(ids)})
+    return OrjsonResponse({"read": count})
 
 
 @router.post("/phones/{phone}/presence")
@@ -246,13 +191,17 @@ async def phone_presence(
 ) -> Response:
     """The virtual phone shows itself online, typing, recording, ... in a chat."""
     body = parse_body(PhonePresenceBody, await read_json(request, ctx.settings.http.max_body_bytes))
-    if body.status not in network.PRESENCES:
-        raise InvalidInput(f"status must be one of {', '.join(network.PRESENCES)}")
+    if body.status not in PRESENCES:
+        raise InvalidInput(f"status must be one of {', '.join(PRESENCES)}")
     sender, to_phone = _phone(phone), _chat_phone(body.chatId)
     async with ctx.db.transaction() as session:
-        await _own(session, sender, partner)
-        await network.post_presence(
-            session, ctx.signals, from_phone=sender, to_phone=to_phone, status=body.status
+        await sandbox_phones.show_presence(
+            session=session,
+            signals=ctx.signals,
+            partner=partner,
+            phone=sender,
+            to_phone=to_phone,
+            status=body.status,
         )
     return OrjsonResponse({"presence": body.status})
 

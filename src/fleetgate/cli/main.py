@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import IntegrityError
 
-from fleetgate.cli import keys, rotation, workers
+from fleetgate.cli import dead_letters, keys, roles, rotation
 from fleetgate.cli.common import err, run_on_db
-from fleetgate.cli.workers import Role, for_role, run_background
+from fleetgate.cli.roles import Role, for_role, run_background
 from fleetgate.clock import green_time
 from fleetgate.context import Context
 from fleetgate.logs import configure_logging
@@ -27,9 +27,9 @@ from fleetgate.settings import Settings
 app = typer.Typer(no_args_is_help=True, help="fleetgate: a self-hosted messenger API gateway.")
 partner_app = typer.Typer(no_args_is_help=True, help="Manage partner accounts and their tokens.")
 app.add_typer(partner_app, name="partner")
-app.add_typer(workers.dead_app, name="dead-letters")
+app.add_typer(dead_letters.dead_app, name="dead-letters")
 app.add_typer(keys.keys_app, name="keys")
-app.command("delivery")(workers.delivery)
+app.command("delivery")(roles.delivery)
 partner_app.command("rotate-instance-tokens")(rotation.rotate_instance_tokens)
 partner_app.command("new-token")(rotation.new_token)
 

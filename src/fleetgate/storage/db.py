@@ -10,9 +10,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
+from sqlalchemy import exc as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -36,6 +38,54 @@ BUSY_TIMEOUT_S = 5.0
 
 class DatabaseBusy(TimeoutError):
     """A SQLite writer did not get its turn within BUSY_TIMEOUT_S."""
+
+
+# The base of the errors the drivers raise through SQLAlchemy.
+DriverError = sa.DBAPIError
+# Raised as they are (not wrapped by SQLAlchemy) or always meaning "not reachable now".
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    sa.OperationalError,  # SQLite "database is locked", "unable to open database file"
+    sa.InterfaceError,
+    sa.TimeoutError,  # no pooled connection free in time
+    sa.DisconnectionError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    OSError,  # connection refused or reset while connecting
+    TimeoutError,  # connecting took too long; DatabaseBusy
+)
+# SQLSTATE classes of a wrapped driver error that mean the server is going or gone.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be used right now (rather than a bug)."""
+    if isinstance(exc, UNAVAILABLE_ERRORS) or _closed_to_connections(exc):
+        return True
+    if isinstance(exc, sa.DBAPIError):
+        sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+        return (
+            exc.connection_invalidated
+            or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+            or _closed_to_connections(exc.orig)
+        )
+    return False
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is a SQLite writer that waited too long for its turn or the lock."""
+    return isinstance(exc, DatabaseBusy) or (
+        isinstance(exc, sa.OperationalError) and "locked" in str(exc.orig)
+    )
+
+
+def _closed_to_connections(exc: BaseException | None) -> bool:
+    """A database an operator closed (``ALTER DATABASE … ALLOW_CONNECTIONS false``): SQLSTATE
+    55000, a class that otherwise means a bug, so only with this message."""
+    return isinstance(exc, asyncpg.exceptions.ObjectNotInPrerequisiteStateError) and (
+        "accepting connections" in str(exc)
+    )
 
 
 class Database:

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 from whatsapp_api_client_python.API import GreenAPI
 
-from fleetgate.api.greenapi.instance import PREFIX
+from fleetgate.api.greenapi.auth import PREFIX
 from fleetgate.api.greenapi.ratelimit import method_name, rate_limited
 from fleetgate.app import create_app
 from fleetgate.context import Context

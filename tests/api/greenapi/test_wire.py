@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fleetgate.api.bodies import parse_body
 from fleetgate.api.greenapi.wire import (
     READ_ONLY_KEYS,
     CreateInstanceBody,
     DeleteInstanceBody,
-    parse_body,
     to_patch,
 )
 from fleetgate.errors import InvalidInput

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
+from fleetgate.api.bearer import PartnerDep
 from fleetgate.api.deps import ContextDep
+from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.services import partners
 
-router = APIRouter(prefix="/admin", tags=["admin"], route_class=PlainErrorRoute)
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=PlainRoute)
 
 
 @router.post("/client-token")

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from fleetgate.api.bearer import PartnerDep, PlainErrorRoute
-from fleetgate.api.deps import ContextDep, read_json
-from fleetgate.api.greenapi.wire import Int64, parse_body
+from fleetgate.api.bearer import PartnerDep
+from fleetgate.api.bodies import Int64, parse_body, read_json
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.errors import InvalidInput
 from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import notifications
-from fleetgate.services.notifications import DeadLetter
+from fleetgate.services.dead_letters import dead_letter_json
 
-router = APIRouter(prefix="/admin", tags=["admin"], route_class=PlainErrorRoute)
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=PlainRoute)
 
 LIST_MAX = 1000
 
@@ -28,21 +26,6 @@ class ReplayBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     ids: list[Int64] = Field(min_length=1, max_length=LIST_MAX)
-
-
-def dead_letter_json(dead: DeadLetter) -> dict[str, Any]:
-    """One dead letter as the admin API and the CLI show it."""
-    item = dead.item
-    return {
-        "id": item.id,
-        "idInstance": item.id_instance,
-        "typeWebhook": item.type_webhook,
-        "createdMs": item.created_ms,
-        "deadMs": dead.dead_ms,
-        "attempts": item.attempts,
-        "lastError": dead.last_error,
-        "body": orjson.loads(item.body),
-    }
 
 
 @router.get("/dead-letters")

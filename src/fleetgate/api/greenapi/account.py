@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
-import segno
 from fastapi import APIRouter, Depends, Request
 
-from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
-from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
 from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.wire import (
     AuthorizationCodeBody,
     HistoryBody,
     SetSettingsBody,
-    parse_body,
     settings_of,
     to_patch,
 )
+from fleetgate.api.qr import qr_png_base64
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
-from fleetgate.ids import digits_value, is_digits
+from fleetgate.ids import digits_value, is_digits, is_phone
 from fleetgate.services import account, states
 from fleetgate.services.states import HISTORY_DEFAULT, HISTORY_MAX
 
@@ -48,7 +46,6 @@ METHODS = (
     "getAuthorizationCode",
     "updateApiToken",
 )
-_PHONE_DIGITS = range(7, 16)
 
 
 @router.get("/getSettings/{apiTokenInstance}")
@@ -163,13 +160,6 @@ async def qr(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     return OrjsonResponse({"type": "qrCode", "message": qr_png_base64(payload)})
 
 
-def qr_png_base64(payload: str) -> str:
-    """A QR code of ``payload`` as a base64-encoded PNG."""
-    buffer = io.BytesIO()
-    segno.make(payload, error="m").save(buffer, kind="png", scale=6, border=2)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 @router.post("/getAuthorizationCode/{apiTokenInstance}")
 async def get_authorization_code(
     instance: InstanceDep, request: Request, ctx: ContextDep
@@ -179,7 +169,7 @@ async def get_authorization_code(
         AuthorizationCodeBody, await read_json(request, ctx.settings.http.max_body_bytes)
     )
     phone = str(body.phoneNumber)
-    if body.phoneNumber <= 0 or len(phone) not in _PHONE_DIGITS:
+    if not is_phone(phone):  # a negative number has a "-": no phone
         raise InvalidInput("phoneNumber must be 7 to 15 digits with the country code, no +")
     code = await account.pairing_code(
         db=ctx.db, signals=ctx.signals, instance=instance, phone=phone

@@ -1,20 +1,13 @@
-"""How the GREEN-API façade shows domain errors: one table per API family."""
+"""How the GREEN-API façade shows domain errors: one format per API family (api/errors.py)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Coroutine
-from typing import Any, ClassVar
+import re
 
-from fastapi.routing import APIRoute
-from starlette.requests import Request
-from starlette.responses import Response
-
-from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.errors import Answer, ErrorFormat, MappedRoute
 from fleetgate.errors import (
     BodyTooLarge,
     Exhausted,
-    FleetgateError,
     Forbidden,
     InvalidInput,
     NotAuthenticated,
@@ -23,71 +16,52 @@ from fleetgate.errors import (
     RateLimited,
 )
 
-log = logging.getLogger(__name__)
 
-# Domain error -> (HTTP status, body code, fixed description or None to use the error's text).
-ErrorTable = dict[type[FleetgateError], tuple[int, int, str | None]]
+def green_body(code: int, text: str) -> dict[str, object]:
+    """``{"code", "description"}``, as GREEN-API answers errors."""
+    return {"code": code, "description": text}
+
+
+_INTERNAL = Answer(500, 500, "Internal Server Error")
 
 # GREEN-API answers 401 and 404 of the partner API with HTTP 200 and a {"code", "description"}
 # body; Go clients compare the 401 body byte for byte. Bad input gets a real HTTP 400 (see
 # docs/green-api.md for why).
-PARTNER_ERRORS: ErrorTable = {
-    NotAuthenticated: (200, 401, "Unauthorized"),
-    NotFound: (200, 404, "Not found"),
-    BodyTooLarge: (413, 413, None),
-    InvalidInput: (400, 400, None),
-    Exhausted: (503, 503, None),
-    # Too many failed token checks (api/authguard.py): a real 429 with Retry-After.
-    RateLimited: (429, 429, "Too Many Requests"),
-}
+PARTNER_ERRORS = ErrorFormat(
+    body=green_body,
+    table={
+        NotAuthenticated: Answer(200, 401, "Unauthorized"),
+        NotFound: Answer(200, 404, "Not found"),
+        BodyTooLarge: Answer(413, 413),
+        InvalidInput: Answer(400, 400),
+        Exhausted: Answer(503, 503),
+        # Too many failed token checks (api/authguard.py): a real 429 with Retry-After.
+        RateLimited: Answer(429, 429, "Too Many Requests"),
+    },
+    paths=re.compile("/partner/"),
+    unmapped=_INTERNAL,
+)
 
 # The instance API uses real HTTP statuses: 401 wrong token, 403 unknown or deleted instance.
-INSTANCE_ERRORS: ErrorTable = {
-    NotAuthenticated: (401, 401, "Unauthorized"),
-    Forbidden: (403, 403, "Forbidden"),
-    NotFound: (404, 404, None),
-    BodyTooLarge: (413, 413, None),
-    InvalidInput: (400, 400, None),
-    NotReady: (400, 400, None),
-    RateLimited: (429, 429, "Too Many Requests"),
-}
+INSTANCE_ERRORS = ErrorFormat(
+    body=green_body,
+    table={
+        NotAuthenticated: Answer(401, 401, "Unauthorized"),
+        Forbidden: Answer(403, 403, "Forbidden"),
+        NotFound: Answer(404, 404),
+        BodyTooLarge: Answer(413, 413),
+        InvalidInput: Answer(400, 400),
+        NotReady: Answer(400, 400),
+        RateLimited: Answer(429, 429, "Too Many Requests"),
+    },
+    paths=re.compile("/waInstance"),
+    unmapped=_INTERNAL,
+)
 
 
-def error_response(table: ErrorTable, exc: FleetgateError) -> Response:
-    """The response ``table`` prescribes for a domain error."""
-    for kind in type(exc).__mro__:
-        if kind in table:
-            status, code, fixed = table[kind]
-            response = OrjsonResponse({"code": code, "description": fixed or exc.message}, status)
-            if isinstance(exc, RateLimited):
-                # The official client's urllib3 Retry sleeps this long before trying again.
-                response.headers["Retry-After"] = str(exc.retry_after_s)
-            return response
-    log.error("unmapped domain error %s: %s", type(exc).__name__, exc.message)
-    return OrjsonResponse({"code": 500, "description": "Internal Server Error"}, 500)
+class PartnerRoute(MappedRoute):
+    error_format = PARTNER_ERRORS
 
 
-class _MappedRoute(APIRoute):
-    """An APIRoute whose domain errors come out in its API family's format."""
-
-    errors: ClassVar[ErrorTable]
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        table = self.errors
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except FleetgateError as exc:
-                return error_response(table, exc)
-
-        return handle
-
-
-class PartnerRoute(_MappedRoute):
-    errors = PARTNER_ERRORS
-
-
-class InstanceRoute(_MappedRoute):
-    errors = INSTANCE_ERRORS
+class InstanceRoute(MappedRoute):
+    error_format = INSTANCE_ERRORS

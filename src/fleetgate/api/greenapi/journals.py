@@ -7,9 +7,10 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 
-from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
-from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
 from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.sending_wire import (
     ChatBody,
@@ -18,17 +19,15 @@ from fleetgate.api.greenapi.sending_wire import (
     PhoneBody,
     check_chat_id,
 )
-from fleetgate.api.greenapi.wire import parse_body
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.engines.base import AUTHORIZED
 from fleetgate.errors import InvalidInput, NotFound, NotReady
 from fleetgate.ids import digits_value, is_digits
-from fleetgate.services import engine_calls, messaging
+from fleetgate.services import engine_calls, journals, messaging
+from fleetgate.services.journals import IN, OUT, Message
 from fleetgate.services.types import InstanceView
-from fleetgate.storage.repos import messages as repo
-from fleetgate.storage.repos.messages import IN, OUT, Message
 
 router = APIRouter(
     prefix=PREFIX,
@@ -105,9 +104,9 @@ async def _last(
 ) -> OrjsonResponse:
     span = _minutes(minutes, await read_json(request, ctx.settings.http.max_body_bytes))
     async with ctx.db.reading() as session:
-        found = await repo.journal(
-            session,
-            instance.id_instance,
+        found = await journals.recent(
+            session=session,
+            id_instance=instance.id_instance,
             direction=direction,
             since_ms=now_ms() - span * 60_000,
             limit=JOURNAL_MAX,
@@ -138,8 +137,11 @@ async def get_chat_history(
     """The newest ``count`` (default 100) messages of a chat, both ways, newest first."""
     body = parse_body(ChatHistoryBody, await read_json(request, ctx.settings.http.max_body_bytes))
     async with ctx.db.reading() as session:
-        found = await repo.journal(
-            session, instance.id_instance, chat_id=body.chatId, limit=body.count or 100
+        found = await journals.chat_history(
+            session=session,
+            id_instance=instance.id_instance,
+            chat_id=body.chatId,
+            limit=body.count or 100,
         )
     return OrjsonResponse([journal_item(m) for m in found])
 
@@ -149,7 +151,9 @@ async def get_message(instance: InstanceDep, request: Request, ctx: ContextDep) 
     """One message of a chat by its idMessage."""
     body = parse_body(MessageRefBody, await read_json(request, ctx.settings.http.max_body_bytes))
     async with ctx.db.reading() as session:
-        found = await repo.by_id(session, instance.id_instance, body.idMessage)
+        found = await journals.find_message(
+            session=session, id_instance=instance.id_instance, id_message=body.idMessage
+        )
     if found is None or found.chat_id != body.chatId or found.queued:
         raise NotFound("message not found")
     return OrjsonResponse(journal_item(found))
@@ -221,7 +225,9 @@ async def get_contacts(
     """The chats the instance has messages in (``?group=true|false``, ``?count=``)."""
     limit = min(digits_value(count), JOURNAL_MAX) if count and is_digits(count) else JOURNAL_MAX
     async with ctx.db.reading() as session:
-        chats = await repo.chats(session, instance.id_instance, limit=max(1, limit))
+        chats = await journals.list_chats(
+            session=session, id_instance=instance.id_instance, limit=max(1, limit)
+        )
     items = [
         {
             "id": chat_id,
@@ -244,7 +250,11 @@ async def get_contact_info(
     raw = await read_json(request, ctx.settings.http.max_body_bytes)
     chat_id = check_chat_id(str(raw.get("chatId", "")) if isinstance(raw, dict) else "")
     async with ctx.db.reading() as session:
-        names = dict(await repo.chats(session, instance.id_instance, limit=JOURNAL_MAX))
+        names = dict(
+            await journals.list_chats(
+                session=session, id_instance=instance.id_instance, limit=JOURNAL_MAX
+            )
+        )
     name = names.get(chat_id, "")
     return OrjsonResponse(
         {

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from fleetgate.api.authguard import admit
-from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.errors import PartnerRoute
 from fleetgate.api.greenapi.wire import (
     CreateInstanceBody,
     DeleteInstanceBody,
-    parse_body,
     to_patch,
 )
 from fleetgate.api.responses import OrjsonResponse

@@ -6,7 +6,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 
 from fleetgate.api.deps import ContextDep
-from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
+from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.context import Context
 from fleetgate.services.ratelimits import RateLimiter, rate_limiter_for
 

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.bodies import read_json
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
-from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
 from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context

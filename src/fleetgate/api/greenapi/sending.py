@@ -8,9 +8,10 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from fleetgate.api.deps import ContextDep, read_json
+from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.deps import ContextDep
+from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
-from fleetgate.api.greenapi.instance import PREFIX, InstanceDep
 from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.sending_wire import (
     ForwardMessagesBody,
@@ -20,13 +21,11 @@ from fleetgate.api.greenapi.sending_wire import (
     SendMessageBody,
     SendPollBody,
 )
-from fleetgate.api.greenapi.wire import parse_body
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context
 from fleetgate.errors import InvalidInput
-from fleetgate.services import messaging
+from fleetgate.services import journals, messaging, send_queue
 from fleetgate.services.types import InstanceView
-from fleetgate.storage.repos import messages as messages_repo
 
 router = APIRouter(
     prefix=PREFIX,
@@ -69,7 +68,9 @@ async def _quoting(
 ) -> dict[str, Any]:
     """A reply to a message of the same chat, shaped as GREEN-API shows quotes."""
     async with ctx.db.reading() as session:
-        quoted = await messages_repo.by_id(session, instance.id_instance, quoted_id)
+        quoted = await journals.find_message(
+            session=session, id_instance=instance.id_instance, id_message=quoted_id
+        )
     if quoted is None or quoted.chat_id != chat_id:
         raise InvalidInput("quotedMessageId must be the id of a message of this chat")
     text = data.get("textMessageData", {}).get("textMessage", "")
@@ -121,7 +122,12 @@ async def forward_messages(
         ForwardMessagesBody, await read_json(request, ctx.settings.http.max_body_bytes)
     )
     async with ctx.db.reading() as session:
-        found = [await messages_repo.by_id(session, instance.id_instance, i) for i in body.messages]
+        found = [
+            await journals.find_message(
+                session=session, id_instance=instance.id_instance, id_message=i
+            )
+            for i in body.messages
+        ]
     sources = [m for m in found if m is not None and m.chat_id == body.chatIdFrom]
     if len(sources) != len(body.messages):
         raise InvalidInput("messages must be ids of messages of chatIdFrom")
@@ -145,7 +151,9 @@ async def forward_messages(
 async def show_messages_queue(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     """Messages waiting to be sent, oldest first (at most 1,000)."""
     async with ctx.db.reading() as session:
-        waiting = await messages_repo.queued(session, instance.id_instance, limit=SHOW_QUEUE_MAX)
+        waiting = await send_queue.waiting(
+            session=session, id_instance=instance.id_instance, limit=SHOW_QUEUE_MAX
+        )
     return OrjsonResponse(
         [
             {
@@ -163,7 +171,7 @@ async def show_messages_queue(instance: InstanceDep, ctx: ContextDep) -> OrjsonR
 async def clear_messages_queue(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     """Drop every message still waiting to be sent."""
     async with ctx.db.transaction() as session:
-        await messages_repo.drop_queued(session, instance.id_instance)
+        await send_queue.clear_queue(session=session, id_instance=instance.id_instance)
     return OrjsonResponse({"isCleared": True})
 
 
@@ -171,5 +179,5 @@ async def clear_messages_queue(instance: InstanceDep, ctx: ContextDep) -> Orjson
 async def get_messages_count(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     """How many messages wait to be sent (under both spellings of the key, as getWebhooksCount)."""
     async with ctx.db.reading() as session:
-        n = await messages_repo.count_queued(session, instance.id_instance)
+        n = await send_queue.count_waiting(session=session, id_instance=instance.id_instance)
     return OrjsonResponse({"count": n, "\u0441ount": n})

@@ -7,14 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL
 from fleetgate.errors import InvalidInput
+from fleetgate.ids import CHAT_GROUP, CHAT_PHONE
 
-MESSAGE_MAX = 20_000
-CHAT_ID = re.compile(r"(?:[0-9]{5,20}@c\.us|[0-9]{5,20}(?:-[0-9]{5,20})?@g\.us)")
+CHAT_ID = re.compile(rf"(?:{CHAT_PHONE}@c\.us|{CHAT_GROUP}@g\.us)")
 _STRICT = ConfigDict(extra="forbid", strict=True)
-# Strings looked up in the database: PostgreSQL text cannot hold NUL, so control characters
-# are refused (no real message id, QR payload or pairing code has any).
-NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 MessageId = Annotated[str, Field(max_length=64, pattern=NO_CONTROL)]
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from fleetgate.errors import InvalidInput
+from fleetgate.api.bodies import Int64
 from fleetgate.services.config import SWITCHES, ConfigPatch
 from fleetgate.services.types import InstanceView
 
 YesNo = Literal["yes", "no"]
-# Ids are 64-bit database integers: a number outside that range names nothing (and the
-# database drivers refuse to bind it).
-Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
 
 # Wire key -> switch name of the settings model, in the order getSettings shows them.
 WIRE_SWITCHES: dict[str, str] = {
@@ -39,8 +36,6 @@ assert sorted(WIRE_SWITCHES.values()) == sorted(SWITCHES)
 # Keys getSettings shows but nobody can set; accepted and ignored so that a getSettings
 # answer can be sent back as is.
 READ_ONLY_KEYS = ("wid", "countryInstance", "typeAccount", "sharedSession", "proxyInstance")
-
-M = TypeVar("M", bound=BaseModel)
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -98,48 +93,6 @@ class DeleteInstanceBody(BaseModel):
 
     model_config = _STRICT
     idInstance: Int64
-
-
-def parse_body(model: type[M], data: Any) -> M:
-    """Validate a parsed JSON body, turning the first problem into a clear InvalidInput."""
-    try:
-        return model.model_validate({} if data is None else data)
-    except ValidationError as exc:
-        raise InvalidInput(_describe(exc)) from None
-
-
-def _describe(exc: ValidationError) -> str:
-    err = exc.errors(include_url=False)[0]
-    where = ".".join(str(p) for p in err["loc"])
-    if not where:
-        return "request body must be a JSON object"
-    kind = err["type"]
-    ctx = err.get("ctx", {})
-    simple = {
-        "extra_forbidden": f"unknown field {where}",
-        "missing": f"field {where} is required",
-        "literal_error": f'{where} must be "yes" or "no"'
-        if "'yes'" in err["msg"]
-        else f"{where}: {err['msg']}",
-        "string_too_short": f"{where} must not be empty",
-        "string_too_long": f"{where} must be at most {ctx.get('max_length')} characters",
-        "string_pattern_mismatch": f"{where} is not valid",
-        "bool_type": f"{where} must be true or false",
-        "list_type": f"{where} must be a list",
-        "too_short": f"{where} must have at least {ctx.get('min_length')} items",
-        "too_long": f"{where} must have at most {ctx.get('max_length')} items",
-        "model_type": f"{where} must be an object",
-        "dict_type": f"{where} must be an object",
-    }
-    if kind in simple:
-        return simple[kind]
-    if kind.startswith("int"):
-        return f"{where} must be an integer"
-    if kind.startswith("float"):
-        return f"{where} must be a number"
-    if kind.startswith("string"):
-        return f"{where} must be a string"
-    return f"{where}: {err['msg']}"
 
 
 def to_patch(body: BaseModel) -> ConfigPatch:

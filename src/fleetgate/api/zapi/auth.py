@@ -12,25 +12,25 @@ from fastapi import Depends, Header, Request
 
 from fleetgate.api.authguard import admit
 from fleetgate.api.bearer import PartnerDep, bearer_partner
-from fleetgate.api.deps import ContextDep, read_json
-from fleetgate.api.greenapi.wire import M, parse_body
+from fleetgate.api.bodies import M, parse_body, read_json
+from fleetgate.api.deps import ContextDep
 from fleetgate.api.zapi.errors import NotJson
 from fleetgate.context import Context
 from fleetgate.errors import Forbidden, NotAuthenticated, NotFound
-from fleetgate.ids import is_digits
+from fleetgate.ids import parse_instance_id
 from fleetgate.services import account, partners, subscriptions
 from fleetgate.services.types import InstanceView, Partner
 
 NOT_FOUND = "Instance not found"
-_ID_MAX_DIGITS = 18
 ClientToken = Annotated[str | None, Header(alias="Client-Token")]
 
 
 def instance_id(text: str) -> int:
     """The numeric id in the path; a malformed one is simply not found."""
-    if not is_digits(text) or len(text) > _ID_MAX_DIGITS:
+    found = parse_instance_id(text)
+    if found is None:
         raise NotFound(NOT_FOUND)
-    return int(text)
+    return found
 
 
 async def zapi_instance(

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from fleetgate.api.deps import ContextDep
-from fleetgate.api.greenapi.account import qr_png_base64
+from fleetgate.api.qr import qr_png_base64
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import wire
 from fleetgate.api.zapi.auth import InstanceDep, parsed
@@ -20,7 +20,7 @@ from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.engines.base import AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
-from fleetgate.ids import is_digits
+from fleetgate.ids import is_phone
 from fleetgate.services import account
 from fleetgate.services.config import ConfigPatch
 from fleetgate.services.types import InstanceView
@@ -28,7 +28,6 @@ from fleetgate.services.types import InstanceView
 PREFIX = "/instances/{instanceId}/token/{token}"
 router = APIRouter(prefix=PREFIX, tags=["Z-API instance"], route_class=ZapiRoute)
 CONNECTED = "Instance already connected."
-_PHONE_DIGITS = range(7, 16)
 
 
 @router.get("/status")
@@ -58,7 +57,7 @@ async def qr_code_image(instance: InstanceDep, ctx: ContextDep) -> OrjsonRespons
 @router.get("/phone-code/{phone}")
 async def phone_code(phone: str, instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     """A code to type on the phone (Linked devices, link with phone number) instead of a QR."""
-    if not is_digits(phone) or len(phone) not in _PHONE_DIGITS:
+    if not is_phone(phone):
         raise InvalidInput("phone must be 7 to 15 digits with the country code")
     if instance.state == AUTHORIZED:
         raise InvalidInput(CONNECTED)

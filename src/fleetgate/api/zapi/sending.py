@@ -13,12 +13,13 @@ from fleetgate.api.zapi.auth import InstanceDep, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.api.zapi.instance import PREFIX
 from fleetgate.errors import InvalidInput
+from fleetgate.ids import CHAT_GROUP, CHAT_PHONE
 from fleetgate.services import callbacks
 
 router = APIRouter(prefix=PREFIX, tags=["Z-API sending"], route_class=ZapiRoute)
 
-_PHONE = re.compile(r"[0-9]{5,20}")
-_GROUP = re.compile(r"[0-9]{5,20}(?:-[0-9]{5,20})?")
+_PHONE = re.compile(CHAT_PHONE)
+_GROUP = re.compile(CHAT_GROUP)
 
 
 def chat_id(phone: str) -> str:

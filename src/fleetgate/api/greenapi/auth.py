@@ -9,21 +9,20 @@ from fastapi import Depends, Request
 from fleetgate.api.authguard import admit
 from fleetgate.api.deps import ContextDep
 from fleetgate.errors import InvalidInput
-from fleetgate.ids import is_digits
+from fleetgate.ids import parse_instance_id
 from fleetgate.services import account
 from fleetgate.services.types import InstanceView
 
 PREFIX = "/waInstance{idInstance}"
-_ID_MAX_DIGITS = 18
 
 
 async def authenticated_instance(
     idInstance: str, apiTokenInstance: str, request: Request, ctx: ContextDep
 ) -> InstanceView:
     """The instance named by the URL, if the token in the URL is its current token."""
-    if not is_digits(idInstance) or len(idInstance) > _ID_MAX_DIGITS:
+    id_instance = parse_instance_id(idInstance)
+    if id_instance is None:
         raise InvalidInput("Parameter idInstance not an integer")
-    id_instance = int(idInstance)
     guard = admit(request, ctx, str(id_instance))
     return await guard.check(
         account.authenticate_instance(
