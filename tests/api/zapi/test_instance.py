@@ -21,8 +21,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.conftest import Instance, MakePartner, authorize, wait_for_state
-from tests.support import LiveServer
+from tests.support import Instance, LiveServer, MakePartner, authorize, wait_for_state
 from tests.zapi_client import ZapiInstance, ZapiPartner
 
 Json = dict[str, Any]

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Instance, MakePartner, authorize
+from tests.support import Instance, MakePartner, authorize
 from tests.zapi_client import ZapiInstance, ZapiPartner
 
 NewPartner = Callable[[], Awaitable[ZapiPartner]]
