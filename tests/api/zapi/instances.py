@@ -6,7 +6,6 @@ Every phone number is random: the sandbox network is shared by every test of the
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.sending import eventually
 from tests.support import Instance, authorize
 from tests.zapi_client import ZapiInstance, ZapiPartner
 
@@ -26,7 +26,6 @@ ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NOT_FOUND = {"error": "Instance not found"}
 NOT_CONFIGURED = {"error": "your client-token is not configured"}
-WAIT_S = 10.0
 DAY_MS = 24 * 3600 * 1000
 
 # The keys of GET me in the Z-API docs' table (fleetgate may add more).
@@ -95,10 +94,6 @@ def new_phone() -> str:
     return "7900" + "".join(secrets.choice("0123456789") for _ in range(7))
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 @dataclass
 class Made:
     """One instance created through the Z-API partner route, seen from both façades."""
@@ -133,19 +128,6 @@ class Made:
 MakeZapi = Callable[..., Awaitable[Made]]
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], what: str) -> Any:
-    """Poll ``check`` until it returns something truthy, within WAIT_S."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    last = None
-    while loop.time() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{what}: not reached within {WAIT_S} s (last {last!r})")
-
-
 async def wait_status(made: Made, connected: bool) -> Json:
     """GET status once it shows ``connected``."""
 
@@ -154,24 +136,6 @@ async def wait_status(made: Made, connected: bool) -> Json:
         return data if data["connected"] is connected else None
 
     result: Json = await eventually(check, f"status connected={connected}")
-    return result
-
-
-async def inbox(client: httpx.AsyncClient, phone: str, partner_token: str) -> list[Json]:
-    r = await client.get(f"/sandbox/phones/{phone}/messages", headers=bearer(partner_token))
-    assert r.status_code == 200, r.text
-    messages: list[Json] = r.json()["messages"]
-    return messages
-
-
-async def wait_inbox(
-    client: httpx.AsyncClient, phone: str, partner_token: str, n: int
-) -> list[Json]:
-    async def enough() -> list[Json] | None:
-        got = await inbox(client, phone, partner_token)
-        return got if len(got) >= n else None
-
-    result: list[Json] = await eventually(enough, f"{n} messages in the inbox of {phone}")
     return result
 
 

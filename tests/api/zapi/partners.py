@@ -5,7 +5,6 @@ month ends.
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -58,11 +57,6 @@ def month_end(ms: int) -> int:
     t = datetime.fromtimestamp(ms / 1000, UTC)
     year, month = (t.year + 1, 1) if t.month == 12 else (t.year, t.month + 1)
     return int(datetime(year, month, 1, tzinfo=UTC).timestamp()) * 1000
-
-
-def new_phone() -> str:
-    """A random 11-digit number no test has used (the sandbox network is shared)."""
-    return "79" + "".join(secrets.choice("0123456789") for _ in range(9))
 
 
 def assert_error(r: httpx.Response, status: int, *words: str) -> str:

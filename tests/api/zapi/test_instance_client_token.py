@@ -10,9 +10,9 @@ from tests.api.zapi.instances import (
     NOT_CONFIGURED,
     NOT_FOUND,
     MakeZapi,
-    bearer,
     green_queue,
 )
+from tests.sending import bearer
 from tests.support import wait_for_state
 
 # --- Client-Token -----------------------------------------------------------------------------

@@ -20,12 +20,12 @@ from tests.api.zapi.instances import (
     PNG_MAGIC,
     MakeZapi,
     assert_error,
-    bearer,
     connect,
     green_listing_item,
     new_phone,
     wait_status,
 )
+from tests.sending import bearer
 from tests.support import wait_for_state
 
 # --- status, QR, phone code -------------------------------------------------------------------

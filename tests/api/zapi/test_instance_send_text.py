@@ -15,8 +15,8 @@ from tests.api.zapi.instances import (
     connect,
     green_queue,
     new_phone,
-    wait_inbox,
 )
+from tests.sending import wait_inbox
 from tests.support import wait_for_state
 
 # --- send-text --------------------------------------------------------------------------------

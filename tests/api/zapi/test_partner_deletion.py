@@ -16,9 +16,9 @@ from tests.api.zapi.partners import (
     item_of,
     listed,
     me,
-    new_phone,
     payment_status,
 )
+from tests.sending import new_phone
 from tests.support import Instance, authorize
 from tests.zapi_client import ZapiInstance
 
