@@ -12,6 +12,7 @@ from fleetgate.domain.instances import InstanceView
 from fleetgate.domain.partners import Partner
 from fleetgate.services import instances, outbox, partners
 from fleetgate.settings import Settings
+from tests.support import Instance
 
 
 @asynccontextmanager
@@ -94,3 +95,20 @@ def state_notifying(id_instance: int) -> InstanceView:
         delay_send_ms=500,
         switches={"state_webhook": True},
     )
+
+
+async def queue_states(ctx: Context, inst: Instance, states: list[str]) -> list[int]:
+    """Queue stateInstanceChanged notifications directly (as the server would), in one commit."""
+    ids: list[int] = []
+    async with ctx.db.transaction() as session:
+        for state in states:
+            got = await outbox.emit(
+                session=session,
+                signals=ctx.signals,
+                instance=state_notifying(inst.id),
+                type_webhook="stateInstanceChanged",
+                fields={"stateInstance": state},
+            )
+            assert got is not None
+            ids.append(got)
+    return ids

@@ -1,4 +1,5 @@
-"""Test helpers: database URLs for each backend and a real uvicorn server on loopback."""
+"""Test helpers: databases of each backend, a real uvicorn server on loopback, and the
+instances made on it (test modules import these; conftest.py holds only fixtures)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import asyncpg
+import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
@@ -91,6 +94,22 @@ def sqlite_url(folder: Path) -> str:
     return f"sqlite+aiosqlite:///{folder / 'fleetgate.db'}"
 
 
+@asynccontextmanager
+async def fresh_database(backend: str, folder: Path) -> AsyncIterator[str]:
+    """A new empty database: a SQLite file in folder, or a throwaway PostgreSQL database."""
+    if backend == "sqlite":
+        yield sqlite_url(folder)
+        return
+    reason = await postgres_unavailable_reason()
+    if reason is not None:
+        postgres_missing(reason)
+    url = await create_pg_database()
+    try:
+        yield url
+    finally:
+        await drop_pg_database(url)
+
+
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
     """Settings for a test process: a throwaway data dir and the backend under test.
 
@@ -165,6 +184,77 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@asynccontextmanager
+async def fresh_server(
+    backend: str, folder: Path, **overrides: object
+) -> AsyncIterator[LiveServer]:
+    """A live server on a new empty database of ``backend``, set up by make_settings."""
+    async with fresh_database(backend, folder) as url:
+        with live_server(make_settings(folder / "data", url, **overrides)) as srv:
+            yield srv
+
+
+def server_fixture(folder: str, doc: str, *, scope: str = "module", **overrides: object) -> Any:
+    """A fixture: a live server of each backend with these settings overrides (see make_settings).
+
+    For tests that need settings the shared session server does not have; assign the result
+    to the fixture's name. ``folder`` names its temporary directory, ``doc`` describes it.
+    """
+
+    async def served(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[LiveServer]:
+        async with fresh_server(request.param, tmp_path_factory.mktemp(folder), **overrides) as srv:
+            yield srv
+
+    served.__doc__ = doc
+    return pytest.fixture(scope=scope, params=BACKENDS)(served)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An instance created through the partner API of the live server."""
+
+    id: int
+    token: str
+    partner_token: str
+
+    def url(self, method: str, token: str | None = None) -> str:
+        return f"/waInstance{self.id}/{method}/{token or self.token}"
+
+
+MakeInstance = Callable[..., Awaitable[Instance]]
+MakePartner = Callable[[], Awaitable[str]]
+
+
+async def wait_for_state(
+    client: httpx.AsyncClient, instance: Instance, state: str, timeout: float = 10.0
+) -> None:
+    """Poll getStateInstance until it shows ``state`` (bounded)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    seen = None
+    while asyncio.get_running_loop().time() < deadline:
+        r = await client.get(instance.url("getStateInstance"))
+        seen = r.json().get("stateInstance") if r.status_code == 200 else r.text
+        if seen == state:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"instance {instance.id} never reached {state!r}; last {seen!r}")
+
+
+async def authorize(client: httpx.AsyncClient, instance: Instance, phone: str) -> None:
+    """Link a virtual phone to the instance by scanning its QR, and wait until authorized."""
+    await wait_for_state(client, instance, "notAuthorized")
+    auth = {"Authorization": f"Bearer {instance.partner_token}"}
+    qr = await client.get(f"/sandbox/instances/{instance.id}/qr", headers=auth)
+    assert qr.status_code == 200, qr.text
+    r = await client.post(
+        f"/sandbox/phones/{phone}/scan", json={"qr": qr.json()["qr"]}, headers=auth
+    )
+    assert r.status_code == 200, r.text
+    await wait_for_state(client, instance, "authorized")
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str, *, timeout: float = 15.0) -> None:

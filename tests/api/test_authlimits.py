@@ -9,15 +9,12 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import Instance, fresh_server
 from tests.factories import new_partner_token
-from tests.support import BACKENDS, LiveServer
+from tests.support import Instance, LiveServer, server_fixture
 
 CLIENT_FAILURES = 4
 TARGET_FAILURES = 6
@@ -33,21 +30,12 @@ UNAUTHORIZED = {"code": 401, "description": "Unauthorized"}
 QUIET = {"enabled": False}
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-async def aserver(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    async with _limited_server(request.param, tmp_path_factory.mktemp("authlimits"), LIMITS) as s:
-        yield s
+# Nothing else runs that could interfere with the failure counts.
+UNLIMITED = {"ratelimits": QUIET, "runner": QUIET, "delivery": QUIET}
 
-
-def _limited_server(
-    backend: str, folder: Path, limits: dict[str, object]
-) -> AbstractAsyncContextManager[LiveServer]:
-    """A live server with these failure limits, and nothing else running that could interfere."""
-    return fresh_server(
-        backend, folder, authlimits=limits, ratelimits=QUIET, runner=QUIET, delivery=QUIET
-    )
+aserver = server_fixture(
+    "authlimits", "A live server with these failure limits.", authlimits=LIMITS, **UNLIMITED
+)
 
 
 @pytest.fixture
@@ -202,14 +190,12 @@ async def test_each_token_of_a_batch_delete_is_a_guess(
 _PEERS = [f"127.0.0.{n}" for n in range(10, 250)]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-async def slow_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    """Limits that drain in ten minutes: a lock holds for the whole test, however slow."""
-    folder = tmp_path_factory.mktemp("authlimits-slow")
-    async with _limited_server(request.param, folder, LIMITS | {"window_s": 600.0}) as srv:
-        yield srv
+slow_server = server_fixture(
+    "authlimits-slow",
+    "Limits that drain in ten minutes: a lock holds for the whole test, however slow.",
+    authlimits=LIMITS | {"window_s": 600.0},
+    **UNLIMITED,
+)
 
 
 def _from(server: LiveServer, peer: str) -> httpx.AsyncClient:

@@ -10,8 +10,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import MakePartner
-from tests.messaging.test_sending import new_phone
+from tests.sending import new_phone
+from tests.support import MakePartner
 
 PHONE = "79001234567"
 ALREADY_AUTHORIZED = "instance account already authorized"

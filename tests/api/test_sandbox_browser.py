@@ -24,9 +24,15 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, Request, async_playwright
 
 from fleetgate.api.sandbox import CONTENT_SECURITY_POLICY
-from tests.conftest import Instance, MakeInstance, MakePartner, wait_for_state
 from tests.receiver import Receiver, running_receiver
-from tests.support import LiveServer, postgres_required
+from tests.support import (
+    Instance,
+    LiveServer,
+    MakeInstance,
+    MakePartner,
+    postgres_required,
+    wait_for_state,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 WAIT_MS = 15_000

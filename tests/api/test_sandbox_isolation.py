@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from fleetgate.context import Context
 from fleetgate.engines.sandbox import network
 from fleetgate.storage.tables import SandboxEventRow
-from tests.conftest import Instance, MakeInstance, MakePartner, authorize, wait_for_state
-from tests.messaging.test_sending import (
+from tests.sending import (
     bearer,
     new_phone,
     phone_sends,
@@ -26,6 +25,7 @@ from tests.messaging.test_sending import (
     wait_inbox,
     wait_outgoing,
 )
+from tests.support import Instance, MakeInstance, MakePartner, authorize, wait_for_state
 
 NOT_YOURS = {"error": "this number is not one of your phones"}
 

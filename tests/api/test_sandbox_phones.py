@@ -11,8 +11,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import MakeInstance, MakePartner, authorize
-from tests.messaging.test_sending import (
+from tests.sending import (
     ID_MESSAGE,
     Json,
     bearer,
@@ -23,7 +22,7 @@ from tests.messaging.test_sending import (
     wait_inbox,
     wait_outgoing,
 )
-from tests.support import LiveServer
+from tests.support import LiveServer, MakeInstance, MakePartner, authorize
 
 PHONE_ERROR = {"error": "phone must be 7 to 15 digits with the country code"}
 CHAT_ERROR = {"error": "chatId must be <phone digits>@c.us"}

@@ -8,8 +8,7 @@ import httpx
 from pydantic import SecretStr
 
 from fleetgate.storage.db import Database
-from tests.conftest import MakePartner
-from tests.support import LiveServer
+from tests.support import LiveServer, MakePartner
 
 
 async def test_health_reports_database_ok(client: httpx.AsyncClient) -> None:

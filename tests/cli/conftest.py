@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fresh_database
 from tests.processes import Cli, base_env
-from tests.support import BACKENDS
+from tests.support import BACKENDS, fresh_database
 
 
 @pytest.fixture(params=BACKENDS)

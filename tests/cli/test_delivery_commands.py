@@ -13,10 +13,9 @@ import httpx
 import pytest
 
 from fleetgate.delivery.worker import NON_PUBLIC_FAILURE
-from tests.conftest import fresh_database
 from tests.processes import Cli, base_env
 from tests.receiver import running_receiver
-from tests.support import BACKENDS
+from tests.support import BACKENDS, fresh_database
 
 FAST = {
     "FLEETGATE_DELIVERY__POLL_S": "0.2",

@@ -18,9 +18,8 @@ from fleetgate.context import Context
 from fleetgate.keyring import KeySource
 from fleetgate.services import keyrotation, partners
 from fleetgate.settings import SECRET_KEY_FILE, Settings
-from tests.conftest import Instance, fresh_database
 from tests.processes import Cli, base_env
-from tests.support import BACKENDS, live_server, make_settings
+from tests.support import BACKENDS, Instance, fresh_database, live_server, make_settings
 
 QUIET = {"enabled": False}
 

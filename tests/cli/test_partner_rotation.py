@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Instance, fresh_database
 from tests.processes import UNAUTHORIZED, Cli, base_env
-from tests.support import BACKENDS, live_server, make_settings
+from tests.support import BACKENDS, Instance, fresh_database, live_server, make_settings
 
 QUIET = {"enabled": False}
 # On PostgreSQL the commit's NOTIFY drops the token from the server's authentication cache,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -10,23 +10,10 @@ import pytest
 
 from fleetgate.context import Context
 from fleetgate.services import partners
-from fleetgate.settings import DeliverySettings
-from tests.conftest import Instance, fresh_database
+from tests.delivery.hooks import FAST_DELIVERY, Emit, MakeHooked
 from tests.factories import emit_seqs
 from tests.receiver import Receiver, running_receiver
-from tests.support import BACKENDS, LiveServer, live_server, make_settings
-
-SIGNING_SECRET = "test-signing-secret"
-FAST_DELIVERY = DeliverySettings(
-    timeout_s=2.0,
-    pause_s=0.2,
-    give_up_after_s=3.0,
-    poll_s=0.2,
-    signing_secret=SIGNING_SECRET,
-)
-
-Emit = Callable[[Instance, list[int]], Awaitable[None]]
-MakeHooked = Callable[..., Awaitable[Instance]]
+from tests.support import Instance, LiveServer, server_fixture
 
 
 @pytest.fixture
@@ -35,17 +22,13 @@ def receiver() -> Iterator[Receiver]:
         yield r
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-async def dserver(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("delivery")
-    async with fresh_database(request.param, folder) as url:
-        settings = make_settings(
-            folder / "data", url, delivery=FAST_DELIVERY, ratelimits={"enabled": False}
-        )
-        with live_server(settings) as srv:
-            yield srv
+dserver = server_fixture(
+    "delivery",
+    "A live server whose delivery worker retries fast.",
+    scope="session",
+    delivery=FAST_DELIVERY,
+    ratelimits={"enabled": False},
+)
 
 
 @pytest.fixture(scope="session")
@@ -85,10 +68,6 @@ def emit(dctx: Context) -> Emit:
         await emit_seqs(dctx, [(instance.id, seq) for seq in seqs])
 
     return queue
-
-
-def seqs(received: list[object]) -> list[int]:
-    return [r.body["seq"] for r in received if "seq" in r.body]  # type: ignore[attr-defined]
 
 
 @pytest.fixture

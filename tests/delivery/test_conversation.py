@@ -8,10 +8,9 @@ import asyncio
 import httpx
 from whatsapp_api_client_python.API import GreenAPI
 
-from tests.conftest import Instance, authorize
-from tests.delivery.conftest import MakeHooked
+from tests.delivery.hooks import MakeHooked
 from tests.receiver import Receiver
-from tests.support import LiveServer
+from tests.support import Instance, LiveServer, authorize
 
 PHONE_A = "79000000501"
 PHONE_B = "79000000502"

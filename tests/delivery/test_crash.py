@@ -13,11 +13,10 @@ import httpx
 import pytest
 
 from fleetgate.context import Context
-from tests.conftest import fresh_database
 from tests.factories import emit_seqs
 from tests.processes import Cli, base_env
 from tests.receiver import Receiver, running_receiver
-from tests.support import BACKENDS, make_settings
+from tests.support import BACKENDS, fresh_database, make_settings
 
 INSTANCES = 5
 PER_INSTANCE = 200

@@ -5,17 +5,14 @@ instance; the notification ends as a dead letter that says why."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from fleetgate.settings import DeliverySettings
-from tests.conftest import Instance, authorize, fresh_server
 from tests.factories import new_partner_token
-from tests.messaging.test_sending import new_phone, phone_sends
 from tests.receiver import Receiver
-from tests.support import BACKENDS, LiveServer
+from tests.sending import new_phone, phone_sends
+from tests.support import Instance, LiveServer, authorize, server_fixture
 
 # The default policy, retrying fast so that a refused notification is dead within seconds.
 STRICT_DELIVERY = DeliverySettings(
@@ -24,17 +21,12 @@ STRICT_DELIVERY = DeliverySettings(
 WAIT_S = 20.0
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-async def strict_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("ssrf")
-    quiet = {"enabled": False}
-    async with fresh_server(
-        request.param, folder, delivery=STRICT_DELIVERY, ratelimits=quiet
-    ) as srv:
-        assert not srv.settings.delivery.allow_loopback
-        yield srv
+strict_server = server_fixture(
+    "ssrf",
+    "A live server that refuses loopback webhook targets (the default policy).",
+    delivery=STRICT_DELIVERY,
+    ratelimits={"enabled": False},
+)
 
 
 async def _hooked_instance(server: LiveServer, client: httpx.AsyncClient, url: str) -> Instance:
@@ -64,6 +56,7 @@ async def _dead_incoming(client: httpx.AsyncClient, inst: Instance) -> dict[str,
 async def test_a_webhook_to_loopback_is_a_dead_letter_and_the_receiver_gets_nothing(
     strict_server: LiveServer, receiver: Receiver
 ) -> None:
+    assert not strict_server.settings.delivery.allow_loopback
     async with httpx.AsyncClient(base_url=strict_server.url, timeout=30) as client:
         inst = await _hooked_instance(strict_server, client, receiver.hook("ssrf"))
         account, writer = new_phone(), new_phone()

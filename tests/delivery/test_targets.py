@@ -20,10 +20,10 @@ from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
 from fleetgate.delivery.worker import NON_PUBLIC_FAILURE
 from fleetgate.services import partners
-from tests.conftest import Instance
-from tests.delivery.conftest import Emit
+from tests.delivery.hooks import Emit
 from tests.delivery.listeners import Listeners, self_signed
 from tests.receiver import Receiver
+from tests.support import Instance
 
 STRICT = {"allow_loopback": False, "allow_private": False}
 LOOPBACK = {"allow_loopback": True, "allow_private": False}

@@ -11,10 +11,9 @@ import pytest
 from fleetgate.context import Context, webhook_client
 from fleetgate.domain.config import ConfigPatch
 from fleetgate.settings import DeliverySettings
-from tests.conftest import fresh_database
 from tests.factories import create_instances, emit_seqs, running_context
 from tests.receiver import Receiver, running_receiver
-from tests.support import make_settings
+from tests.support import fresh_database, make_settings
 
 INSTANCES = 10
 PER_INSTANCE = 40

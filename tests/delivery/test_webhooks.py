@@ -11,7 +11,7 @@ import time
 import httpx
 
 from fleetgate.delivery.worker import NON_PUBLIC_FAILURE
-from tests.delivery.conftest import SIGNING_SECRET, Emit, MakeHooked, seqs
+from tests.delivery.hooks import SIGNING_SECRET, Emit, MakeHooked, seqs
 from tests.receiver import Receiver
 
 

@@ -44,9 +44,8 @@ from fleetgate.engines.base import (
 )
 from fleetgate.services import partners
 from fleetgate.settings import Settings
-from tests.conftest import fresh_database
 from tests.factories import create_instances, running_context
-from tests.support import BACKENDS
+from tests.support import BACKENDS, fresh_database
 
 PHONE = "79001234567"
 OTHER_PHONE = "380501112233"

@@ -21,11 +21,11 @@ import asyncpg
 import httpx
 
 from fleetgate.api.unavailable import DOWN_TEXT, RETRY_AFTER_S
-from tests.conftest import Instance, authorize
 from tests.faults.pgcluster import Cluster, throwaway_cluster
-from tests.messaging.test_sending import bearer, eventually, inbox, new_phone, phone_sends
 from tests.processes import Cli, Served, base_env
 from tests.receiver import Receiver, running_receiver
+from tests.sending import bearer, eventually, inbox, new_phone, phone_sends
+from tests.support import Instance, authorize
 
 RECOVERY_DEADLINE_S = 10.0
 OUTAGE_S = 1.5

@@ -23,9 +23,8 @@ from fleetgate.api.unavailable import BUSY_TEXT, RETRY_AFTER_S
 from fleetgate.context import Context
 from fleetgate.services import partners
 from fleetgate.storage.db import BUSY_TIMEOUT_S
-from tests.conftest import Instance
-from tests.messaging.test_sending import bearer, new_phone
-from tests.support import LiveServer, live_server, make_settings, sqlite_url
+from tests.sending import bearer, new_phone
+from tests.support import Instance, LiveServer, live_server, make_settings, sqlite_url
 
 # A refused write answers within the bound: its turn among this process's writers, then the
 # lock of the other connection, each at most BUSY_TIMEOUT_S.

@@ -19,10 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Instance, MakeInstance
 from tests.fuzz.formats import problem
-from tests.messaging.test_sending import bearer, new_phone
-from tests.support import LiveServer
+from tests.sending import bearer, new_phone
+from tests.support import Instance, LiveServer, MakeInstance
 
 JSON = {"content-type": "application/json"}
 

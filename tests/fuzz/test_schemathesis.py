@@ -31,11 +31,10 @@ from schemathesis import GenerationMode
 from schemathesis.schemas import APIOperation
 
 from fleetgate.context import Context
-from tests.api.greenapi.test_receiving import queue as queue_notifications
-from tests.conftest import Instance, MakeInstance
+from tests.factories import queue_states
 from tests.fuzz.bodies import with_bodies
 from tests.fuzz.formats import problem
-from tests.support import LiveServer
+from tests.support import Instance, LiveServer, MakeInstance
 
 EXAMPLES = 4
 # Operations after which the instance or partner answers differently to everything else.
@@ -146,7 +145,7 @@ async def test_no_operation_answers_5xx_or_off_format(
         # A new partner and instance each pass: the last operations of a pass end both.
         inst = await make_instance()
         bearer = {"authorization": f"Bearer {inst.partner_token}"}
-        await queue_notifications(ctx, inst, ["notAuthorized"] * QUEUED)
+        await queue_states(ctx, inst, ["notAuthorized"] * QUEUED)
         for op in operations:
             # The Bearer header too: routes that take it read it, the others ignore it.
             _run(

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import MakeInstance, authorize
-from tests.support import LiveServer
+from tests.support import LiveServer, MakeInstance, authorize
 
 BOT_PHONE = "79000000100"
 USER_PHONE = "79000000200"

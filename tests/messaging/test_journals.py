@@ -10,8 +10,7 @@ import httpx
 import pytest
 from whatsapp_api_client_python.API import GreenAPI
 
-from tests.conftest import Instance, MakeInstance, authorize, wait_for_state
-from tests.messaging.test_sending import (
+from tests.sending import (
     CYRILLIC_COUNT,
     ID_MESSAGE,
     Json,
@@ -24,7 +23,7 @@ from tests.messaging.test_sending import (
     wait_inbox,
     wait_outgoing,
 )
-from tests.support import LiveServer
+from tests.support import Instance, LiveServer, MakeInstance, authorize, wait_for_state
 
 MINUTES_ERROR = {"code": 400, "description": "minutes must be an integer from 1 to 43200"}
 PHONE_ERROR = {"code": 400, "description": "bad phone number, valid 11 or 12 digits"}

@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Instance, authorize, fresh_database
 from tests.processes import Cli, base_env
-from tests.support import BACKENDS, until
+from tests.support import BACKENDS, Instance, authorize, fresh_database, until
 
 COUNT = 20
 SENDER = "79000000300"

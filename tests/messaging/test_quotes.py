@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.conftest import Instance, MakeInstance, authorize
+from tests.support import Instance, MakeInstance, authorize
 
 
 async def _incoming(

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from tests.conftest import Instance, MakeInstance, authorize
+from tests.support import Instance, MakeInstance, authorize
 
 
 async def _status(client: httpx.AsyncClient, writer: Instance, id_message: str) -> str:

@@ -10,8 +10,8 @@ import itertools
 
 import httpx
 
-from tests.conftest import MakeInstance, authorize
-from tests.messaging.test_sending import WAIT_S, new_phone, send, wait_inbox
+from tests.sending import WAIT_S, new_phone, send, wait_inbox
+from tests.support import MakeInstance, authorize
 
 PACE_MS = 1000
 COUNT = 3

@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 from fleetgate.api.middleware import SHUTTING_DOWN
 from fleetgate.storage.db import Database
 from fleetgate.storage.tables import InstanceRow, NotificationRow, RunnerRow
-from tests.conftest import Instance, fresh_database, wait_for_state
 from tests.processes import Cli, Served, base_env
 from tests.receiver import Receiver, running_receiver
-from tests.support import BACKENDS
+from tests.support import BACKENDS, Instance, fresh_database, wait_for_state
 
 LONG_POLL_S = 5
 Answer = tuple[int, bytes] | None

@@ -32,9 +32,9 @@ from fleetgate.storage.tables import (
     RunnerRow,
     SandboxEventRow,
 )
-from tests.conftest import Instance, authorize, fresh_database
 from tests.processes import STOP_TIMEOUT, Cli, Served, base_env, words
 from tests.receiver import Receiver, running_receiver
+from tests.support import Instance, authorize, fresh_database
 
 INSTANCES = 6
 MESSAGES = 60

@@ -8,8 +8,7 @@ import httpx
 
 from fleetgate.context import Context
 from fleetgate.services import partners
-from tests.conftest import Instance, authorize, wait_for_state
-from tests.support import live_server, make_settings
+from tests.support import Instance, authorize, live_server, make_settings, wait_for_state
 
 
 async def _create(client: httpx.AsyncClient, partner_token: str) -> Instance:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from fleetgate.storage.db import Database
 from fleetgate.storage.tables import InstanceRow
-from tests.conftest import Instance, authorize, fresh_database, wait_for_state
 from tests.processes import Cli, base_env
+from tests.support import Instance, authorize, fresh_database, wait_for_state
 
 LEASE_S = 2.0
 

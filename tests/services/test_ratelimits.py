@@ -25,8 +25,7 @@ from fleetgate.settings import RateLimitSettings
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import ratelimits as repo
 from fleetgate.storage.tables import RateHitRow
-from tests.conftest import fresh_database
-from tests.support import sqlite_url
+from tests.support import fresh_database, sqlite_url
 
 # 2023-11-14T22:13:20.300Z: 300 ms into a second and into a ten-second window.
 T0 = 1_700_000_000_300

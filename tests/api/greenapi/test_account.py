@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from fleetgate.context import Context
 from fleetgate.storage.tables import NotificationRow
-from tests.conftest import Instance, MakeInstance, authorize, wait_for_state
+from tests.support import Instance, MakeInstance, authorize, wait_for_state
 
 SETTINGS_KEYS = [
     "wid",

@@ -8,8 +8,7 @@ import base64
 import httpx
 from whatsapp_api_client_python.API import GreenAPI
 
-from tests.conftest import MakeInstance, wait_for_state
-from tests.support import LiveServer
+from tests.support import LiveServer, MakeInstance, wait_for_state
 
 
 async def test_official_client_account_methods(

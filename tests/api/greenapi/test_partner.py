@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from tests.conftest import MakePartner
+from tests.support import MakePartner
 
 UNAUTHORIZED = b'{"code":401,"description":"Unauthorized"}'
 NOT_FOUND = b'{"code":404,"description":"Not found"}'

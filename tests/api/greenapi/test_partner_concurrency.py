@@ -6,8 +6,7 @@ import asyncio
 
 import httpx
 
-from tests.conftest import MakePartner
-from tests.support import LiveServer
+from tests.support import LiveServer, MakePartner
 
 
 async def test_200_concurrent_creates_are_distinct_and_all_listed(

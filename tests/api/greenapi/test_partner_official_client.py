@@ -6,8 +6,7 @@ import asyncio
 
 from whatsapp_api_client_python.API import GreenApiPartner
 
-from tests.conftest import MakePartner
-from tests.support import LiveServer
+from tests.support import LiveServer, MakePartner
 
 
 async def test_official_partner_client_round_trip(

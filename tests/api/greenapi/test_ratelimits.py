@@ -21,8 +21,14 @@ from fleetgate.app import create_app
 from fleetgate.context import Context
 from fleetgate.services import partners
 from fleetgate.services.ratelimits import RATES
-from tests.conftest import Instance, fresh_database
-from tests.support import BACKENDS, LiveServer, live_server, make_settings, sqlite_url
+from tests.support import (
+    Instance,
+    LiveServer,
+    live_server,
+    make_settings,
+    server_fixture,
+    sqlite_url,
+)
 
 T = TypeVar("T")
 TOO_MANY = b'{"code":429,"description":"Too Many Requests"}'
@@ -34,18 +40,13 @@ QUIET = {"enabled": False}
 MakeLimited = Callable[[], Awaitable[Instance]]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-async def lserver(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    """A live server with rate limits on, on a fresh database of each backend."""
-    folder = tmp_path_factory.mktemp("ratelimits")
-    async with fresh_database(request.param, folder) as url:
-        settings = make_settings(
-            folder / "data", url, ratelimits=LIMITED, runner=QUIET, delivery=QUIET
-        )
-        with live_server(settings) as srv:
-            yield srv
+lserver = server_fixture(
+    "ratelimits",
+    "A live server with rate limits on, on a fresh database of each backend.",
+    ratelimits=LIMITED,
+    runner=QUIET,
+    delivery=QUIET,
+)
 
 
 @pytest.fixture

@@ -15,12 +15,10 @@ import pytest
 from sqlalchemy import select, update
 
 from fleetgate.context import Context
-from fleetgate.services import outbox
 from fleetgate.storage.signals import RESYNC_CHANNEL
 from fleetgate.storage.tables import InstanceRow, NotificationRow
-from tests.conftest import Instance, MakeInstance, authorize, wait_for_state
-from tests.factories import state_notifying
-from tests.support import LiveServer, until
+from tests.factories import queue_states
+from tests.support import Instance, LiveServer, MakeInstance, authorize, until, wait_for_state
 
 BODY_KEYS = ["typeWebhook", "instanceData", "timestamp", "stateInstance"]
 RECEIPT_ERROR = {"code": 400, "description": "Parameter receiptId must be a Number"}
@@ -98,23 +96,6 @@ async def clear(client: httpx.AsyncClient, inst: Instance) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()
     return data
-
-
-async def queue(ctx: Context, inst: Instance, states: list[str]) -> list[int]:
-    """Queue stateInstanceChanged notifications directly (as the server would), in one commit."""
-    ids: list[int] = []
-    async with ctx.db.transaction() as session:
-        for state in states:
-            got = await outbox.emit(
-                session=session,
-                signals=ctx.signals,
-                instance=state_notifying(inst.id),
-                type_webhook="stateInstanceChanged",
-                fields={"stateInstance": state},
-            )
-            assert got is not None
-            ids.append(got)
-    return ids
 
 
 async def reboot(client: httpx.AsyncClient, inst: Instance) -> None:
@@ -215,8 +196,8 @@ async def test_directly_queued_notifications_come_out_fifo(
 ) -> None:
     inst = await make_instance()  # stateWebhook "no": the server itself queues nothing
     states = [f"s{i}" for i in range(5)]
-    ids = await queue(ctx, inst, states[:3])
-    ids += await queue(ctx, inst, states[3:])
+    ids = await queue_states(ctx, inst, states[:3])
+    ids += await queue_states(ctx, inst, states[3:])
     assert ids == sorted(ids)
     seen = []
     for _ in states:
@@ -231,7 +212,7 @@ async def test_receive_timeout_out_of_range_or_not_an_integer_is_400(
     client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
 ) -> None:
     inst = await make_instance()
-    await queue(ctx, inst, ["notAuthorized"])  # even with something to hand out
+    await queue_states(ctx, inst, ["notAuthorized"])  # even with something to hand out
     for bad in ["4", "61", "x", "0", "-5", "5.5", "1e1", "\u0665"]:  # last: Arabic-Indic 5
         r = await receive(client, inst, bad)
         assert r.status_code == 400, bad
@@ -246,7 +227,7 @@ async def test_receive_timeout_bounds_and_default_are_accepted(
     client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
 ) -> None:
     inst = await make_instance()
-    [receipt] = await queue(ctx, inst, ["notAuthorized"])
+    [receipt] = await queue_states(ctx, inst, ["notAuthorized"])
     for good in ["5", "60", "", None]:
         started = time.monotonic()
         if good is None:
@@ -316,7 +297,7 @@ async def test_long_poll_wakes_up_on_a_notification_queued_by_another_process(
     poll = asyncio.create_task(receive(client, inst, 60))
     await parked(server, before, poll)
     woken = time.monotonic()
-    [receipt] = await queue(ctx, inst, ["starting"])
+    [receipt] = await queue_states(ctx, inst, ["starting"])
     r = await asyncio.wait_for(poll, 60)
     latency = time.monotonic() - woken
     assert latency < 30, f"long-poll answered {latency:.2f} s after the commit"  # not at 60 s
@@ -330,7 +311,7 @@ async def test_delete_acknowledges_once(
     client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
 ) -> None:
     inst = await make_instance()
-    first, second = await queue(ctx, inst, ["a", "b"])
+    first, second = await queue_states(ctx, inst, ["a", "b"])
     r = await delete(client, inst, first)
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json"
@@ -346,9 +327,9 @@ async def test_receipt_ids_are_not_reused_after_acknowledgement(
     ctx: Context,
 ) -> None:
     inst = await make_instance()
-    [old] = await queue(ctx, inst, ["a"])
+    [old] = await queue_states(ctx, inst, ["a"])
     assert (await delete(client, inst, old)).json() == {"result": True}
-    [new] = await queue(ctx, inst, ["b"])
+    [new] = await queue_states(ctx, inst, ["b"])
     # A client retrying its acknowledgement (say, after a lost response) must not drop "b".
     assert (await delete(client, inst, old)).json() == {"result": False}
     assert await count(client, inst) == 1
@@ -359,7 +340,7 @@ async def test_delete_out_of_order_removes_only_that_notification(
     client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
 ) -> None:
     inst = await make_instance()
-    ids = await queue(ctx, inst, ["a", "b", "c"])
+    ids = await queue_states(ctx, inst, ["a", "b", "c"])
     assert (await delete(client, inst, ids[1])).json() == {"result": True}
     assert (await receive_one(client, inst))["receiptId"] == ids[0]
     assert (await delete(client, inst, ids[0])).json() == {"result": True}
@@ -370,7 +351,7 @@ async def test_delete_unknown_receipt_is_false(
     client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
 ) -> None:
     inst = await make_instance()
-    await queue(ctx, inst, ["a"])
+    await queue_states(ctx, inst, ["a"])
     for unknown in ["0", "9000000000000000000", "0009"]:
         r = await delete(client, inst, unknown)
         assert r.status_code == 200, unknown
@@ -392,7 +373,7 @@ async def test_delete_receipt_of_another_instance_is_false_and_leaves_it_queued(
 ) -> None:
     mine = await make_instance()
     other = await make_instance()
-    [theirs] = await queue(ctx, other, ["a"])
+    [theirs] = await queue_states(ctx, other, ["a"])
     assert (await delete(client, mine, theirs)).json() == {"result": False}
     assert await count(client, other) == 1
     assert (await receive_one(client, other))["receiptId"] == theirs
@@ -403,7 +384,7 @@ async def test_delete_non_numeric_receipt_is_400(
     client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
 ) -> None:
     inst = await make_instance()
-    await queue(ctx, inst, ["a"])
+    await queue_states(ctx, inst, ["a"])
     for bad in ["abc", "-1", "1.5", "12a", "%C2%B2", "%D9%A5"]:  # last two: "²", Arabic-Indic 5
         r = await delete(client, inst, bad)
         assert r.status_code == 400, bad
@@ -417,7 +398,7 @@ async def test_delete_with_the_receipt_id_as_json_body(
 ) -> None:
     # What the official client's deleteNotificationAsync sends: DELETE .../{token}/ + `123`.
     inst = await make_instance()
-    first, second = await queue(ctx, inst, ["a", "b"])
+    first, second = await queue_states(ctx, inst, ["a", "b"])
     url = inst.url("deleteNotification") + path_suffix
     headers = {"Content-Type": "application/json"}
     r = await client.request("DELETE", url, content=str(first).encode(), headers=headers)
@@ -435,7 +416,7 @@ async def test_delete_with_a_body_that_is_not_a_receipt_number_is_400(
     client: httpx.AsyncClient, make_instance: MakeInstance, ctx: Context
 ) -> None:
     inst = await make_instance()
-    [receipt] = await queue(ctx, inst, ["a"])
+    [receipt] = await queue_states(ctx, inst, ["a"])
     url = inst.url("deleteNotification") + "/"
     for body in [b"", b"true", f'"{receipt}"'.encode(), b"1.5", b"-3", b"null", b"[5]", b"{}"]:
         r = await client.request(
@@ -460,7 +441,7 @@ async def test_webhooks_count_answers_both_spellings_and_tracks_the_queue(
     assert "\u0441ount".encode() in r.content  # UTF-8 of U+0441, not an ASCII "c"
     assert [ord(k[0]) for k in r.json()] == [ord("c"), 0x0441]
 
-    ids = await queue(ctx, inst, ["a", "b", "c"])
+    ids = await queue_states(ctx, inst, ["a", "b", "c"])
     assert await count(client, inst) == 3
     await delete(client, inst, ids[0])
     assert await count(client, inst) == 2
@@ -473,14 +454,14 @@ async def test_clear_empties_the_queue_once_a_minute(
 ) -> None:
     inst = await make_instance()
     other = await make_instance()
-    await queue(ctx, inst, ["a", "b", "c"])
-    await queue(ctx, other, ["x"])
+    await queue_states(ctx, inst, ["a", "b", "c"])
+    await queue_states(ctx, other, ["x"])
 
     assert await clear(client, inst) == {"isCleared": True, "reason": ""}
     assert await count(client, inst) == 0
     assert await count(client, other) == 1  # only this instance's queue
 
-    later = await queue(ctx, inst, ["d", "e"])
+    later = await queue_states(ctx, inst, ["d", "e"])
     refused = await clear(client, inst)
     assert list(refused) == ["isCleared", "reason", "leftTime"]
     assert refused["isCleared"] is False
@@ -500,7 +481,7 @@ async def test_concurrent_clears_within_a_minute_clear_only_once(
     ctx: Context,
 ) -> None:
     inst = await make_instance()
-    await queue(ctx, inst, ["a"])
+    await queue_states(ctx, inst, ["a"])
     # Hold the instance row (PostgreSQL) / the write lock (SQLite) for a moment, so that the
     # clears surely overlap instead of depending on scheduling luck; the row is not changed.
     async with ctx.db.transaction() as session:

@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 from whatsapp_api_client_python.API import GreenAPI
 
-from tests.conftest import Instance, MakeInstance, authorize, wait_for_state
-from tests.support import LiveServer
+from tests.support import Instance, LiveServer, MakeInstance, authorize, wait_for_state
 
 # Bounds so that a misbehaving server cannot hang the suite (the client's own timeout is 180 s).
 LOOP_DEADLINE_S = 20.0

@@ -21,10 +21,16 @@ import pytest
 from fleetgate.context import Context
 from fleetgate.services import partners
 from fleetgate.settings import DeliverySettings
-from tests.conftest import Instance, MakePartner, authorize, fresh_database, wait_for_state
-from tests.messaging.test_sending import bearer, new_phone, phone_sends, wait_inbox
 from tests.receiver import Received, Receiver, running_receiver
-from tests.support import BACKENDS, LiveServer, live_server, make_settings
+from tests.sending import bearer, new_phone, phone_sends, wait_inbox
+from tests.support import (
+    Instance,
+    LiveServer,
+    MakePartner,
+    authorize,
+    server_fixture,
+    wait_for_state,
+)
 from tests.zapi_client import ZapiInstance, ZapiPartner
 
 Json = dict[str, Any]
@@ -401,18 +407,12 @@ async def test_receive_notification_returns_no_zapi_callbacks(
 # --- at-least-once, with a delivery worker that retries fast ---------------------------------
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-async def fast_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    """A live server whose delivery worker pauses only FAST_DELIVERY.pause_s before retrying."""
-    folder = tmp_path_factory.mktemp("zapi-callbacks")
-    async with fresh_database(request.param, folder) as url:
-        settings = make_settings(
-            folder / "data", url, delivery=FAST_DELIVERY, ratelimits={"enabled": False}
-        )
-        with live_server(settings) as srv:
-            yield srv
+fast_server = server_fixture(
+    "zapi-callbacks",
+    "A live server whose delivery worker pauses only FAST_DELIVERY.pause_s before retrying.",
+    delivery=FAST_DELIVERY,
+    ratelimits={"enabled": False},
+)
 
 
 @pytest.fixture

@@ -17,8 +17,13 @@ import pytest
 
 from fleetgate.context import Context
 from fleetgate.services import partners
-from tests.conftest import Instance, authorize, fresh_database, wait_for_state
-from tests.support import BACKENDS, LiveServer, live_server, make_settings
+from tests.support import (
+    Instance,
+    LiveServer,
+    authorize,
+    server_fixture,
+    wait_for_state,
+)
 from tests.zapi_client import ZapiInstance, ZapiPartner
 
 NewPartner = Callable[[], Awaitable[ZapiPartner]]
@@ -27,45 +32,24 @@ NOT_FOUND = {"error": "Instance not found"}
 QUIET = {"enabled": False}
 
 
-async def _server(
-    request: pytest.FixtureRequest, folder: Any, zapi: Json
-) -> AsyncIterator[LiveServer]:
-    async with fresh_database(request.param, folder) as url:
-        settings = make_settings(folder / "data", url, ratelimits=QUIET, zapi=zapi)
-        with live_server(settings) as srv:
-            yield srv
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-async def no_grace_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    """Strict deletion rules without a grace period, on a fresh database of each backend."""
-    async for srv in _server(
-        request, tmp_path_factory.mktemp("nograce"), {"deletion_grace_days": 0}
-    ):
-        yield srv
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-async def disconnected_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    """Deletion allowed whenever the instance is disconnected, on each backend."""
-    async for srv in _server(
-        request, tmp_path_factory.mktemp("disconnected"), {"deletion_rule": "disconnected"}
-    ):
-        yield srv
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-async def expiring_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveServer]:
-    """Trials of zero hours (expired at once), strict rules without grace, on each backend."""
-    settings = {"trial_hours": 0, "deletion_grace_days": 0}
-    async for srv in _server(request, tmp_path_factory.mktemp("expiring"), settings):
-        yield srv
+no_grace_server = server_fixture(
+    "nograce",
+    "Strict deletion rules without a grace period, on a fresh database of each backend.",
+    ratelimits=QUIET,
+    zapi={"deletion_grace_days": 0},
+)
+disconnected_server = server_fixture(
+    "disconnected",
+    "Deletion allowed whenever the instance is disconnected, on each backend.",
+    ratelimits=QUIET,
+    zapi={"deletion_rule": "disconnected"},
+)
+expiring_server = server_fixture(
+    "expiring",
+    "Trials of zero hours (expired at once), strict rules without grace, on each backend.",
+    ratelimits=QUIET,
+    zapi={"trial_hours": 0, "deletion_grace_days": 0},
+)
 
 
 async def _partner_factory(

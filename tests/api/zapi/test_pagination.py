@@ -18,7 +18,7 @@ import httpx
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import MakePartner
+from tests.support import MakePartner
 from tests.zapi_client import ZapiPartner
 
 Json = dict[str, Any]

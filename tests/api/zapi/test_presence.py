@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import Instance, MakePartner, authorize
 from tests.receiver import Receiver, running_receiver
+from tests.support import Instance, MakePartner, authorize
 from tests.zapi_client import ZapiInstance, ZapiPartner
 
 
