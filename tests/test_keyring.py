@@ -57,7 +57,7 @@ def test_a_new_key_takes_the_next_free_id_and_wraps_after_255() -> None:
 
 def test_settings_read_the_current_key_of_a_ring_file(tmp_path: Path) -> None:
     (tmp_path / SECRET_KEY_FILE).write_text(KeyRing(((2, B), (1, A))).to_text())
-    assert Settings(data_dir=tmp_path).resolved_secret_key() == B
+    assert _key(Settings(data_dir=tmp_path)) == B
 
 
 def test_the_key_file_is_replaced_whole_and_owner_only(tmp_path: Path) -> None:
@@ -133,3 +133,8 @@ def test_a_digest_under_a_key_not_yet_loaded_is_verified_after_reading_the_file(
     _, digest = TokenCipher(ring).seal("t", id_instance=ID)
     assert server.verify("t", digest)
     assert not server.verify("x", digest)
+
+
+def _key(settings: Settings) -> bytes:
+    """The current server key of ``settings`` (generated and saved on first use)."""
+    return KeySource.for_settings(settings).load().current_key

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from fleetgate.keyring import KeySource
 from fleetgate.settings import SECRET_KEY_FILE, Settings
 
 KEY_HEX = "ab" * 32
@@ -62,7 +63,7 @@ def test_every_field_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path:
     s = Settings()
     assert s.data_dir == tmp_path / "d"
     assert s.resolved_database_url() == "postgresql+asyncpg://u@h/db"
-    assert s.resolved_secret_key() == bytes.fromhex(KEY_HEX)
+    assert _key(s) == bytes.fromhex(KEY_HEX)
     assert (s.http.host, s.http.port, s.http.max_body_bytes) == ("0.0.0.0", 9123, 4096)
     assert (s.instances.id_prefix, s.instances.tariff) == (7103, "BUSINESS")
     # An explicit key is never written to disk.
@@ -144,40 +145,38 @@ def test_constructor_arguments_override_environment(
 
 def test_secret_key_is_generated_once_with_owner_only_mode(tmp_path: Path) -> None:
     data_dir = tmp_path / "nested" / "data"
-    key = Settings(data_dir=data_dir).resolved_secret_key()
+    key = _key(Settings(data_dir=data_dir))
     path = data_dir / SECRET_KEY_FILE
     assert len(key) == 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text(encoding="ascii") == key.hex() + "\n"
     # Reused: by the same object, and by a new process's Settings.
-    assert Settings(data_dir=data_dir).resolved_secret_key() == key
-    assert Settings(data_dir=data_dir).resolved_secret_key() == key
+    assert _key(Settings(data_dir=data_dir)) == key
+    assert _key(Settings(data_dir=data_dir)) == key
     assert path.read_text(encoding="ascii") == key.hex() + "\n"
 
 
 def test_two_data_dirs_get_different_keys(tmp_path: Path) -> None:
-    a = Settings(data_dir=tmp_path / "a").resolved_secret_key()
-    b = Settings(data_dir=tmp_path / "b").resolved_secret_key()
+    a = _key(Settings(data_dir=tmp_path / "a"))
+    b = _key(Settings(data_dir=tmp_path / "b"))
     assert a != b
 
 
 def test_an_existing_key_file_is_used_as_is(tmp_path: Path) -> None:
     (tmp_path / SECRET_KEY_FILE).write_text(KEY_HEX.upper() + "\n", encoding="ascii")
-    assert Settings(data_dir=tmp_path).resolved_secret_key() == bytes.fromhex(KEY_HEX)
+    assert _key(Settings(data_dir=tmp_path)) == bytes.fromhex(KEY_HEX)
 
 
 def test_explicit_key_wins_over_the_file(tmp_path: Path) -> None:
-    generated = Settings(data_dir=tmp_path).resolved_secret_key()
-    explicit = Settings(data_dir=tmp_path, secret_key=KEY_HEX).resolved_secret_key()
+    generated = _key(Settings(data_dir=tmp_path))
+    explicit = _key(Settings(data_dir=tmp_path, secret_key=KEY_HEX))
     assert explicit == bytes.fromhex(KEY_HEX) != generated
 
 
 @pytest.mark.parametrize("length", [32, 48, 64])
 def test_keys_of_32_bytes_or_more_are_accepted(tmp_path: Path, length: int) -> None:
     text = "5a" * length
-    assert Settings(data_dir=tmp_path, secret_key=text).resolved_secret_key() == bytes(
-        [0x5A] * length
-    )
+    assert _key(Settings(data_dir=tmp_path, secret_key=text)) == bytes([0x5A] * length)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +191,7 @@ def test_keys_of_32_bytes_or_more_are_accepted(tmp_path: Path, length: int) -> N
 )
 def test_bad_explicit_keys_are_a_value_error(tmp_path: Path, key: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        Settings(data_dir=tmp_path, secret_key=key).resolved_secret_key()
+        _key(Settings(data_dir=tmp_path, secret_key=key))
 
 
 @pytest.mark.parametrize(
@@ -205,7 +204,7 @@ def test_a_bad_key_file_is_a_value_error_and_is_not_replaced(
     path = tmp_path / SECRET_KEY_FILE
     path.write_text(content, encoding="ascii")
     with pytest.raises(ValueError, match=message):
-        Settings(data_dir=tmp_path).resolved_secret_key()
+        _key(Settings(data_dir=tmp_path))
     # Overwriting it would silently orphan every token encrypted under the old key.
     assert path.read_text(encoding="ascii") == content
 
@@ -215,7 +214,7 @@ def test_secret_key_from_environment_is_validated(
 ) -> None:
     monkeypatch.setenv("FLEETGATE_SECRET_KEY", "ab" * 8)
     with pytest.raises(ValueError, match="at least 32 bytes"):
-        Settings(data_dir=tmp_path).resolved_secret_key()
+        _key(Settings(data_dir=tmp_path))
 
 
 def test_concurrent_first_starts_agree_on_one_key(tmp_path: Path) -> None:
@@ -236,7 +235,7 @@ def _first_starts(data_dir: Path, count: int) -> list[str]:
     def first_start() -> None:
         barrier.wait(timeout=10)
         try:
-            results.append(Settings(data_dir=data_dir).resolved_secret_key().hex())
+            results.append(_key(Settings(data_dir=data_dir)).hex())
         except ValueError as exc:
             results.append(f"error: {exc}")
 
@@ -246,3 +245,8 @@ def _first_starts(data_dir: Path, count: int) -> list[str]:
     for t in threads:
         t.join(timeout=10)
     return results
+
+
+def _key(settings: Settings) -> bytes:
+    """The current server key of ``settings`` (generated and saved on first use)."""
+    return KeySource.for_settings(settings).load().current_key

@@ -283,11 +283,3 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'fleetgate.db').resolve()}"
-
-    def resolved_secret_key(self) -> bytes:
-        """The current server key, generating and saving one on first use."""
-        # compat: removed once api/ and tests/ import from fleetgate.domain (tests call this;
-        # src reads keys through keyring.KeySource.for_settings, which owns the key file).
-        from fleetgate.keyring import KeySource
-
-        return KeySource.for_settings(self).load().current_key

@@ -12,8 +12,9 @@ from sqlalchemy import delete, select, update
 
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
+from fleetgate.domain.instances import State
 from fleetgate.domain.partners import Partner
-from fleetgate.engines.base import AUTHORIZED, NOT_AUTHORIZED, EngineHost
+from fleetgate.engines.base import EngineHost
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.engines.sandbox import SandboxEngine, network
 from fleetgate.runner.runner import Runner, RunnerConfig
@@ -145,7 +146,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
 
         assert await scan(engine_ctx, PHONE, old.payload, partner) is None
         assert await scan(engine_ctx, PHONE, new.payload, partner) == id_instance
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
 
     async def test_expired_qr_cannot_be_scanned(
         self,
@@ -163,7 +164,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         assert await scan(engine_ctx, PHONE, shown.payload, partner) is None
         assert await linked_phone(engine_ctx, id_instance) is None
         await session.poke()
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
 
     async def test_each_instance_shows_its_own_qr(
         self, engine: SandboxEngine, open_session: OpenSession, new_instance: NewInstance
@@ -194,7 +195,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         # Typed as a phone shows it: lower case, with a dash in the middle.
         typed = f"{code[:4]}-{code[4:]}".lower()
         assert await enter(engine_ctx, PHONE, typed, partner) == id_instance
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
         assert events.auths[-1] is not None
         assert await linked_phone(engine_ctx, id_instance) == PHONE
 
@@ -245,7 +246,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         await expire_pairing(engine_ctx, id_instance, qr=False, code=True)
         assert await enter(engine_ctx, PHONE, code, partner) is None
         await session.poke()
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
 
     async def test_phone_logout_unlinks_every_instance_of_the_phone(
         self,
@@ -263,11 +264,13 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
             await session.start()
             await link(id_instance, number)
         for _, events in opened:
-            await events.wait_for_state(AUTHORIZED, wid_of(number), timeout=self.EVENT_TIMEOUT_S)
+            await events.wait_for_state(
+                State.AUTHORIZED, wid_of(number), timeout=self.EVENT_TIMEOUT_S
+            )
 
         assert sorted(await phone_logout(engine_ctx, number, partner)) == sorted(ids)
         for (session, events), id_instance in zip(opened, ids, strict=True):
-            await events.wait_for_state(NOT_AUTHORIZED, "", timeout=self.EVENT_TIMEOUT_S)
+            await events.wait_for_state(State.NOT_AUTHORIZED, "", timeout=self.EVENT_TIMEOUT_S)
             assert events.auths[-1] is None
             assert await linked_phone(engine_ctx, id_instance) is None
             assert (await session.qr()).payload
@@ -286,11 +289,11 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         session, events = open_session(engine, id_instance)
         await session.start()
         await link(id_instance, PHONE)
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
 
         assert await phone_logout(engine_ctx, PHONE, other_partner) == []
         await session.poke()
-        assert events.state == (AUTHORIZED, wid_of(PHONE))
+        assert events.state == (State.AUTHORIZED, wid_of(PHONE))
         assert await linked_phone(engine_ctx, id_instance) == PHONE
 
     async def test_partner_cannot_scan_or_type_into_another_partners_instance(
@@ -312,11 +315,11 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         assert await enter(engine_ctx, PHONE, code, other_partner) is None
         assert await linked_phone(engine_ctx, id_instance) is None
         await session.poke()
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
 
         # The refused attempts used nothing up: the owner's phone still links with them.
         assert await scan(engine_ctx, PHONE, shown.payload, partner) == id_instance
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
 
     async def test_a_scanned_qr_is_used_up(
         self,
@@ -332,7 +335,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         shown = await session.qr()
         assert await scan(engine_ctx, PHONE, shown.payload, partner) == id_instance
         assert await scan(engine_ctx, OTHER_PHONE, shown.payload, partner) is None
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
         assert await linked_phone(engine_ctx, id_instance) == PHONE
 
     async def test_deleted_instance_cannot_be_linked(
@@ -371,7 +374,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         session, events = open_session(engine, id_instance)
         await session.start()
         await link(id_instance, PHONE)
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
         await session.logout()
         assert await linked_phone(engine_ctx, id_instance) is None
 
@@ -387,7 +390,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         session, events = open_session(engine, id_instance)
         await session.start()
         await link(id_instance, PHONE)
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
         assert events.auths == [{"phone": PHONE}]
 
     async def test_sweep_catches_up_on_links_and_unlinks_whose_signal_was_lost(
@@ -411,12 +414,12 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         await marker.start()
         await link(marker_id, OTHER_PHONE)
         await marker_events.wait_for_state(
-            AUTHORIZED, wid_of(OTHER_PHONE), timeout=self.EVENT_TIMEOUT_S
+            State.AUTHORIZED, wid_of(OTHER_PHONE), timeout=self.EVENT_TIMEOUT_S
         )
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
 
         await engine.sweep()
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
         assert events.auths[-1] == {"phone": PHONE}
 
         async with engine_ctx.db.transaction() as db_session:
@@ -424,7 +427,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
                 delete(SandboxLinkRow).where(SandboxLinkRow.id_instance == id_instance)
             )
         await engine.sweep()
-        await events.wait_for_state(NOT_AUTHORIZED, "", timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.NOT_AUTHORIZED, "", timeout=self.EVENT_TIMEOUT_S)
         assert events.auths[-1] is None
 
     async def test_runner_notices_a_link_whose_signal_was_lost(
@@ -440,13 +443,13 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         )
         await runner.start()
         try:
-            await wait_for_row_state(engine_ctx, id_instance, NOT_AUTHORIZED, timeout=5.0)
+            await wait_for_row_state(engine_ctx, id_instance, State.NOT_AUTHORIZED, timeout=5.0)
             # The link a phone makes, committed without its wake-up signal.
             async with engine_ctx.db.transaction() as session:
                 session.add(SandboxLinkRow(id_instance=id_instance, phone=PHONE, linked_ms=1))
             # Without its signal only the runner's own ticks (every 50 ms) can find the link;
             # the bound just keeps a broken build from hanging.
-            await wait_for_row_state(engine_ctx, id_instance, AUTHORIZED, timeout=15.0)
+            await wait_for_row_state(engine_ctx, id_instance, State.AUTHORIZED, timeout=15.0)
         finally:
             await runner.stop()
 
@@ -472,7 +475,7 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         assert await scan(engine_ctx, held, (await session.qr()).payload, partner) is None
         assert await linked_phone(engine_ctx, id_instance) is None
         await session.poke()
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
         async with engine_ctx.db.reading() as db_session:
             assert await network.owner_of(db_session, held) == other_partner.id
 

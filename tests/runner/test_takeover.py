@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from fleetgate.context import Context
+from fleetgate.domain.instances import State
 from fleetgate.domain.partners import Partner
-from fleetgate.engines.base import NOT_AUTHORIZED
 from fleetgate.runner.runner import Runner, RunnerConfig
 from fleetgate.services import instances as instances_service
 from fleetgate.storage.tables import InstanceRow, PartnerRow, RunnerRow
@@ -98,7 +98,7 @@ async def test_each_instance_has_exactly_one_running_owner(ctx: Context) -> None
             return all(owners[i] in ("a", "b") for i in ids)
 
         async def all_started() -> bool:  # every session started and reported its state
-            return (await _states(ctx)) == dict.fromkeys(ids, NOT_AUTHORIZED)
+            return (await _states(ctx)) == dict.fromkeys(ids, State.NOT_AUTHORIZED)
 
         await _eventually(all_owned)
         await _eventually(all_started)
@@ -107,7 +107,7 @@ async def test_each_instance_has_exactly_one_running_owner(ctx: Context) -> None
         assert set(a.held) == {i for i in ids if owners[i] == "a"}
         assert set(b.held) == {i for i in ids if owners[i] == "b"}
         assert not set(a.held) & set(b.held)
-        assert (await _states(ctx)) == dict.fromkeys(ids, NOT_AUTHORIZED)
+        assert (await _states(ctx)) == dict.fromkeys(ids, State.NOT_AUTHORIZED)
     finally:
         await asyncio.gather(a.stop(), b.stop())
 

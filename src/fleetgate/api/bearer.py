@@ -8,9 +8,9 @@ from fastapi import Depends, Header, Request
 
 from fleetgate.api.authguard import admit
 from fleetgate.api.deps import ContextDep
+from fleetgate.domain.partners import Partner
 from fleetgate.errors import NotAuthenticated
 from fleetgate.services import partners
-from fleetgate.services.types import Partner
 
 
 async def bearer_partner(

@@ -23,10 +23,11 @@ from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context
+from fleetgate.engines.sandbox.network import PRESENCES
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits, is_phone, parse_instance_id
 from fleetgate.services import sandbox_phones
-from fleetgate.services.sandbox_phones import NO_SUCH_INSTANCE, NOT_YOURS, PRESENCES
+from fleetgate.services.sandbox_phones import NO_SUCH_INSTANCE, NOT_YOURS
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=PlainRoute)
 

@@ -9,6 +9,7 @@ import typer
 
 from fleetgate.cli.common import run_on_db
 from fleetgate.context import Context
+from fleetgate.domain.notifications import DeadLetter, Queued
 from fleetgate.services import notifications
 from fleetgate.services.dead_letters import dead_letter_json
 from fleetgate.settings import Settings
@@ -23,7 +24,7 @@ def dead_list(
 ) -> None:
     """Print dead letters (all partners), oldest first, one JSON object a line."""
 
-    async def work(ctx: Context) -> list[notifications.DeadLetter]:
+    async def work(ctx: Context) -> list[DeadLetter]:
         return await notifications.list_dead(
             db=ctx.db,
             partner_id=None,
@@ -39,7 +40,7 @@ def dead_list(
 def dead_replay(ids: Annotated[list[int], typer.Argument(help="Dead letter ids.")]) -> None:
     """Queue dead letters again, at the tail of their instances' queues."""
 
-    async def work(ctx: Context) -> list[notifications.Queued]:
+    async def work(ctx: Context) -> list[Queued]:
         return await notifications.replay(db=ctx.db, signals=ctx.signals, partner_id=None, ids=ids)
 
     fresh = run_on_db(Settings(), work)

@@ -20,6 +20,7 @@ from fleetgate.cli.common import err, run_on_db
 from fleetgate.cli.roles import Role, for_role, run_background
 from fleetgate.clock import green_time
 from fleetgate.context import Context
+from fleetgate.domain.partners import Partner
 from fleetgate.logs import configure_logging
 from fleetgate.services import partners
 from fleetgate.settings import Settings
@@ -142,7 +143,7 @@ def partner_create(
 def partner_list() -> None:
     """List partners (tokens are stored only as hashes and cannot be shown)."""
 
-    async def work(ctx: Context) -> list[partners.Partner]:
+    async def work(ctx: Context) -> list[Partner]:
         async with ctx.db.reading() as session:
             return await partners.list_partners(session=session)
 

@@ -16,9 +16,6 @@ from fleetgate.domain.messages import MessageStatus
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals
 
-# compat: removed once api/ and tests/ import from fleetgate.domain
-NOT_AUTHORIZED = State.NOT_AUTHORIZED
-AUTHORIZED = State.AUTHORIZED
 # What an engine's EngineError says when asked to pair an account that is linked already.
 ALREADY_AUTHORIZED = "instance account already authorized"
 

@@ -7,19 +7,8 @@ the ground floor, in domain/config.py.
 from __future__ import annotations
 
 from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
-from fleetgate.domain.config import CALLBACKS, DELAY_DEFAULT_MS, SWITCHES, ConfigPatch, check_text
+from fleetgate.domain.config import ConfigPatch
 from fleetgate.storage.search import search_key
-
-# compat: removed once api/ and tests/ import from fleetgate.domain
-__all__ = [
-    "CALLBACKS",
-    "DELAY_DEFAULT_MS",
-    "SWITCHES",
-    "ConfigPatch",
-    "check_text",
-    "name_values",
-    "secret_values",
-]
 
 
 def secret_values(patch: ConfigPatch, cipher: TokenCipher, id_instance: int) -> dict[str, object]:

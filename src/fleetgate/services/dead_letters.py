@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from fleetgate.services.notifications import DeadLetter
+from fleetgate.domain.notifications import DeadLetter
 
 
 def dead_letter_json(dead: DeadLetter) -> dict[str, Any]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.domain.messages import Direction, Message
 from fleetgate.storage.repos import messages as repo
-from fleetgate.storage.repos.messages import IN, OUT, Message
-
-__all__ = ["IN", "OUT", "Message", "chat_history", "find_message", "list_chats", "recent"]
 
 
 async def recent(
-    *, session: AsyncSession, id_instance: int, direction: str, since_ms: int, limit: int
+    *, session: AsyncSession, id_instance: int, direction: Direction, since_ms: int, limit: int
 ) -> list[Message]:
     """Messages of one direction (IN or OUT) since ``since_ms``, newest first."""
     return await repo.journal(

@@ -19,9 +19,6 @@ RECEIVE_TIMEOUT_MIN = 5
 RECEIVE_TIMEOUT_MAX = 60
 CLEAR_INTERVAL_MS = 60_000
 
-# compat: removed once api/ and tests/ import from fleetgate.domain
-__all__ = ["DeadLetter", "QueuePolicy", "Queued", "receive"]
-
 
 @dataclass(frozen=True, slots=True)
 class QueuePolicy:

@@ -11,8 +11,6 @@ from fleetgate.crypto import hash_partner_token, tokens_equal
 from fleetgate.domain.partners import Partner
 from fleetgate.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from fleetgate.ids import new_client_token, new_partner_token
-
-__all__ = ["Partner"]
 from fleetgate.storage.repos import partners as repo
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")

@@ -13,17 +13,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.partners import Partner
 from fleetgate.engines.sandbox import network
-from fleetgate.engines.sandbox.network import PRESENCES, SandboxEvent
+from fleetgate.engines.sandbox.network import SandboxEvent
 from fleetgate.errors import NotFound
 from fleetgate.ids import new_message_id
 from fleetgate.services import engine_calls
-from fleetgate.services.types import Partner
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as instances_repo
 from fleetgate.storage.signals import Signals
-
-__all__ = ["PRESENCES", "SandboxEvent"]
 
 # The same answer whoever holds the number and whatever it holds: it tells another partner only
 # that the number is not theirs to use, never who has it, its links or its messages.

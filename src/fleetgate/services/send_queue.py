@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.domain.messages import Message
 from fleetgate.storage.repos import messages as repo
-from fleetgate.storage.repos.messages import Message
 
 
 async def waiting(*, session: AsyncSession, id_instance: int, limit: int) -> list[Message]:

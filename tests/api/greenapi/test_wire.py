@@ -16,8 +16,8 @@ from fleetgate.api.greenapi.wire import (
     DeleteInstanceBody,
     to_patch,
 )
+from fleetgate.domain.config import SWITCHES, ConfigPatch
 from fleetgate.errors import InvalidInput
-from fleetgate.services.config import SWITCHES, ConfigPatch
 from tests.outcomes import Outcomes, counted
 
 # Written out from spec/green-api.md §1.1 (and getSettings), independently of wire.py.
@@ -92,7 +92,12 @@ near_valid_bodies = st.fixed_dictionaries({}, optional=field_values)
 valid_switches = st.fixed_dictionaries(
     {}, optional={key: st.sampled_from(["yes", "no"]) for key in EXPECTED_SWITCHES}
 )
-printable = st.characters(min_codepoint=32, exclude_characters="\x7f")
+# Everything check_text lets through: no C0/C1 controls, DEL or bidirectional formatting.
+printable = st.characters(
+    min_codepoint=32,
+    exclude_characters="".join(map(chr, [*range(0x7F, 0xA0), *range(0x202A, 0x202F)]))
+    + "".join(map(chr, range(0x2066, 0x206A))),
+)
 valid_urls = st.sampled_from(["", "http://127.0.0.1:9/h", "https://example.com/hook?a=b"])
 # Bodies every key of which is within the spec's bounds: each must become a patch.
 valid_bodies = st.fixed_dictionaries(
@@ -185,19 +190,13 @@ def test_valid_switches_map_to_the_right_names(switches: dict[str, str]) -> None
     assert patch.is_empty() is (not switches)
 
 
-# Everything check_text lets through: no C0/C1 controls, DEL or bidirectional formatting.
-storable_chars = st.characters(
-    min_codepoint=32,
-    exclude_characters="".join(map(chr, [*range(0x7F, 0xA0), *range(0x202A, 0x202F)]))
-    + "".join(map(chr, range(0x2066, 0x206A))),
-)
 
 
 @given(
     switches=valid_switches,
-    name=st.none() | st.text(storable_chars, max_size=255),
+    name=st.none() | st.text(printable, max_size=255),
     url=st.sampled_from([None, "", "http://127.0.0.1:9/h", "https://example.com/hook?a=b"]),
-    token=st.none() | st.text(storable_chars, max_size=50),
+    token=st.none() | st.text(printable, max_size=50),
     delay=st.none() | st.integers(min_value=500, max_value=600_000),
 )
 def test_valid_bodies_map_every_key(

@@ -20,7 +20,8 @@ from fleetgate.api.greenapi.wire import (
 )
 from fleetgate.api.qr import qr_png_base64
 from fleetgate.api.responses import OrjsonResponse
-from fleetgate.engines.base import ALREADY_AUTHORIZED, AUTHORIZED
+from fleetgate.domain.instances import State
+from fleetgate.engines.base import ALREADY_AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
 from fleetgate.ids import digits_value, is_digits, is_phone
 from fleetgate.services import account, states
@@ -94,7 +95,7 @@ async def get_state_instance(instance: InstanceDep) -> OrjsonResponse:
 async def get_status_instance(instance: InstanceDep) -> OrjsonResponse:
     """online while the account is connected (authorized), else offline."""
     return OrjsonResponse(
-        {"statusInstance": "online" if instance.state == AUTHORIZED else "offline"}
+        {"statusInstance": "online" if instance.state == State.AUTHORIZED else "offline"}
     )
 
 

@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 
 from fleetgate.api.authguard import admit
 from fleetgate.api.deps import ContextDep
+from fleetgate.domain.instances import InstanceView
 from fleetgate.errors import InvalidInput
 from fleetgate.ids import parse_instance_id
 from fleetgate.services import account
-from fleetgate.services.types import InstanceView
 
 PREFIX = "/waInstance{idInstance}"
 

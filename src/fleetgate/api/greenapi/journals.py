@@ -22,12 +22,11 @@ from fleetgate.api.greenapi.sending_wire import (
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
-from fleetgate.engines.base import AUTHORIZED
+from fleetgate.domain.instances import InstanceView, State
+from fleetgate.domain.messages import Direction, Message
 from fleetgate.errors import InvalidInput, NotFound, NotReady
 from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import engine_calls, journals, messaging
-from fleetgate.services.journals import IN, OUT, Message
-from fleetgate.services.types import InstanceView
 
 router = APIRouter(
     prefix=PREFIX,
@@ -50,21 +49,21 @@ METHODS = (
 MINUTES_DEFAULT = 1440
 MINUTES_MAX = 60 * 24 * 30
 JOURNAL_MAX = 1000
-NOT_AUTHORIZED = "instance account not authorized"
+NOT_AUTHORIZED_TEXT = "instance account not authorized"
 
 
 def journal_item(m: Message) -> dict[str, Any]:
     """One message as the journals show it."""
     data = orjson.loads(m.data)
-    shown = messaging.as_sent(data) if m.direction == OUT else data
+    shown = messaging.as_sent(data) if m.direction == Direction.OUT else data
     item: dict[str, Any] = {
-        "type": "outgoing" if m.direction == OUT else "incoming",
+        "type": "outgoing" if m.direction == Direction.OUT else "incoming",
         "idMessage": m.id_message,
         "timestamp": m.at_ms // 1000,
         "typeMessage": shown.get("typeMessage", ""),
         "chatId": m.chat_id,
     }
-    if m.direction == IN:
+    if m.direction == Direction.IN:
         item |= {
             "senderId": m.sender,
             "senderName": m.sender_name,
@@ -100,7 +99,11 @@ def _minutes(raw: str | None, body: Any) -> int:
 
 
 async def _last(
-    ctx: Context, instance: InstanceView, request: Request, direction: str, minutes: str | None
+    ctx: Context,
+    instance: InstanceView,
+    request: Request,
+    direction: Direction,
+    minutes: str | None,
 ) -> OrjsonResponse:
     span = _minutes(minutes, await read_json(request, ctx.settings.http.max_body_bytes))
     async with ctx.db.reading() as session:
@@ -119,7 +122,7 @@ async def last_incoming(
     instance: InstanceDep, request: Request, ctx: ContextDep, minutes: str | None = None
 ) -> OrjsonResponse:
     """Messages received in the last ``minutes`` (default 1440), newest first."""
-    return await _last(ctx, instance, request, IN, minutes)
+    return await _last(ctx, instance, request, Direction.IN, minutes)
 
 
 @router.get("/lastOutgoingMessages/{apiTokenInstance}")
@@ -127,7 +130,7 @@ async def last_outgoing(
     instance: InstanceDep, request: Request, ctx: ContextDep, minutes: str | None = None
 ) -> OrjsonResponse:
     """Messages sent in the last ``minutes`` (default 1440), newest first."""
-    return await _last(ctx, instance, request, OUT, minutes)
+    return await _last(ctx, instance, request, Direction.OUT, minutes)
 
 
 @router.post("/getChatHistory/{apiTokenInstance}")
@@ -170,7 +173,7 @@ async def read_chat(instance: InstanceDep, request: Request, ctx: ContextDep) ->
             chat_id=body.chatId,
             id_message=body.idMessage,
         )
-    if ids and instance.state == AUTHORIZED:
+    if ids and instance.state == State.AUTHORIZED:
         try:
             await engine_calls.call_engine(
                 db=ctx.db,
@@ -185,8 +188,8 @@ async def read_chat(instance: InstanceDep, request: Request, ctx: ContextDep) ->
 
 
 async def _exists(ctx: Context, instance: InstanceView, phone: str) -> bool:
-    if instance.state != AUTHORIZED:
-        raise InvalidInput(NOT_AUTHORIZED)
+    if instance.state != State.AUTHORIZED:
+        raise InvalidInput(NOT_AUTHORIZED_TEXT)
     answer = await engine_calls.call_engine(
         db=ctx.db,
         signals=ctx.signals,

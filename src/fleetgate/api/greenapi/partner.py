@@ -22,9 +22,10 @@ from fleetgate.api.greenapi.wire import (
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.clock import DAY_MS, green_time, now_ms
 from fleetgate.context import Context
+from fleetgate.domain.instances import InstanceListing
+from fleetgate.domain.partners import Partner
 from fleetgate.errors import FleetgateError
 from fleetgate.services import instances, partners
-from fleetgate.services.types import InstanceListing, Partner
 
 router = APIRouter(prefix="/partner", tags=["GREEN-API partner"], route_class=PartnerRoute)
 

@@ -23,9 +23,9 @@ from fleetgate.api.greenapi.sending_wire import (
 )
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context
+from fleetgate.domain.instances import InstanceView
 from fleetgate.errors import InvalidInput
 from fleetgate.services import journals, messaging, send_queue
-from fleetgate.services.types import InstanceView
 
 router = APIRouter(
     prefix=PREFIX,

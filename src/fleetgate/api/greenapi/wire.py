@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from fleetgate.api.bodies import Int64
-from fleetgate.services.config import SWITCHES, ConfigPatch
-from fleetgate.services.types import InstanceView
+from fleetgate.domain.config import SWITCHES, ConfigPatch
+from fleetgate.domain.instances import InstanceView
 
 YesNo = Literal["yes", "no"]
 

@@ -16,10 +16,11 @@ from fleetgate.api.bodies import M, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.zapi.errors import NotJson
 from fleetgate.context import Context
+from fleetgate.domain.instances import InstanceView
+from fleetgate.domain.partners import Partner
 from fleetgate.errors import Forbidden, NotAuthenticated, NotFound
 from fleetgate.ids import parse_instance_id
 from fleetgate.services import account, partners, subscriptions
-from fleetgate.services.types import InstanceView, Partner
 
 NOT_FOUND = "Instance not found"
 ClientToken = Annotated[str | None, Header(alias="Client-Token")]

@@ -18,12 +18,11 @@ from fleetgate.api.zapi.auth import InstanceDep, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
-from fleetgate.engines.base import AUTHORIZED
+from fleetgate.domain.config import ConfigPatch
+from fleetgate.domain.instances import InstanceView, State
 from fleetgate.errors import InvalidInput, NotReady
 from fleetgate.ids import is_phone
 from fleetgate.services import account
-from fleetgate.services.config import ConfigPatch
-from fleetgate.services.types import InstanceView
 
 PREFIX = "/instances/{instanceId}/token/{token}"
 router = APIRouter(prefix=PREFIX, tags=["Z-API instance"], route_class=ZapiRoute)
@@ -59,7 +58,7 @@ async def phone_code(phone: str, instance: InstanceDep, ctx: ContextDep) -> Orjs
     """A code to type on the phone (Linked devices, link with phone number) instead of a QR."""
     if not is_phone(phone):
         raise InvalidInput("phone must be 7 to 15 digits with the country code")
-    if instance.state == AUTHORIZED:
+    if instance.state == State.AUTHORIZED:
         raise InvalidInput(CONNECTED)
     code = await account.pairing_code(
         db=ctx.db, signals=ctx.signals, instance=instance, phone=phone
@@ -91,7 +90,7 @@ async def disconnect(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
 @router.get("/device")
 async def device(instance: InstanceDep) -> OrjsonResponse:
     """The connected phone and this session's device."""
-    if instance.state != AUTHORIZED:
+    if instance.state != State.AUTHORIZED:
         raise NotReady("You are not connected.")
     options = instance.options
     business = bool(options.get("business_device"))

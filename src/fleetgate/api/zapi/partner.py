@@ -13,11 +13,11 @@ from fleetgate.api.zapi.auth import CreatorDep, OwnedDep, instance_id, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
+from fleetgate.domain.config import check_text
+from fleetgate.domain.partners import Partner
 from fleetgate.errors import FleetgateError, InvalidInput, NotFound
 from fleetgate.ids import is_digits
 from fleetgate.services import subscriptions
-from fleetgate.services.config import check_text
-from fleetgate.services.types import Partner
 
 router = APIRouter(prefix="/instances", tags=["Z-API partner"], route_class=ZapiRoute)
 ON_DEMAND = "/{instanceId}/token/{token}/integrator/on-demand"

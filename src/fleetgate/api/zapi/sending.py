@@ -14,7 +14,7 @@ from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.api.zapi.instance import PREFIX
 from fleetgate.errors import InvalidInput
 from fleetgate.ids import CHAT_GROUP, CHAT_PHONE
-from fleetgate.services import callbacks
+from fleetgate.services import zapi_callbacks
 
 router = APIRouter(prefix=PREFIX, tags=["Z-API sending"], route_class=ZapiRoute)
 
@@ -48,5 +48,5 @@ async def send_text(instance: InstanceDep, request: Request, ctx: ContextDep) ->
     id_message = await ctx.sends.enqueue(
         instance, to, data, delay_ms=(body.delayMessage or 0) * 1000
     )
-    zaap_id = callbacks.zaap_id(instance.id_instance, id_message)
+    zaap_id = zapi_callbacks.zaap_id(instance.id_instance, id_message)
     return OrjsonResponse({"zaapId": zaap_id, "messageId": id_message, "id": id_message})

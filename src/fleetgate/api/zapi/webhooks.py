@@ -16,10 +16,9 @@ from fleetgate.api.zapi import wire
 from fleetgate.api.zapi.auth import InstanceDep, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.api.zapi.instance import PREFIX, apply
+from fleetgate.domain.config import CALLBACKS, ConfigPatch
+from fleetgate.domain.instances import InstanceView
 from fleetgate.errors import InvalidInput
-from fleetgate.services import callbacks
-from fleetgate.services.config import CALLBACKS, ConfigPatch
-from fleetgate.services.types import InstanceView
 
 NEEDS_RECEIVED_URL = "set a received callback URL first (update-webhook-received)"
 router = APIRouter(prefix=PREFIX, tags=["Z-API webhooks"], route_class=ZapiRoute)
@@ -101,7 +100,7 @@ async def update_notify_sent_by_me(
 
 def _receives(instance: InstanceView) -> bool:
     """Whether the instance has a URL for received messages (its own or GREEN-API's)."""
-    urls = callbacks.callback_urls(instance)
+    urls = wire.callback_urls(instance)
     return bool(urls["receivedCallbackUrl"] or urls["receivedAndDeliveryCallbackUrl"])
 
 

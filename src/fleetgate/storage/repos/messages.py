@@ -9,10 +9,6 @@ from fleetgate.domain.messages import Direction, Message, MessageStatus
 from fleetgate.storage.tables import MessageRow
 
 M = MessageRow
-# compat: removed once api/ and tests/ import from fleetgate.domain
-OUT = Direction.OUT
-IN = Direction.IN
-__all__ = ["IN", "OUT", "Message"]
 
 
 _COLUMNS = (
