@@ -125,7 +125,12 @@ async def send(client: httpx.AsyncClient, inst: Instance, method: str, body: Jso
 
 
 async def queue_count(client: httpx.AsyncClient, inst: Instance) -> int:
-    r = await client.get(inst.url("getMessagesCount"))
+    return await counted(client, inst, "getMessagesCount")
+
+
+async def counted(client: httpx.AsyncClient, inst: Instance, method: str) -> int:
+    """A count method's answer (getMessagesCount, getWebhooksCount): both keys agree."""
+    r = await client.get(inst.url(method))
     assert r.status_code == 200, r.text
     data = r.json()
     assert list(data) == ["count", CYRILLIC_COUNT]

@@ -190,8 +190,6 @@ def test_valid_switches_map_to_the_right_names(switches: dict[str, str]) -> None
     assert patch.is_empty() is (not switches)
 
 
-
-
 @given(
     switches=valid_switches,
     name=st.none() | st.text(printable, max_size=255),
