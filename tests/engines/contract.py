@@ -33,10 +33,9 @@ import pytest
 
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
+from fleetgate.domain.instances import State
 from fleetgate.domain.partners import Partner
 from fleetgate.engines.base import (
-    AUTHORIZED,
-    NOT_AUTHORIZED,
     Engine,
     EngineError,
     Session,
@@ -209,7 +208,7 @@ class EngineContract(EngineHarness):
         session, events = open_session(engine, id_instance)
         await session.start()
         await link(id_instance, PHONE)
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
         return id_instance, session, events
 
     async def test_start_of_unlinked_instance_reports_not_authorized(
@@ -218,8 +217,8 @@ class EngineContract(EngineHarness):
         session, events = open_session(engine, await new_instance())
         await session.start()
         # start() reports the resulting state before it returns: no waiting here.
-        assert events.state == (NOT_AUTHORIZED, "")
-        assert (AUTHORIZED, wid_of(PHONE)) not in events.states
+        assert events.state == (State.NOT_AUTHORIZED, "")
+        assert (State.AUTHORIZED, wid_of(PHONE)) not in events.states
         assert all(auth is None for auth in events.auths)
 
     async def test_qr_has_payload_and_future_expiry_and_stays_until_it_expires(
@@ -257,7 +256,7 @@ class EngineContract(EngineHarness):
         # Credentials are durable before the instance is reported usable, so a crash right
         # after "authorized" cannot lose them.
         first_auth = events.calls.index(("auth", saved[-1]))
-        first_authorized = events.calls.index(("state", (AUTHORIZED, wid_of(PHONE))))
+        first_authorized = events.calls.index(("state", (State.AUTHORIZED, wid_of(PHONE))))
         assert first_auth < first_authorized
 
     async def test_qr_and_pairing_code_are_refused_once_authorized(
@@ -285,7 +284,7 @@ class EngineContract(EngineHarness):
         # As after a process restart: another engine, the credentials the runner saved.
         restarted, events_after = open_session(make_engine(), id_instance, credentials)
         await restarted.start()
-        assert events_after.states == [(AUTHORIZED, wid_of(PHONE))]
+        assert events_after.states == [(State.AUTHORIZED, wid_of(PHONE))]
         assert None not in events_after.auths
         with pytest.raises(EngineError):
             await restarted.qr()
@@ -295,7 +294,7 @@ class EngineContract(EngineHarness):
     ) -> None:
         _, session, events = await self._linked(engine, open_session, new_instance, link)
         await session.logout()
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
         assert events.auths[-1] is None
 
     async def test_credentials_forgotten_by_logout_no_longer_authorize(
@@ -313,8 +312,8 @@ class EngineContract(EngineHarness):
 
         again, events_again = open_session(make_engine(), id_instance, stale)
         await again.start()
-        assert events_again.state == (NOT_AUTHORIZED, "")
-        assert (AUTHORIZED, wid_of(PHONE)) not in events_again.states
+        assert events_again.state == (State.NOT_AUTHORIZED, "")
+        assert (State.AUTHORIZED, wid_of(PHONE)) not in events_again.states
         assert all(auth is None for auth in events_again.auths)
 
     async def test_after_logout_the_instance_can_be_linked_again(
@@ -324,7 +323,9 @@ class EngineContract(EngineHarness):
         await session.logout()
         assert (await session.qr()).payload
         await link(id_instance, OTHER_PHONE)
-        await events.wait_for_state(AUTHORIZED, wid_of(OTHER_PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(
+            State.AUTHORIZED, wid_of(OTHER_PHONE), timeout=self.EVENT_TIMEOUT_S
+        )
         assert events.auths[-1] is not None
 
     async def test_stopped_session_reports_nothing_more(
@@ -345,7 +346,9 @@ class EngineContract(EngineHarness):
         witness, witness_events = open_session(make_engine(), id_instance)
         await witness.start()
         await link(id_instance, PHONE)
-        await witness_events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await witness_events.wait_for_state(
+            State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S
+        )
         await session.poke()
         await self._marker(engine, open_session, new_instance, link)
         assert events.calls == seen
@@ -358,16 +361,16 @@ class EngineContract(EngineHarness):
         await session.poke()  # before start
         await session.start()
         await asyncio.gather(*(session.poke() for _ in range(5)))
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
 
         await link(id_instance, PHONE)
         await asyncio.gather(*(session.poke() for _ in range(5)))
-        await events.wait_for_state(AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
         assert events.auths[-1] is not None
 
         await session.logout()
         await asyncio.gather(*(session.poke() for _ in range(5)))
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
         assert events.auths[-1] is None
 
         await session.stop()
@@ -387,12 +390,12 @@ class EngineContract(EngineHarness):
         session, events = open_session(engine, await new_instance())
         await session.start()
         await engine.sweep()
-        assert events.state == (NOT_AUTHORIZED, "")
+        assert events.state == (State.NOT_AUTHORIZED, "")
         *_, linked_events = await self._linked(engine, open_session, new_instance, link)
         await asyncio.gather(engine.sweep(), engine.sweep())
         await self._marker(engine, open_session, new_instance, link)
-        assert events.state == (NOT_AUTHORIZED, "")
-        assert linked_events.state == (AUTHORIZED, wid_of(PHONE))
+        assert events.state == (State.NOT_AUTHORIZED, "")
+        assert linked_events.state == (State.AUTHORIZED, wid_of(PHONE))
         assert None not in linked_events.auths
         assert stopped_events.calls == seen
 
@@ -403,7 +406,7 @@ class EngineContract(EngineHarness):
         await other.start()
         await self._linked(engine, open_session, new_instance, link)
         await other.poke()
-        assert other_events.state == (NOT_AUTHORIZED, "")
-        assert all(state == NOT_AUTHORIZED for state, _ in other_events.states)
+        assert other_events.state == (State.NOT_AUTHORIZED, "")
+        assert all(state == State.NOT_AUTHORIZED for state, _ in other_events.states)
         assert all(auth is None for auth in other_events.auths)
         assert (await other.qr()).payload
