@@ -138,6 +138,11 @@ class DeliveryWorker:
             try:
                 if finished or free > 0:
                     claimed = await self._claim(finished, min(free, _CLAIM_BATCH))
+            except asyncio.CancelledError:
+                # stop() cancels this loop, perhaps mid-claim: hand the delivered ones back so
+                # that its last claim deletes them (a second delete of a row is harmless).
+                self._finished[:0] = finished
+                raise
             except Exception:
                 self._finished[:0] = finished  # their claims still hold; delete them next time
                 if being_cancelled():
