@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test lint typecheck pytest bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml engines/whatsapp/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e engines/whatsapp
 	touch $(STAMP)
 
 # Local development: webhooks may go to receivers on this machine (off by default, see
@@ -18,8 +18,8 @@ run: $(STAMP)
 	FLEETGATE_DELIVERY__ALLOW_LOOPBACK=true $(BIN)/fleetgate serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench engines
+	$(BIN)/ruff format --check src tests bench engines
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)

@@ -74,7 +74,7 @@ class Context:
             db=db,
             signals=signals,
             cipher=cipher,
-            engines=EngineRegistry(EngineHost(db=db, signals=signals)),
+            engines=EngineRegistry(EngineHost(db=db, signals=signals, settings=settings)),
             registry=CollectorRegistry(auto_describe=True),
             instance_cache=InstanceCache(
                 db,

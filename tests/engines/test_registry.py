@@ -13,7 +13,7 @@ from fleetgate.engines.registry import GROUP, EngineRegistry, available_engines
 from fleetgate.engines.sandbox import SandboxEngine
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals
-from tests.support import sqlite_url
+from tests.support import make_settings, sqlite_url
 
 
 @pytest.fixture
@@ -21,7 +21,9 @@ async def host(tmp_path: Path) -> AsyncIterator[EngineHost]:
     """A host on a SQLite file that no test here ever opens a connection to."""
     db = Database(sqlite_url(tmp_path))
     try:
-        yield EngineHost(db=db, signals=Signals())
+        yield EngineHost(
+            db=db, signals=Signals(), settings=make_settings(tmp_path, sqlite_url(tmp_path))
+        )
     finally:
         await db.dispose()
 

@@ -53,7 +53,9 @@ class SandboxFixtures:
 
     @pytest.fixture
     def make_engine(self, engine_ctx: Context) -> MakeEngine:
-        host = EngineHost(db=engine_ctx.db, signals=engine_ctx.signals)
+        host = EngineHost(
+            db=engine_ctx.db, signals=engine_ctx.signals, settings=engine_ctx.settings
+        )
         return lambda: SandboxEngine(host)
 
     @pytest.fixture
@@ -434,7 +436,9 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         self, engine_ctx: Context, new_instance: NewInstance
     ) -> None:
         id_instance = await new_instance()
-        host = EngineHost(db=engine_ctx.db, signals=engine_ctx.signals)
+        host = EngineHost(
+            db=engine_ctx.db, signals=engine_ctx.signals, settings=engine_ctx.settings
+        )
         runner = Runner(
             db=engine_ctx.db,
             signals=engine_ctx.signals,

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
+from fleetgate.settings import Settings
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals
 
@@ -64,10 +65,12 @@ class IncomingMessage:
 
 @dataclass(frozen=True, slots=True)
 class EngineHost:
-    """What the process lends an engine: the database and its wake-up signals."""
+    """What the process lends an engine: the database, its wake-up signals, and the settings
+    (an engine reads its own section of the environment, and the data dir, from them)."""
 
     db: Database
     signals: Signals
+    settings: Settings
 
 
 class SessionEvents(Protocol):

@@ -1,0 +1,119 @@
+"""The small client interface a worker drives: one WhatsApp device connection.
+
+The worker never calls neonize directly; it calls a :class:`Client` made by a
+:class:`ClientFactory`. ``neonize_client.py`` implements it over neonize (the only module that
+imports the library); the tests put a stand-in behind the same interface. Everything a client
+reports goes to its :class:`ClientEvents` in fleetgate's own terms (GREEN-API ``messageData``
+dicts, JIDs as strings), never as protobuf objects.
+
+Threads: ``connect`` blocks for the life of the connection, in a thread of its own. Every other
+method may be called from any thread while it runs; the worker serialises calls into the
+library as the library needs (see ``worker.py``). Event callbacks may come from any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class ClientError(Exception):
+    """A call could not be done; the text is shown to the API caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """Where a device's keys live: ``dsn`` is a SQLite file path or a ``postgres://`` DSN."""
+
+    dsn: str
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message that arrived (or that the account's own phone sent: ``from_me``)."""
+
+    id_message: str
+    chat_id: str  # <phone>@c.us or <id>@g.us
+    sender: str  # <phone>@c.us
+    sender_name: str
+    timestamp_s: int
+    from_me: bool
+    message_data: dict[str, Any]  # GREEN-API messageData: typeMessage and its data
+
+
+class ClientEvents(Protocol):
+    """How a client reports; called from any thread, must not block for long."""
+
+    def qr(self, code: str, expires_ms: int) -> None:
+        """A new pairing QR payload, valid until ``expires_ms`` (epoch ms)."""
+
+    def qr_expired(self) -> None:
+        """Every QR code of this login window expired unscanned (a new connect asks anew)."""
+
+    def paired(self, jid: str) -> None:
+        """A phone linked this device; ``jid`` is the device JID
+        (``user:device@s.whatsapp.net``)."""
+
+    def connected(self, jid: str) -> None:
+        """Logged in and online as ``jid``."""
+
+    def disconnected(self, reason: str) -> None:
+        """The connection dropped (the network, a server close); the worker reconnects."""
+
+    def logged_out(self, reason: str) -> None:
+        """The phone unlinked this device; its store rows are gone."""
+
+    def banned(self, reason: str, expire_s: int) -> None:
+        """WhatsApp banned the account for a while (``expire_s`` seconds)."""
+
+    def replaced(self) -> None:
+        """Another connection of the same device took over; do not reconnect."""
+
+    def message(self, message: Received) -> None:
+        """A message arrived."""
+
+    def receipt(self, *, chat_id: str, id_messages: list[str], status: str) -> None:
+        """Messages this device sent were ``delivered``, ``read`` or ``played``."""
+
+    def presence(self, *, chat_id: str, status: str, last_seen_ms: int | None) -> None:
+        """A contact's presence: ``available``, ``unavailable``, ``composing``, ``recording``."""
+
+
+class Client(Protocol):
+    """One device connection, made by a ClientFactory for one instance."""
+
+    def connect(self) -> None:
+        """Connect and serve events until :meth:`stop` (blocks); raises ClientError when the
+        connection cannot be made (no network, refused)."""
+
+    def stop(self) -> None:
+        """End the connection; :meth:`connect` returns. Safe at any time, twice too."""
+
+    def logout(self) -> None:
+        """Unlink the device from the phone and delete its keys from the store."""
+
+    def pair_phone(self, phone: str) -> str:
+        """A pairing code (``ABCD-EFGH``) the phone ``phone`` can type instead of the QR."""
+
+    def send(self, chat_id: str, message_data: dict[str, Any]) -> str:
+        """Send a message described by a GREEN-API ``messageData``; returns WhatsApp's id."""
+
+    def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:
+        """Send read receipts for incoming messages of ``sender`` in ``chat_id``."""
+
+    def exists(self, phone: str) -> bool:
+        """Whether ``phone`` (digits, international) has a WhatsApp account."""
+
+
+class ClientFactory(Protocol):
+    """Makes clients and looks after their store (one per worker process)."""
+
+    def migrate(self, store: Store) -> None:
+        """Create or upgrade the store's tables (before any client of it connects)."""
+
+    def has_device(self, store: Store, jid: str) -> bool:
+        """Whether the store still holds the device ``jid`` (connecting to a missing one would
+        end the process)."""
+
+    def client(self, store: Store, jid: str | None, events: ClientEvents) -> Client:
+        """A new, unconnected client: of device ``jid``, or a new device to pair when None."""

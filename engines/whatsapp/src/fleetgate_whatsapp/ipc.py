@@ -1,0 +1,175 @@
+"""What the engine and its worker processes say to each other, and how it is framed.
+
+A frame is a 4-byte big-endian length and a JSON object, over a Unix stream socket the engine
+hands the worker at start (the worker's stdout and stderr are not used: the Go library writes to
+them). Three kinds of frame:
+
+- :class:`Call` (engine -> worker): ``op`` on session ``sid`` (an instance id) with ``args``;
+- :class:`Reply` (worker -> engine): the answer to the call with the same ``id``, a result or
+  an error text;
+- :class:`Event` (worker -> engine): something that happened in session ``sid``.
+
+The ops and event kinds, with their fields, are listed in :data:`OPS` and :data:`EVENTS`; a
+frame that names anything else, or lacks a field, is refused with :class:`ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+# A frame larger than this is a bug or an attack on the socket, never a message.
+MAX_FRAME = 16 * 1024 * 1024
+HEADER = struct.Struct(">I")
+
+# op -> the argument names it needs (its result is in the comment).
+OPS: dict[str, tuple[str, ...]] = {
+    "open": ("store", "jid"),  # start the device's connection (jid None: pair a new one) -> None
+    "close": (),  # stop the connection, keep the keys -> None
+    "logout": (),  # unlink the device and delete its keys -> None
+    "pair_phone": ("phone",),  # -> the pairing code
+    "send": ("chat_id", "message_data"),  # -> WhatsApp's message id
+    "mark_read": ("chat_id", "sender", "id_messages"),  # -> None
+    "exists": ("phone",),  # -> bool
+    "ping": (),  # -> the worker's pid (sid 0)
+}
+
+# kind -> the data fields it carries (see client.ClientEvents for their meaning).
+EVENTS: dict[str, tuple[str, ...]] = {
+    "qr": ("code", "expires_ms"),
+    "qr_expired": (),
+    "paired": ("jid",),
+    "connected": ("jid",),
+    "disconnected": ("reason",),
+    "connect_failed": ("error",),  # connect() raised; the worker retries with backoff
+    "logged_out": ("reason",),
+    "banned": ("reason", "expire_s"),
+    "replaced": (),
+    "message": (
+        "id_message",
+        "chat_id",
+        "sender",
+        "sender_name",
+        "timestamp_s",
+        "from_me",
+        "message_data",
+    ),
+    "receipt": ("chat_id", "id_messages", "status"),
+    "presence": ("chat_id", "status", "last_seen_ms"),
+}
+
+
+class ProtocolError(Exception):
+    """A frame that is not one of ours."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    id: int
+    op: str
+    sid: int
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    id: int
+    ok: bool
+    result: Any = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    sid: int
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Frame = Call | Reply | Event
+
+
+def encode(frame: Frame) -> bytes:
+    """The bytes of one frame, header included."""
+    if isinstance(frame, Call):
+        obj: dict[str, Any] = {"t": "call", "id": frame.id, "op": frame.op, "sid": frame.sid}
+        obj["args"] = frame.args
+    elif isinstance(frame, Reply):
+        obj = {"t": "reply", "id": frame.id, "ok": frame.ok}
+        obj.update({"result": frame.result} if frame.ok else {"error": frame.error})
+    else:
+        obj = {"t": "event", "sid": frame.sid, "kind": frame.kind, "data": frame.data}
+    body = orjson.dumps(obj)
+    if len(body) > MAX_FRAME:
+        raise ProtocolError(f"frame of {len(body)} bytes is over {MAX_FRAME}")
+    return HEADER.pack(len(body)) + body
+
+
+def body_length(header: bytes) -> int:
+    """The body length a header announces (ProtocolError when over the limit)."""
+    (length,) = HEADER.unpack(header)
+    if length > MAX_FRAME:
+        raise ProtocolError(f"frame of {length} bytes is over {MAX_FRAME}")
+    return int(length)
+
+
+def decode(body: bytes) -> Frame:
+    """One frame from its body (the bytes after the header)."""
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("a frame is a JSON object")
+    kind = obj.get("t")
+    if kind == "call":
+        op, args = _str(obj, "op"), _dict(obj, "args")
+        _require(OPS, op, args, "op")
+        return Call(id=_int(obj, "id"), op=op, sid=_int(obj, "sid"), args=args)
+    if kind == "reply":
+        ok = obj.get("ok")
+        if not isinstance(ok, bool):
+            raise ProtocolError("reply.ok must be true or false")
+        if ok:
+            return Reply(id=_int(obj, "id"), ok=True, result=obj.get("result"))
+        return Reply(id=_int(obj, "id"), ok=False, error=_str(obj, "error"))
+    if kind == "event":
+        name, data = _str(obj, "kind"), _dict(obj, "data")
+        _require(EVENTS, name, data, "event")
+        return Event(sid=_int(obj, "sid"), kind=name, data=data)
+    raise ProtocolError(f"unknown frame type {kind!r}")
+
+
+def _require(
+    table: dict[str, tuple[str, ...]], name: str, fields: dict[str, Any], what: str
+) -> None:
+    needed = table.get(name)
+    if needed is None:
+        raise ProtocolError(f"unknown {what} {name!r}")
+    missing = [key for key in needed if key not in fields]
+    if missing:
+        raise ProtocolError(f"{what} {name!r} lacks {', '.join(missing)}")
+
+
+def _int(obj: dict[str, Any], key: str) -> int:
+    value = obj.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProtocolError(f"{key} must be an integer")
+    return value
+
+
+def _str(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise ProtocolError(f"{key} must be a string")
+    return value
+
+
+def _dict(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key, {})
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{key} must be an object")
+    return value
