@@ -17,7 +17,7 @@ from fleetgate.context import Context
 from fleetgate.domain.config import DELAY_DEFAULT_MS
 from fleetgate.ids import INSTANCE_SUFFIX_SPACE, new_instance_token
 from fleetgate.services import partners
-from fleetgate.services.instances import DEFAULT_ENGINE, TYPE_WHATSAPP
+from fleetgate.services.instances import TYPE_WHATSAPP
 from fleetgate.settings import Settings
 from fleetgate.storage.tables import InstanceRow, PartnerRow
 
@@ -100,7 +100,7 @@ def instance_row(
         "search_key": name.casefold(),
         "seq": seq,
         "type_instance": TYPE_WHATSAPP,
-        "engine": DEFAULT_ENGINE,
+        "engine": "sandbox",
         "token_cipher": ctx.cipher.encrypt(token, id_instance=id_instance),
         "token_digest": ctx.cipher.digest(token),
         "tariff": tariff,

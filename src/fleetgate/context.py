@@ -45,8 +45,11 @@ class Context:
 
     @property
     def provisioning(self) -> Provisioning:
+        instances = self.settings.instances
         return Provisioning(
-            id_prefix=self.settings.instances.id_prefix, tariff=self.settings.instances.tariff
+            id_prefix=instances.id_prefix,
+            tariff=instances.tariff,
+            engine=instances.default_engine,
         )
 
     @property

@@ -76,6 +76,13 @@ class InstanceSettings(BaseModel):
         description="4-digit shard prefix of every new idInstance (the first 4 of its 10 digits).",
     )
     tariff: str = Field("PARTNER", description="Tariff code shown by getInstances.")
+    default_engine: str = Field(
+        "sandbox",
+        min_length=1,
+        max_length=32,
+        description="Engine of new instances of a partner that names none (`fleetgate partner "
+        "create --engine`): sandbox, or whatsapp when fleetgate-whatsapp is installed.",
+    )
     auth_cache_s: float = Field(
         5.0,
         ge=0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -86,3 +88,32 @@ async def test_unknown_engine_is_a_key_error(host: EngineHost) -> None:
         registry.get("sandbox")
     with pytest.raises(KeyError):
         EngineRegistry(host).get("no-such-engine")
+
+
+async def test_unknown_installed_name_is_a_key_error(host: EngineHost) -> None:
+    with pytest.raises(KeyError):
+        EngineRegistry(host).get("telegraph")
+
+
+def test_a_process_loads_only_the_engines_it_uses(tmp_path: Path) -> None:
+    """The API and a runner with only sandbox instances never import another engine."""
+    script = (
+        "import asyncio, sys\n"
+        "from fleetgate.engines.base import EngineHost\n"
+        "from fleetgate.engines.registry import EngineRegistry, installed_engine_names\n"
+        "from fleetgate.storage.db import Database\n"
+        "from fleetgate.storage.signals import Signals\n"
+        "from tests.support import make_settings, sqlite_url\n"
+        "from pathlib import Path\n"
+        f"tmp = Path({str(tmp_path)!r})\n"
+        "settings = make_settings(tmp, sqlite_url(tmp))\n"
+        "host = EngineHost(db=Database(sqlite_url(tmp)), signals=Signals(), settings=settings)\n"
+        "EngineRegistry(host).get('sandbox')\n"
+        "assert 'whatsapp' in installed_engine_names()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('fleetgate_whatsapp', 'neonize'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -16,18 +16,21 @@ from rich.table import Table
 from sqlalchemy.exc import IntegrityError
 
 from fleetgate.cli import dead_letters, keys, roles, rotation
-from fleetgate.cli.common import err, run_on_db
+from fleetgate.cli.common import check_engine, err, run_on_db
 from fleetgate.cli.roles import Role, for_role, run_background
 from fleetgate.clock import green_time
 from fleetgate.context import Context
+from fleetgate.domain.instances import InstanceSummary
 from fleetgate.domain.partners import Partner
 from fleetgate.logs import configure_logging
-from fleetgate.services import partners
+from fleetgate.services import instances, partners
 from fleetgate.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="fleetgate: a self-hosted messenger API gateway.")
 partner_app = typer.Typer(no_args_is_help=True, help="Manage partner accounts and their tokens.")
 app.add_typer(partner_app, name="partner")
+instance_app = typer.Typer(no_args_is_help=True, help="Look up instances.")
+app.add_typer(instance_app, name="instance")
 app.add_typer(dead_letters.dead_app, name="dead-letters")
 app.add_typer(keys.keys_app, name="keys")
 app.command("delivery")(roles.delivery)
@@ -73,6 +76,7 @@ def serve(
 ) -> None:
     """Run fleetgate: by default the HTTP API, the runner and the delivery worker in one process."""
     settings = for_role(Settings(), role)
+    check_engine(settings.instances.default_engine, "FLEETGATE_INSTANCES__DEFAULT_ENGINE")
     if role is not Role.ALL and settings.resolved_database_url().startswith("sqlite"):
         err.print(
             f"[red]error:[/red] --role {role.value} needs PostgreSQL (FLEETGATE_DATABASE_URL): "
@@ -122,13 +126,22 @@ def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
 @partner_app.command("create")
 def partner_create(
     name: str,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Engine of the partner's new instances (sandbox, whatsapp); "
+            "default: FLEETGATE_INSTANCES__DEFAULT_ENGINE."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Create a partner and print its token (the last line; it is never shown again)."""
+    if engine is not None:
+        check_engine(engine, "--engine")
 
     async def work(ctx: Context) -> str:
         async with ctx.db.transaction() as session:
-            _, token = await partners.create_partner(session=session, name=name)
+            _, token = await partners.create_partner(session=session, name=name, engine=engine)
         return token
 
     token = run_on_db(Settings(), work)
@@ -147,12 +160,14 @@ def partner_list() -> None:
         async with ctx.db.reading() as session:
             return await partners.list_partners(session=session)
 
-    table = Table("name", "created (UTC)", "status")
+    settings = Settings()
+    table = Table("name", "created (UTC)", "status", "engine")
     for column in table.columns:
         column.no_wrap = True
-    for p in run_on_db(Settings(), work):
+    for p in run_on_db(settings, work):
         status = "active" if p.revoked_ms is None else f"revoked {green_time(p.revoked_ms)}"
-        table.add_row(p.name, green_time(p.created_ms), status)
+        engine = p.default_engine or f"{settings.instances.default_engine} (default)"
+        table.add_row(p.name, green_time(p.created_ms), status, engine)
     # Piped output must not be cut to 80 columns: names are read back from it.
     Console(width=None if sys.stdout.isatty() else 10_000).print(table)
 
@@ -205,6 +220,31 @@ def partner_client_token(
     else:
         print(f"Z-API instance routes of {name!r} now need this Client-Token (shown once):")
         print(token)
+
+
+@instance_app.command("show")
+def instance_show(id_instance: int) -> None:
+    """Print one instance as JSON: its partner, name, engine and state (never its token)."""
+
+    async def work(ctx: Context) -> InstanceSummary:
+        async with ctx.db.reading() as session:
+            return await instances.summary(session=session, id_instance=id_instance)
+
+    found = run_on_db(Settings(), work)
+    print(
+        orjson.dumps(
+            {
+                "idInstance": found.id_instance,
+                "partner": found.partner,
+                "name": found.name,
+                "engine": found.engine,
+                "stateInstance": found.state.value,
+                "wid": found.wid,
+                "created": green_time(found.created_ms),
+                "deleted": None if found.deleted_ms is None else green_time(found.deleted_ms),
+            }
+        ).decode()
+    )
 
 
 def main() -> None:

@@ -47,6 +47,20 @@ class NewInstance:
 
 
 @dataclass(frozen=True, slots=True)
+class InstanceSummary:
+    """One instance as an operator looks it up (`fleetgate instance show`): no token."""
+
+    id_instance: int
+    partner: str
+    name: str
+    engine: str
+    state: State
+    wid: str
+    created_ms: int
+    deleted_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceListing:
     """One instance as a partner's listing shows it."""
 

@@ -15,3 +15,5 @@ class Partner:
     revoked_ms: int | None
     # The hash of the account Client-Token (Z-API) while one is active.
     client_token_digest: str | None = None
+    # The engine of the partner's new instances; None: the server's default.
+    default_engine: str | None = None

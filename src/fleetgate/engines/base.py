@@ -110,8 +110,10 @@ class Session(Protocol):
     async def pairing_code(self, phone: str) -> str:
         """A code the phone ``phone`` can type instead of scanning the QR."""
 
-    async def send(self, message: OutgoingMessage) -> None:
-        """Send a message (idempotent by ``id_message``); raises EngineError if it cannot."""
+    async def send(self, message: OutgoingMessage) -> str | None:
+        """Send a message; raises EngineError if it cannot. Returns the messenger's own id for
+        it when it could not be sent under ``id_message`` (receipts may then name either), or
+        None. Idempotent by ``id_message`` where the messenger lets an id be chosen."""
 
     async def read_chat(self, chat_id: str, id_messages: list[str]) -> None:
         """Tell the senders of these incoming messages that they were read."""

@@ -277,16 +277,27 @@ class Runner:
             if pause > 0:
                 await asyncio.sleep(pause / 1000)
                 continue  # look again: the queue may have been cleared meanwhile
-            outgoing = OutgoingMessage(head.id_message, head.chat_id, orjson.loads(head.data))
+            data = orjson.loads(head.data)
+            if messaging.quoted_id(data) is not None:
+                async with self.db.reading() as session:
+                    data = await messaging.with_remote_quotes(
+                        session=session, id_instance=id_instance, data=data
+                    )
             try:
-                await self.held[id_instance].session.send(outgoing)
+                remote_id = await self.held[id_instance].session.send(
+                    OutgoingMessage(head.id_message, head.chat_id, data)
+                )
             except EngineError as exc:
                 await self._send_failed(instance, head, MessageStatus.FAILED, str(exc))
                 continue
             read: list[str] = []
             async with self.db.transaction() as session:
                 await messaging.record_sent(
-                    session=session, signals=self.signals, instance=instance, message=head
+                    session=session,
+                    signals=self.signals,
+                    instance=instance,
+                    message=head,
+                    remote_id=remote_id,
                 )
                 if instance.switches.get("mark_incoming_messages_read_on_reply", False):
                     read = await messaging.read_incoming(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fleetgate.clock import now_ms
 from fleetgate.crypto import TokenCipher
 from fleetgate.domain.config import DELAY_DEFAULT_MS, ConfigPatch
-from fleetgate.domain.instances import InstanceListing, NewInstance, Plan
+from fleetgate.domain.instances import InstanceListing, InstanceSummary, NewInstance, Plan
 from fleetgate.domain.partners import Partner
 from fleetgate.errors import Exhausted, NotAuthenticated, NotFound
 from fleetgate.ids import new_instance_id, new_instance_token
@@ -22,7 +22,6 @@ from fleetgate.storage.repos import partners as partners_repo
 from fleetgate.storage.signals import Signals
 
 TYPE_WHATSAPP = "whatsapp"
-DEFAULT_ENGINE = "sandbox"
 # Random ids collide now and then once a shard prefix fills up; give up only when it is nearly full.
 _ID_ATTEMPTS = 50
 
@@ -33,6 +32,8 @@ class Provisioning:
 
     id_prefix: int
     tariff: str
+    # The engine of new instances whose partner names none.
+    engine: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ def instance_order(
     values: dict[str, object] = {
         "partner_id": partner.id,
         "type_instance": TYPE_WHATSAPP,
-        "engine": DEFAULT_ENGINE,
+        "engine": partner.default_engine or provisioning.engine,
         "tariff": provisioning.tariff,
         "created_ms": now_ms(),
         "delay_send_ms": DELAY_DEFAULT_MS,
@@ -161,6 +162,14 @@ async def delete_instance(
         raise NotFound("Not found")
     await partners_repo.instance_deleted(session, partner.id)
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(id_instance))
+
+
+async def summary(*, session: AsyncSession, id_instance: int) -> InstanceSummary:
+    """An instance as an operator sees it: its partner, engine and state (NotFound if none)."""
+    found = await repo.summary(session, id_instance)
+    if found is None:
+        raise NotFound(f"no instance {id_instance}")
+    return found
 
 
 async def list_instances(

@@ -70,15 +70,21 @@ def queued_message(
 
 
 async def record_sent(
-    *, session: AsyncSession, signals: Signals, instance: InstanceView, message: Message
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    instance: InstanceView,
+    message: Message,
+    remote_id: str | None = None,
 ) -> None:
     """The engine sent a queued message: journal it and notify (API message, status sent).
+    ``remote_id``: the messenger's own id for it, when the engine could not use ours.
 
     A receipt can beat this (the other side answered before we wrote down that we sent):
     then the status it left is kept, and its notification follows the "sent" one here.
     """
     now = now_ms()
-    reached = await repo.dequeue_sent(session, message.id, at_ms=now)
+    reached = await repo.dequeue_sent(session, message.id, at_ms=now, remote_id=remote_id)
     if reached is None:
         return
     await instances_repo.update_values(
@@ -159,8 +165,11 @@ async def record_receipt(
     id_message: str,
     status: MessageStatus,
 ) -> None:
-    """Move an outgoing message's status forward (sent -> delivered -> read) and notify."""
+    """Move an outgoing message's status forward (sent -> delivered -> read) and notify.
+    ``id_message`` is ours, or the messenger's own id of a message sent under another."""
     message = await repo.by_id(session, instance.id_instance, id_message)
+    if message is None:
+        message = await repo.by_remote_id(session, instance.id_instance, id_message)
     if message is None or message.direction != Direction.OUT:
         return
     if _rank(status) <= 0:
@@ -180,6 +189,32 @@ async def read_incoming(
     if ids:
         await repo.mark_read(session, id_instance, ids)
     return ids
+
+
+def quoted_id(data: dict[str, Any]) -> str | None:
+    """The id of the message ``data`` quotes, if it quotes one."""
+    quoted = data.get("quotedMessage")
+    stanza = quoted.get("stanzaId") if isinstance(quoted, dict) else None
+    return stanza if isinstance(stanza, str) else None
+
+
+async def with_remote_quotes(
+    *, session: AsyncSession, id_instance: int, data: dict[str, Any]
+) -> dict[str, Any]:
+    """``data`` with the id of the message it quotes as the messenger knows it (a message we
+    sent under our id and the messenger under its own), ready for the engine."""
+    stanza = quoted_id(data)
+    if stanza is None:
+        return data
+    remote = (await repo.remote_ids(session, id_instance, [stanza])).get(stanza)
+    if remote is None:
+        return data
+    quoted: dict[str, Any] = data["quotedMessage"]
+    mapped = data | {"quotedMessage": quoted | {"stanzaId": remote}}
+    extended = data.get("extendedTextMessageData")
+    if isinstance(extended, dict) and extended.get("stanzaId") == stanza:
+        mapped["extendedTextMessageData"] = extended | {"stanzaId": remote}
+    return mapped
 
 
 def as_sent(data: dict[str, Any]) -> dict[str, Any]:

@@ -18,8 +18,11 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 _TOKEN_MAX = 200
 
 
-async def create_partner(*, session: AsyncSession, name: str) -> tuple[Partner, str]:
-    """Create a partner; returns it with its token, which is never shown again."""
+async def create_partner(
+    *, session: AsyncSession, name: str, engine: str | None = None
+) -> tuple[Partner, str]:
+    """Create a partner (its new instances run on ``engine``, or the server's default when
+    None); returns it with its token, which is never shown again."""
     if not _NAME.fullmatch(name):
         raise InvalidInput(
             "partner name must be 1-100 characters: letters, digits, '.', '_', '@', '-'"
@@ -28,7 +31,7 @@ async def create_partner(*, session: AsyncSession, name: str) -> tuple[Partner, 
         raise InvalidInput(f"a partner named {name!r} already exists")
     token = new_partner_token()
     partner = await repo.insert(
-        session, name=name, token_hash=hash_partner_token(token), now=now_ms()
+        session, name=name, token_hash=hash_partner_token(token), now=now_ms(), engine=engine
     )
     return partner, token
 

@@ -39,6 +39,8 @@ class PartnerRow(Base):
     # While `fleetgate partner rotate-instance-tokens` runs: the last instance id it finished
     # (0 at the start), so an interrupted run goes on where it stopped. NULL otherwise.
     rotation_after: Mapped[int | None] = mapped_column(BigInteger)
+    # The engine of the partner's new instances (NULL: the server's default).
+    default_engine: Mapped[str | None] = mapped_column(text(32))
 
 
 def _flag() -> Mapped[bool]:
@@ -291,9 +293,13 @@ class MessageRow(Base):
     queued: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
     # The least pause before sending it (after the previous send), beside the instance's own.
     delay_ms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The messenger's own id of an outgoing message, when its engine could not send it under
+    # ours (the whatsapp engine): receipts and quotes name the message by it.
+    remote_id: Mapped[str | None] = mapped_column(text(64))
 
     __table_args__ = (
         Index(None, "id_instance", "id_message", unique=True),
+        Index(None, "id_instance", "remote_id"),
         Index(None, "id_instance", "queued", "id"),
         Index(None, "id_instance", "direction", "at_ms"),
         Index(None, "id_instance", "chat_id", "id"),

@@ -132,6 +132,7 @@ class SandboxSession:
                 await self._take_in(self.phone)
 
     async def send(self, message: OutgoingMessage) -> None:
+        """Send under our id: the virtual network keeps whatever id it is given."""
         phone = self.phone
         if phone is None or not self._running:
             raise EngineError("instance account not authorized")

@@ -10,9 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.domain.config import CALLBACKS, OPTIONS, SWITCHES
-from fleetgate.domain.instances import InstanceView, Plan, State
+from fleetgate.domain.instances import InstanceSummary, InstanceView, Plan, State
 from fleetgate.storage.signals import Signals
-from fleetgate.storage.tables import InstanceRow
+from fleetgate.storage.tables import InstanceRow, PartnerRow
 
 # Every write to a column an InstanceView shows sends this signal (payload: the id) with its
 # transaction, so cached views (services/instance_cache.py) are dropped in every process.
@@ -120,6 +120,29 @@ async def listing_batches(
             return
         last = rows[-1]
         after = (last.created_ms, last.id_instance)
+
+
+async def summary(session: AsyncSession, id_instance: int) -> InstanceSummary | None:
+    row = (
+        await session.execute(
+            select(
+                InstanceRow.id_instance,
+                PartnerRow.name,
+                InstanceRow.name,
+                InstanceRow.engine,
+                InstanceRow.state,
+                InstanceRow.wid,
+                InstanceRow.created_ms,
+                InstanceRow.deleted_ms,
+            )
+            .join(PartnerRow, PartnerRow.id == InstanceRow.partner_id)
+            .where(InstanceRow.id_instance == id_instance)
+        )
+    ).first()
+    if row is None:
+        return None
+    id_, partner, name, engine, state, wid, created, deleted = row
+    return InstanceSummary(id_, partner, name, engine, State(state), wid, created, deleted)
 
 
 async def view(

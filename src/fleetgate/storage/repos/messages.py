@@ -96,16 +96,20 @@ async def dequeue(session: AsyncSession, message_id: int, *, status: str, at_ms:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def dequeue_sent(session: AsyncSession, message_id: int, *, at_ms: int) -> str | None:
+async def dequeue_sent(
+    session: AsyncSession, message_id: int, *, at_ms: int, remote_id: str | None = None
+) -> str | None:
     """Take a sent message off the queue: status ``sent`` unless a receipt already moved it
-    further. The status it ends with, or None if it was no longer queued. One statement, so
-    a receipt committing meanwhile is never overwritten."""
+    further; ``remote_id`` is the messenger's own id for it, if it has another. The status it
+    ends with, or None if it was no longer queued. One statement, so a receipt committing
+    meanwhile is never overwritten."""
     result = await session.execute(
         update(M)
         .where(M.id == message_id, M.queued.is_(True))
         .values(
             queued=False,
             at_ms=at_ms,
+            remote_id=remote_id,
             status=case(
                 (M.status.in_((MessageStatus.DELIVERED, MessageStatus.READ)), M.status),
                 else_=MessageStatus.SENT.value,
@@ -137,6 +141,26 @@ async def by_id(session: AsyncSession, id_instance: int, id_message: str) -> Mes
         )
     ).first()
     return _message(row) if row else None
+
+
+async def by_remote_id(session: AsyncSession, id_instance: int, remote_id: str) -> Message | None:
+    """The outgoing message the messenger knows as ``remote_id``."""
+    row = (
+        await session.execute(
+            select(*_COLUMNS).where(M.id_instance == id_instance, M.remote_id == remote_id)
+        )
+    ).first()
+    return _message(row) if row else None
+
+
+async def remote_ids(session: AsyncSession, id_instance: int, ids: list[str]) -> dict[str, str]:
+    """The messenger's own ids of those of ``ids`` that have one."""
+    rows = await session.execute(
+        select(M.id_message, M.remote_id).where(
+            M.id_instance == id_instance, M.id_message.in_(ids), M.remote_id.is_not(None)
+        )
+    )
+    return {id_message: str(remote) for id_message, remote in rows}
 
 
 async def unread_from(

@@ -16,11 +16,14 @@ def _to_partner(row: PartnerRow) -> Partner:
         created_ms=row.created_ms,
         revoked_ms=row.revoked_ms,
         client_token_digest=row.client_token_digest,
+        default_engine=row.default_engine,
     )
 
 
-async def insert(session: AsyncSession, *, name: str, token_hash: str, now: int) -> Partner:
-    row = PartnerRow(name=name, token_hash=token_hash, created_ms=now)
+async def insert(
+    session: AsyncSession, *, name: str, token_hash: str, now: int, engine: str | None = None
+) -> Partner:
+    row = PartnerRow(name=name, token_hash=token_hash, created_ms=now, default_engine=engine)
     session.add(row)
     await session.flush()
     return _to_partner(row)
