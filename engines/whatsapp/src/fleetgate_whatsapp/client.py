@@ -73,10 +73,12 @@ class ClientEvents(Protocol):
         """A message arrived."""
 
     def receipt(self, *, chat_id: str, id_messages: list[str], status: str) -> None:
-        """Messages this device sent were ``delivered``, ``read`` or ``played``."""
+        """Messages this device sent were ``delivered`` or ``read`` (a MessageStatus value; a
+        voice note played counts as read)."""
 
     def presence(self, *, chat_id: str, status: str, last_seen_ms: int | None) -> None:
-        """A contact's presence: ``available``, ``unavailable``, ``composing``, ``recording``."""
+        """A contact's presence, in the words presence notifications use (``AVAILABLE``,
+        ``UNAVAILABLE``, ``COMPOSING``, ``RECORDING``, ``PAUSED``: translate.presence)."""
 
 
 class Client(Protocol):
