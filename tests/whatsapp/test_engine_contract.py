@@ -1,0 +1,10 @@
+"""The shared engine contract, for the whatsapp engine with stand-in clients in real workers."""
+
+from __future__ import annotations
+
+from tests.engines.contract import EngineContract
+from tests.whatsapp.harness import WhatsAppFixtures
+
+
+class TestWhatsAppEngineContract(WhatsAppFixtures, EngineContract):
+    """Every session runs in a worker subprocess; its client is tests/whatsapp/standin.py."""

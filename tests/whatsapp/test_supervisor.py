@@ -1,0 +1,251 @@
+"""Worker processes: placement, a killed or hung worker, a crash loop.
+
+The workers are real subprocesses running the stand-in client; SIGKILL and SIGSTOP are
+sent to them as the kernel (OOM) or a Go fatal error would end them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import signal
+import time
+
+import pytest
+
+from fleetgate.domain.instances import State
+from fleetgate.engines.base import EngineError, OutgoingMessage
+from fleetgate_whatsapp.process import Phase
+from tests.engines.contract import (
+    PHONE,
+    EngineHarness,
+    Link,
+    NewInstance,
+    OpenSession,
+    RecordingEvents,
+    wid_of,
+)
+from tests.support import until
+from tests.whatsapp.harness import MakeWhatsApp, SqliteOnly, WhatsAppFixtures
+from tests.whatsapp.standin import Network
+
+log = logging.getLogger(__name__)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
+    """The supervisor behind the engine."""
+
+    async def _linked_sessions(
+        self,
+        count: int,
+        engine: object,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        link: Link,
+    ) -> list[tuple[object, RecordingEvents]]:
+        opened = []
+        for _ in range(count):
+            session, events = open_session(engine, await new_instance())
+            await session.start()
+            opened.append((session, events))
+        for session, events in opened:
+            await link(session.sid, PHONE)  # type: ignore[attr-defined]
+            await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=20)
+        return opened
+
+    async def test_sessions_beyond_n_go_to_another_worker_and_empty_workers_end(
+        self, make_whatsapp: MakeWhatsApp, open_session: OpenSession, new_instance: NewInstance
+    ) -> None:
+        engine = make_whatsapp(sessions_per_worker=2)
+        sessions = []
+        for _ in range(3):
+            session, _ = open_session(engine, await new_instance())
+            await session.start()
+            sessions.append(session)
+        first, second = engine.supervisor.workers
+        assert sorted(first.members) == sorted(s.sid for s in sessions[:2])
+        assert list(second.members) == [sessions[2].sid]
+        assert first.pid != second.pid
+        assert all(pid_alive(w.pid or 0) for w in (first, second))
+
+        # A place freed on the first worker is taken before a new worker starts.
+        await sessions[0].stop()
+        again, _ = open_session(engine, await new_instance())
+        await again.start()
+        assert again.sid in first.members
+        assert engine.supervisor.workers == [first, second]
+
+        # The last session of a worker takes the worker with it.
+        second_pid = second.pid
+        assert second_pid is not None
+        await sessions[2].stop()
+        assert engine.supervisor.workers == [first]
+        assert second.phase is Phase.RETIRED
+        await until(lambda: _async(not pid_alive(second_pid)), "the empty worker to exit")
+
+    async def test_killed_worker_restarts_and_its_sessions_come_back_without_a_new_link(
+        self,
+        make_whatsapp: MakeWhatsApp,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        link: Link,
+        network: Network,
+    ) -> None:
+        engine = make_whatsapp(sessions_per_worker=2)
+        opened = await self._linked_sessions(4, engine, open_session, new_instance, link)
+        victim, bystander = engine.supervisor.workers
+        victim_pid, bystander_pid = victim.pid, bystander.pid
+        assert victim_pid is not None
+        hit = [pair for pair in opened if pair[0].sid in victim.members]  # type: ignore[attr-defined]
+        spared = [pair for pair in opened if pair not in hit]
+        seen = {id(events): len(events.calls) for _, events in opened}
+
+        # A send in flight on the worker that dies.
+        network.set_flag("hold", True)
+        sender = hit[0][0]
+        message = OutgoingMessage("BAE5F4886F9B4B35", "380501112233@c.us", _text("lost?"))
+        in_flight = asyncio.create_task(sender.send(message))  # type: ignore[attr-defined]
+        await until(lambda: _async(network.held() == 1), "the send to wait in the worker")
+
+        killed_at = time.monotonic()
+        os.kill(victim_pid, signal.SIGKILL)
+        with pytest.raises(
+            EngineError,
+            match=r"worker 1 \(pid \d+\) ended \(killed by SIGKILL\) before answering send",
+        ):
+            await in_flight
+        network.set_flag("hold", False)
+
+        for _, events in hit:
+            await events.wait_until(
+                lambda ev=events: (
+                    ev.state == (State.AUTHORIZED, wid_of(PHONE))
+                    and (State.STARTING, wid_of(PHONE)) in ev.states[-2:]
+                ),
+                20,
+                "authorized again after the restart",
+            )
+        back_s = time.monotonic() - killed_at
+        log.warning("worker killed -> %d sessions authorized again in %.2f s", len(hit), back_s)
+
+        assert victim.pid not in (None, victim_pid)
+        assert len(victim.restarts) == 1
+        assert "killed by SIGKILL" in victim.restarts[0].reason
+        for _, events in hit:
+            # No new link: the credentials were never forgotten nor replaced.
+            assert [kind for kind, _ in events.calls[seen[id(events)] :]] == ["state", "state"]
+        assert bystander.pid == bystander_pid
+        assert bystander.restarts == []
+
+        # The reopened session works; the bystanders' sessions never noticed anything.
+        remote = await sender.send(message)  # type: ignore[attr-defined]
+        assert remote.startswith("3EB0")
+        assert [m["id"] for m in network.messages_to("380501112233")] == [remote]
+        for _, events in spared:
+            assert len(events.calls) == seen[id(events)]
+
+    async def test_hung_worker_is_killed_by_the_sweep_and_its_sessions_come_back(
+        self,
+        make_whatsapp: MakeWhatsApp,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        link: Link,
+    ) -> None:
+        engine = make_whatsapp(ping_timeout_s=0.5)
+        ((_, events),) = await self._linked_sessions(1, engine, open_session, new_instance, link)
+        (worker,) = engine.supervisor.workers
+        hung_pid = worker.pid
+        assert hung_pid is not None
+        os.kill(hung_pid, signal.SIGSTOP)
+        try:
+            await engine.sweep()
+            await events.wait_until(
+                lambda: (
+                    events.states[-2:]
+                    == [(State.STARTING, wid_of(PHONE)), (State.AUTHORIZED, wid_of(PHONE))]
+                ),
+                20,
+                "authorized again after the hung worker was replaced",
+            )
+        finally:
+            if pid_alive(hung_pid):
+                os.kill(hung_pid, signal.SIGCONT)
+        assert worker.pid != hung_pid
+        assert "killed by SIGKILL" in worker.restarts[0].reason
+
+    async def test_crash_loop_backs_off_and_logs_once_per_restart(
+        self,
+        make_whatsapp: MakeWhatsApp,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level(logging.ERROR, logger="fleetgate_whatsapp.process")
+        engine = make_whatsapp(
+            client_factory="tests.whatsapp.standin:crashing",
+            restart_backoff_min_s=0.05,
+            restart_backoff_max_s=0.4,
+        )
+        session, events = open_session(engine, await new_instance())
+        await session.start()
+        assert events.state == (State.NOT_AUTHORIZED, "")
+        (worker,) = engine.supervisor.workers
+        await until(lambda: _async(len(worker.restarts) >= 7), "seven restarts", timeout=30)
+        await session.stop()
+        restarts = list(worker.restarts)
+
+        for failures, restart in enumerate(restarts, start=1):
+            ceiling = min(0.4, 0.05 * 2 ** (failures - 1))
+            assert max(0.05, ceiling / 2) <= restart.delay_s <= ceiling, (failures, restart)
+            assert "exited with code 2" in restart.reason
+        for before, after in itertools.pairwise(restarts):
+            # The pause was kept: the next end came no sooner than the pause chosen before it.
+            assert after.at - before.at >= before.delay_s
+        assert restarts[-1].delay_s >= 0.2  # capped, never back to a tight loop
+        logged = [r for r in caplog.records if r.name == "fleetgate_whatsapp.process"]
+        assert len(logged) == len(restarts)
+        assert all("fatal error: concurrent map writes" in r.getMessage() for r in logged)
+        assert worker.phase is Phase.RETIRED
+
+    async def test_calls_to_a_restarting_worker_fail_fast_and_clearly(
+        self,
+        make_whatsapp: MakeWhatsApp,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        link: Link,
+    ) -> None:
+        engine = make_whatsapp(restart_backoff_min_s=30.0, restart_backoff_max_s=30.0)
+        ((session, events),) = await self._linked_sessions(
+            1, engine, open_session, new_instance, link
+        )
+        (worker,) = engine.supervisor.workers
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        await events.wait_for_state(State.STARTING, wid_of(PHONE), timeout=20)
+        assert worker.phase is Phase.DOWN
+        started = time.monotonic()
+        with pytest.raises(EngineError, match="whatsapp worker 1 is restarting"):
+            await session.exists(PHONE)  # type: ignore[attr-defined]
+        assert time.monotonic() - started < 1.0
+        with pytest.raises(EngineError):
+            await session.send(  # type: ignore[attr-defined]
+                OutgoingMessage("BAE5F4886F9B4B36", "380501112233@c.us", _text("now?"))
+            )
+
+
+def _text(text: str) -> dict[str, object]:
+    return {"typeMessage": "textMessage", "textMessageData": {"textMessage": text}}
+
+
+async def _async(value: bool) -> bool:
+    return value
