@@ -115,6 +115,10 @@ class Network:
         data = {"typeMessage": "textMessage", "textMessageData": {"textMessage": text}}
         return self.post(from_phone, to_phone, data, sender_name=f"phone {from_phone}")
 
+    def presence(self, from_phone: str, to_phone: str, status: str) -> None:
+        """The phone ``from_phone`` shows ``status`` (composing, unavailable, ...) to an account."""
+        self._insert(to_phone, from_phone, "presence", {"status": status})
+
     def messages_to(self, phone: str) -> list[dict[str, Any]]:
         """The messages the account ``phone`` was sent, oldest first."""
         with self.db() as conn:
@@ -339,6 +343,9 @@ class StandinClient:
                     )
                 )
                 self.network.post_receipt(self.phone, from_phone, [body["id"]], "delivered")
+            elif kind == "presence":
+                last_seen = at_ms if body["status"] == "unavailable" else None
+                self.events.presence(chat_id=chat_id, status=body["status"], last_seen_ms=last_seen)
             else:
                 self.events.receipt(chat_id=chat_id, id_messages=body["ids"], status=body["status"])
             with _connect(self.store) as conn:

@@ -101,6 +101,13 @@ class TestWhatsAppSessions(SqliteOnly, WhatsAppFixtures, EngineHarness):
             TIMEOUT,
             "the phone's message",
         )
+        network.presence("15550001111", PHONE, "composing")
+        network.presence("15550001111", PHONE, "unavailable")
+        await a_events.wait_until(lambda: len(a_events.of("presence")) == 2, TIMEOUT, "presence")
+        (typing, gone) = a_events.of("presence")
+        assert typing == (wid_of("15550001111"), "composing", None)
+        assert gone[:2] == (wid_of("15550001111"), "unavailable")
+        assert gone[2] <= now_ms()
         assert await a.exists(OTHER_PHONE)
         assert not await a.exists("15550002222")
 

@@ -145,7 +145,7 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
             # No new link: the credentials were never forgotten nor replaced.
             assert [kind for kind, _ in events.calls[seen[id(events)] :]] == ["state", "state"]
         assert bystander.pid == bystander_pid
-        assert bystander.restarts == []
+        assert len(bystander.restarts) == 0
 
         # The reopened session works; the bystanders' sessions never noticed anything.
         remote = await sender.send(message)  # type: ignore[attr-defined]
@@ -216,6 +216,33 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
         assert len(logged) == len(restarts)
         assert all("fatal error: concurrent map writes" in r.getMessage() for r in logged)
         assert worker.phase is Phase.RETIRED
+
+    async def test_a_worker_that_ran_long_enough_restarts_after_the_shortest_pause(
+        self,
+        make_whatsapp: MakeWhatsApp,
+        open_session: OpenSession,
+        new_instance: NewInstance,
+        link: Link,
+    ) -> None:
+        engine = make_whatsapp(stable_after_s=0.5)
+        ((_, events),) = await self._linked_sessions(1, engine, open_session, new_instance, link)
+        (worker,) = engine.supervisor.workers
+
+        async def kill_and_wait_back() -> None:
+            pid = worker.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await until(lambda: _async(worker.pid != pid), "a new process")
+            await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=20)
+
+        await kill_and_wait_back()
+        await kill_and_wait_back()  # at once: a second failure in a row
+        assert worker.failures == 2
+        back_at = time.monotonic()
+        await until(lambda: _async(time.monotonic() - back_at > 1.0), "the worker to run a while")
+        await kill_and_wait_back()
+        assert worker.failures == 1
+        assert worker.restarts[-1].delay_s == 0.05
 
     async def test_calls_to_a_restarting_worker_fail_fast_and_clearly(
         self,

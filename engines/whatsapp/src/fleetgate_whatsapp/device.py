@@ -182,7 +182,7 @@ class Device:
     async def opening(self) -> None:
         """A new connection opens: what was known of the last one no longer holds."""
         self.qr = None
-        self.offline = False
+        self.qr_expired = self.offline = False
 
     async def open_failed(self) -> None:
         self.offline = True

@@ -33,6 +33,8 @@ T = TypeVar("T")
 WORKER_COMMAND = (sys.executable, "-m", "fleetgate_whatsapp.worker")
 # Worker stderr lines kept for the log line about its end (Go's traces run to thousands).
 _STDERR_TAIL = 20
+# Recent restarts kept for inspection (a crash loop must not grow memory for ever).
+_RESTARTS_KEPT = 100
 
 
 class WorkerLost(EngineError):
@@ -102,7 +104,7 @@ class Worker:
         self.generation = 0
         self.pid: int | None = None
         self.failures = 0
-        self.restarts: list[Restart] = []
+        self.restarts: deque[Restart] = deque(maxlen=_RESTARTS_KEPT)
         self.last_end = ""
         self._process: asyncio.subprocess.Process | None = None
         self._writer: asyncio.StreamWriter | None = None

@@ -27,7 +27,7 @@ from fleetgate.engines.base import (
 )
 from fleetgate_whatsapp import ipc
 from fleetgate_whatsapp.device import Device, Next
-from fleetgate_whatsapp.process import Phase, Worker
+from fleetgate_whatsapp.process import Phase, Worker, WorkerLost
 
 if TYPE_CHECKING:
     from fleetgate_whatsapp.engine import WhatsAppEngine
@@ -224,6 +224,10 @@ class WhatsAppSession:
                 await self._control_call(
                     "open", args, then=opened, on_reply=lambda: opened_on.append(worker.generation)
                 )
+        except WorkerLost as exc:
+            # The supervisor logs the worker's end once; a line per session would bury it.
+            log.debug("whatsapp session of instance %s could not open: %s", self.sid, exc)
+            await self._in_order(self.device.open_failed)
         except Exception as exc:
             if isinstance(exc, EngineError):
                 log.warning("whatsapp session of instance %s could not open: %s", self.sid, exc)
@@ -234,7 +238,6 @@ class WhatsAppSession:
     async def _new_login(self) -> None:
         """Close the connection and open a new device's, for a new QR or pairing code."""
         await self._close()
-        self.device.qr_expired = False
         await self._open()
 
     async def _close(self) -> None:
