@@ -12,11 +12,14 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 import pytest
 
 from fleetgate.domain.instances import State
 from fleetgate.engines.base import EngineError, OutgoingMessage
+from fleetgate_whatsapp.engine import WhatsAppEngine, WhatsAppSession
 from fleetgate_whatsapp.process import Phase
 from tests.engines.contract import (
     PHONE,
@@ -30,6 +33,9 @@ from tests.engines.contract import (
 from tests.support import until
 from tests.whatsapp.harness import MakeWhatsApp, SqliteOnly, WhatsAppFixtures
 from tests.whatsapp.standin import Network
+
+Opened = tuple[WhatsAppSession, RecordingEvents]
+Linked = Callable[..., Awaitable[tuple[WhatsAppEngine, list[Opened]]]]
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +51,30 @@ def pid_alive(pid: int) -> bool:
 class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
     """The supervisor behind the engine."""
 
-    async def _linked_sessions(
+    @pytest.fixture
+    def linked(
         self,
-        count: int,
-        engine: object,
+        make_whatsapp: MakeWhatsApp,
         open_session: OpenSession,
         new_instance: NewInstance,
         link: Link,
-    ) -> list[tuple[object, RecordingEvents]]:
-        opened = []
-        for _ in range(count):
-            session, events = open_session(engine, await new_instance())
-            await session.start()
-            opened.append((session, events))
-        for session, events in opened:
-            await link(session.sid, PHONE)  # type: ignore[attr-defined]
-            await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=20)
-        return opened
+    ) -> Linked:
+        """Factory: ``linked(count, **settings)``: an engine and ``count`` started sessions,
+        each linked to PHONE."""
+
+        async def linked(count: int, **settings: Any) -> tuple[WhatsAppEngine, list[Opened]]:
+            engine = make_whatsapp(**settings)
+            opened = []
+            for _ in range(count):
+                session, events = open_session(engine, await new_instance())
+                await session.start()
+                opened.append((cast(WhatsAppSession, session), events))
+            for session, events in opened:
+                await link(session.sid, PHONE)
+                await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=20)
+            return engine, opened
+
+        return linked
 
     async def test_sessions_beyond_n_go_to_another_worker_and_empty_workers_end(
         self, make_whatsapp: MakeWhatsApp, open_session: OpenSession, new_instance: NewInstance
@@ -94,19 +107,13 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
         await until(lambda: _async(not pid_alive(second_pid)), "the empty worker to exit")
 
     async def test_killed_worker_restarts_and_its_sessions_come_back_without_a_new_link(
-        self,
-        make_whatsapp: MakeWhatsApp,
-        open_session: OpenSession,
-        new_instance: NewInstance,
-        link: Link,
-        network: Network,
+        self, linked: Linked, network: Network
     ) -> None:
-        engine = make_whatsapp(sessions_per_worker=2)
-        opened = await self._linked_sessions(4, engine, open_session, new_instance, link)
+        engine, opened = await linked(4, sessions_per_worker=2)
         victim, bystander = engine.supervisor.workers
         victim_pid, bystander_pid = victim.pid, bystander.pid
         assert victim_pid is not None
-        hit = [pair for pair in opened if pair[0].sid in victim.members]  # type: ignore[attr-defined]
+        hit = [pair for pair in opened if pair[0].sid in victim.members]
         spared = [pair for pair in opened if pair not in hit]
         seen = {id(events): len(events.calls) for _, events in opened}
 
@@ -114,7 +121,7 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
         network.set_flag("hold", True)
         sender = hit[0][0]
         message = OutgoingMessage("BAE5F4886F9B4B35", "380501112233@c.us", _text("lost?"))
-        in_flight = asyncio.create_task(sender.send(message))  # type: ignore[attr-defined]
+        in_flight = asyncio.create_task(sender.send(message))
         await until(lambda: _async(network.held() == 1), "the send to wait in the worker")
 
         killed_at = time.monotonic()
@@ -148,21 +155,16 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
         assert len(bystander.restarts) == 0
 
         # The reopened session works; the bystanders' sessions never noticed anything.
-        remote = await sender.send(message)  # type: ignore[attr-defined]
+        remote = await sender.send(message)
         assert remote.startswith("3EB0")
         assert [m["id"] for m in network.messages_to("380501112233")] == [remote]
         for _, events in spared:
             assert len(events.calls) == seen[id(events)]
 
     async def test_hung_worker_is_killed_by_the_sweep_and_its_sessions_come_back(
-        self,
-        make_whatsapp: MakeWhatsApp,
-        open_session: OpenSession,
-        new_instance: NewInstance,
-        link: Link,
+        self, linked: Linked
     ) -> None:
-        engine = make_whatsapp(ping_timeout_s=0.5)
-        ((_, events),) = await self._linked_sessions(1, engine, open_session, new_instance, link)
+        engine, ((_, events),) = await linked(1, ping_timeout_s=0.5)
         (worker,) = engine.supervisor.workers
         hung_pid = worker.pid
         assert hung_pid is not None
@@ -218,14 +220,9 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
         assert worker.phase is Phase.RETIRED
 
     async def test_a_worker_that_ran_long_enough_restarts_after_the_shortest_pause(
-        self,
-        make_whatsapp: MakeWhatsApp,
-        open_session: OpenSession,
-        new_instance: NewInstance,
-        link: Link,
+        self, linked: Linked
     ) -> None:
-        engine = make_whatsapp(stable_after_s=0.5)
-        ((_, events),) = await self._linked_sessions(1, engine, open_session, new_instance, link)
+        engine, ((_, events),) = await linked(1, stable_after_s=0.5)
         (worker,) = engine.supervisor.workers
 
         async def kill_and_wait_back() -> None:
@@ -244,16 +241,9 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
         assert worker.failures == 1
         assert worker.restarts[-1].delay_s == 0.05
 
-    async def test_calls_to_a_restarting_worker_fail_fast_and_clearly(
-        self,
-        make_whatsapp: MakeWhatsApp,
-        open_session: OpenSession,
-        new_instance: NewInstance,
-        link: Link,
-    ) -> None:
-        engine = make_whatsapp(restart_backoff_min_s=30.0, restart_backoff_max_s=30.0)
-        ((session, events),) = await self._linked_sessions(
-            1, engine, open_session, new_instance, link
+    async def test_calls_to_a_restarting_worker_fail_fast_and_clearly(self, linked: Linked) -> None:
+        engine, ((session, events),) = await linked(
+            1, restart_backoff_min_s=30.0, restart_backoff_max_s=30.0
         )
         (worker,) = engine.supervisor.workers
         assert worker.pid is not None
@@ -262,10 +252,10 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
         assert worker.phase is Phase.DOWN
         started = time.monotonic()
         with pytest.raises(EngineError, match="whatsapp worker 1 is restarting"):
-            await session.exists(PHONE)  # type: ignore[attr-defined]
+            await session.exists(PHONE)
         assert time.monotonic() - started < 1.0
         with pytest.raises(EngineError):
-            await session.send(  # type: ignore[attr-defined]
+            await session.send(
                 OutgoingMessage("BAE5F4886F9B4B36", "380501112233@c.us", _text("now?"))
             )
 
