@@ -76,6 +76,9 @@ class WhatsAppSession:
         self._worker: Worker | None = None
         # The worker generation our connection was opened on (None: not open).
         self._opened: int | None = None
+        # The generation of the last open sent; when it got no clear answer (a timeout), the
+        # worker may hold the connection: it is closed before the next open there.
+        self._tried: int | None = None
         self._control = asyncio.Lock()  # one open/close/logout sequence at a time
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
@@ -215,6 +218,10 @@ class WhatsAppSession:
             await self.device.report()
 
         try:
+            if self._opened is None and self._tried == worker.generation:
+                with contextlib.suppress(EngineError):
+                    await self._control_call("close", {}, bump=True)
+            self._tried = worker.generation
             await self.engine.stores.prepare(self.engine.host.db)
             args = {"store": self.engine.stores.dsn_for(self.sid), "jid": self.device.jid}
             # What the last connection (or worker) said is history once the new one opens;
@@ -243,7 +250,7 @@ class WhatsAppSession:
     async def _close(self) -> None:
         if self._opened is None:
             return
-        self._opened = None
+        self._opened = self._tried = None
         with contextlib.suppress(EngineError):
             await self._control_call("close", {}, bump=True)
 
