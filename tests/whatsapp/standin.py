@@ -15,6 +15,7 @@ for every device, as the real schema is).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 import sqlite3
@@ -31,10 +32,15 @@ import orjson
 
 from fleetgate_whatsapp.client import Client, ClientError, ClientEvents, Received, Store
 
+log = logging.getLogger(__name__)
+
 ENV_DIR = "FLEETGATE_WHATSAPP_STANDIN"
 # How long each QR code lives, and how many codes one login window shows (0: no end).
 ENV_QR_MS = "FLEETGATE_WHATSAPP_STANDIN_QR_MS"
 ENV_QR_ROUNDS = "FLEETGATE_WHATSAPP_STANDIN_QR_ROUNDS"
+# The worker process leaves with status 75 (asks to be replaced) at this connect attempt of
+# the network, as a worker that recycles itself does.
+ENV_RECYCLE_AT = "FLEETGATE_WHATSAPP_STANDIN_RECYCLE_AT"
 POLL_S = 0.02
 
 _SCHEMA = """
@@ -116,7 +122,7 @@ class Network:
         return self.post(from_phone, to_phone, data, sender_name=f"phone {from_phone}")
 
     def presence(self, from_phone: str, to_phone: str, status: str) -> None:
-        """The phone ``from_phone`` shows ``status`` (composing, unavailable, ...) to an account."""
+        """The phone ``from_phone`` shows ``status`` (COMPOSING, UNAVAILABLE, ...) to an account."""
         self._insert(to_phone, from_phone, "presence", {"status": status})
 
     def messages_to(self, phone: str) -> list[dict[str, Any]]:
@@ -240,7 +246,9 @@ class StandinClient:
     def connect(self) -> None:
         if self._stopped.is_set():
             return
-        self.network.next_number("connects")
+        attempt = self.network.next_number("connects")
+        if attempt == int(os.environ.get(ENV_RECYCLE_AT, "0")):
+            os._exit(75)
         if self.network.flag("offline"):
             raise ClientError("dial tcp: lookup web.whatsapp.com: no such host (stand-in)")
         if self.jid is None and not self._pair():
@@ -307,6 +315,7 @@ class StandinClient:
                 self.events.logged_out("the phone removed this device")
                 break
             if row[1]:
+                log.warning("stand-in: %s is banned", jid)  # reaches the engine's log
                 self.events.banned("the stand-in network banned this account", int(row[1]))
                 break
             if row[2] != connection:
@@ -344,7 +353,7 @@ class StandinClient:
                 )
                 self.network.post_receipt(self.phone, from_phone, [body["id"]], "delivered")
             elif kind == "presence":
-                last_seen = at_ms if body["status"] == "unavailable" else None
+                last_seen = at_ms if body["status"] == "UNAVAILABLE" else None
                 self.events.presence(chat_id=chat_id, status=body["status"], last_seen_ms=last_seen)
             else:
                 self.events.receipt(chat_id=chat_id, id_messages=body["ids"], status=body["status"])
@@ -407,12 +416,13 @@ def _as_received(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def factory() -> StandinFactory:
-    """What the worker's ``--client tests.whatsapp.standin:factory`` loads."""
+def factory(options: object = None) -> StandinFactory:
+    """What the worker's ``--client tests.whatsapp.standin:factory`` loads (a worker may pass
+    its factory options; the stand-in needs none)."""
     return StandinFactory(Network(os.environ[ENV_DIR]))
 
 
-def crashing() -> StandinFactory:
+def crashing(options: object = None) -> StandinFactory:
     """A worker whose library dies at start, as the Go layer does on a fatal error."""
     sys.stderr.write("fatal error: concurrent map writes (stand-in)\n")
     sys.stderr.flush()

@@ -101,12 +101,12 @@ class TestWhatsAppSessions(SqliteOnly, WhatsAppFixtures, EngineHarness):
             TIMEOUT,
             "the phone's message",
         )
-        network.presence("15550001111", PHONE, "composing")
-        network.presence("15550001111", PHONE, "unavailable")
+        network.presence("15550001111", PHONE, "COMPOSING")
+        network.presence("15550001111", PHONE, "UNAVAILABLE")
         await a_events.wait_until(lambda: len(a_events.of("presence")) == 2, TIMEOUT, "presence")
         (typing, gone) = a_events.of("presence")
-        assert typing == (wid_of("15550001111"), "composing", None)
-        assert gone[:2] == (wid_of("15550001111"), "unavailable")
+        assert typing == (wid_of("15550001111"), "COMPOSING", None)
+        assert gone[:2] == (wid_of("15550001111"), "UNAVAILABLE")
         assert gone[2] <= now_ms()
         assert await a.exists(OTHER_PHONE)
         assert not await a.exists("15550002222")
@@ -140,12 +140,20 @@ class TestWhatsAppSessions(SqliteOnly, WhatsAppFixtures, EngineHarness):
         await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=TIMEOUT)
 
     async def test_a_ban_blocks_the_instance(
-        self, make_whatsapp: MakeWhatsApp, start: Start, link: Link, network: Network
+        self,
+        make_whatsapp: MakeWhatsApp,
+        start: Start,
+        link: Link,
+        network: Network,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         _, events = await self._linked(make_whatsapp(), start, link)
         network.ban(PHONE, 3600)
         await events.wait_for_state(State.BLOCKED, wid_of(PHONE), timeout=TIMEOUT)
         assert events.auths[-1] is not None  # still linked
+        # What the worker logged reached this process's log, as the worker's.
+        relayed = [r for r in caplog.records if r.name == "fleetgate_whatsapp.worker"]
+        assert any("is banned" in r.getMessage() for r in relayed)
 
     async def test_a_replaced_session_steps_aside(
         self,

@@ -32,7 +32,7 @@ from tests.engines.contract import (
 )
 from tests.support import until
 from tests.whatsapp.harness import MakeWhatsApp, SqliteOnly, WhatsAppFixtures
-from tests.whatsapp.standin import Network
+from tests.whatsapp.standin import ENV_RECYCLE_AT, Network
 
 Opened = tuple[WhatsAppSession, RecordingEvents]
 Linked = Callable[..., Awaitable[tuple[WhatsAppEngine, list[Opened]]]]
@@ -240,6 +240,25 @@ class TestSupervisor(SqliteOnly, WhatsAppFixtures, EngineHarness):
         await kill_and_wait_back()
         assert worker.failures == 1
         assert worker.restarts[-1].delay_s == 0.05
+
+    async def test_a_worker_asking_to_be_replaced_is_not_a_failure(
+        self, linked: Linked, open_session: OpenSession, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        engine, ((session, events),) = await linked(1, env={ENV_RECYCLE_AT: "2"})
+        await session.stop()
+        again, again_events = open_session(engine, session.sid, events.auths[-1])
+        await again.start()  # the second connect attempt: the worker exits with 75
+        (worker,) = engine.supervisor.workers
+        await again_events.wait_until(
+            lambda: (
+                worker.generation == 2 and again_events.state == (State.AUTHORIZED, wid_of(PHONE))
+            ),
+            20,
+            "authorized on a new worker process",
+        )
+        assert worker.failures == 0
+        assert len(worker.restarts) == 0
+        assert "asked to be replaced" in caplog.text
 
     async def test_calls_to_a_restarting_worker_fail_fast_and_clearly(self, linked: Linked) -> None:
         engine, ((session, events),) = await linked(

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 RECEIPT_STATUS = {
     "delivered": MessageStatus.DELIVERED,
     "read": MessageStatus.READ,
-    # GREEN-API has no "played" for outgoing messages: a played voice note was heard.
+    # Translated to "read" by the worker already; kept for a worker that does not.
     "played": MessageStatus.READ,
 }
 _PHONE = re.compile(r"^(\d+)")

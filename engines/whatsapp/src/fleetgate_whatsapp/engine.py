@@ -52,6 +52,7 @@ class WhatsAppEngine:
                 ping_timeout_s=cfg.ping_timeout_s,
                 stop_timeout_s=cfg.stop_timeout_s,
                 env=dict(worker_env or {}),
+                output_dir=(host.settings.data_dir / "whatsapp" / "workers").resolve(),
             )
         )
         # Running sessions by instance id.

@@ -20,19 +20,28 @@ import signal
 import socket
 import sys
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from pathlib import Path
+from typing import IO, Any, Protocol, TypeVar
 
 from fleetgate.engines.base import EngineError
 from fleetgate_whatsapp import ipc
 
 log = logging.getLogger(__name__)
+# What workers log (their ``log`` events), under the name of the worker's own module.
+_worker_log = logging.getLogger("fleetgate_whatsapp.worker")
 T = TypeVar("T")
 
 WORKER_COMMAND = (sys.executable, "-m", "fleetgate_whatsapp.worker")
-# Worker stderr lines kept for the log line about its end (Go's traces run to thousands).
-_STDERR_TAIL = 20
+# How much of a worker's output file is searched for why it ended (a Go crash dump lists
+# every goroutine: megabytes), and the lines of it that go into the log.
+_OUTPUT_SCANNED = 8 * 1024 * 1024
+_HEADLINES = (b"fatal error:", b"panic:", b"Traceback")
+_OUTPUT_TAIL_LINES = 3
+# A worker asks to be replaced with this exit status (the library leaks a store per connect
+# attempt): started again at once, not counted as a failure.
+EXIT_RECYCLE = 75
 # Recent restarts kept for inspection (a crash loop must not grow memory for ever).
 _RESTARTS_KEPT = 100
 
@@ -72,6 +81,9 @@ class SupervisorConfig:
     ping_timeout_s: float = 30.0
     stop_timeout_s: float = 10.0
     command: Sequence[str] = WORKER_COMMAND
+    # Where each worker's stdout and stderr go, worker-<n>.out (the Go library writes there,
+    # crash dumps included); None: nowhere.
+    output_dir: Path | None = None
     # Added to the workers' environment (the tests point the stand-in at its network).
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -112,8 +124,7 @@ class Worker:
         self._pending: dict[int, tuple[asyncio.Future[ipc.Reply], str, Callable[[bool], None]]] = {}
         self._ids = itertools.count(1)
         self._settled = asyncio.Event()  # set whenever the phase is not SPAWNING
-        self._stderr: deque[str] = deque(maxlen=_STDERR_TAIL)
-        self._headline = ""
+        self.exit_code: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._checking = False
         self._task = asyncio.get_running_loop().create_task(
@@ -201,6 +212,17 @@ class Worker:
                 if self.retired:  # ended by retire(), not by a failure
                     return
                 self._went_down(ending)
+                if self.exit_code == EXIT_RECYCLE:
+                    log.warning(
+                        "whatsapp worker %d asked to be replaced; starting a new one in %g s "
+                        "(%d sessions to reopen)",
+                        self.number,
+                        self.config.backoff_min_s,
+                        len(self.members),
+                    )
+                    await asyncio.sleep(self.config.backoff_min_s)  # never a tight loop
+                    continue
+                output = await asyncio.to_thread(self._output_summary)
                 self.failures += 1
                 delay = self._backoff()
                 self.restarts.append(Restart(at=loop.time(), delay_s=delay, reason=ending))
@@ -212,7 +234,7 @@ class Worker:
                     delay,
                     self.failures,
                     len(self.members),
-                    self._stderr_summary(),
+                    output,
                 )
                 await asyncio.sleep(delay)
         finally:
@@ -242,22 +264,22 @@ class Worker:
     async def _start(self) -> asyncio.Task[str] | str:
         """A new process answering pings; its frame reader task, or why it failed."""
         self.generation += 1
-        self._stderr.clear()
-        self._headline = ""
+        self.exit_code = None
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            with child:
+            with child, self._output() as (output, output_args):
                 self._process = await asyncio.create_subprocess_exec(
                     *self.config.command,
                     "--fd",
                     str(child.fileno()),
                     "--client",
                     self.config.client_factory,
+                    *output_args,
                     pass_fds=(child.fileno(),),
                     stdin=asyncio.subprocess.DEVNULL,
-                    # The Go library writes to stdout; the socket carries everything we need.
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE,
+                    # The socket carries all we say; stdout and stderr are the library's.
+                    stdout=output,
+                    stderr=output,
                     env={**os.environ, **self.config.env},
                     # Out of the terminal's process group: Ctrl+C stops the engine, which
                     # stops its workers, rather than every worker dying on its own.
@@ -268,8 +290,6 @@ class Worker:
             parent.close()
             return f"could not start: {exc}"
         self.pid = self._process.pid
-        assert self._process.stderr is not None
-        self._spawn(self._read_stderr(self._process.stderr))
         frames = self._spawn(self._read_frames(reader))
         try:
             await self.call(0, "ping", {}, timeout=self.config.start_timeout_s, starting=True)
@@ -314,6 +334,17 @@ class Worker:
                 on_reply(frame.ok)
                 if not future.done():
                     future.set_result(frame)
+        elif isinstance(frame, ipc.Event) and frame.sid == 0 and frame.kind == "log":
+            data = frame.data
+            level = data["level"] if isinstance(data["level"], int) else logging.WARNING
+            _worker_log.log(
+                level,
+                "worker %d (pid %s) %s: %s",
+                self.number,
+                self.pid,
+                data["logger"],
+                data["message"],
+            )
         elif isinstance(frame, ipc.Event):
             member = self.members.get(frame.sid)
             if member is not None:
@@ -321,24 +352,42 @@ class Worker:
         else:
             raise ipc.ProtocolError("a worker does not send calls")
 
-    async def _read_stderr(self, stream: asyncio.StreamReader) -> None:
-        rest = b""
-        while chunk := await stream.read(65536):
-            *lines, rest = (rest + chunk).split(b"\n")
-            rest = rest[-4096:]
-            for raw in lines:
-                line = raw.decode(errors="replace").rstrip()
-                if line.startswith(("fatal error:", "panic:", "Traceback")) and not self._headline:
-                    self._headline = line
-                if line:
-                    self._stderr.append(line[:500])
+    @property
+    def output_file(self) -> Path | None:
+        """Where this worker's stdout and stderr go (emptied at every start)."""
+        folder = self.config.output_dir
+        return None if folder is None else folder / f"worker-{self.number}.out"
 
-    def _stderr_summary(self) -> str:
-        if not self._stderr:
+    @contextlib.contextmanager
+    def _output(self) -> Iterator[tuple[int | IO[bytes], list[str]]]:
+        """The child's stdout/stderr, and the arguments that tell the worker to keep them
+        there (it points its fds 1 and 2 at that file itself, once started)."""
+        path = self.output_file
+        if path is None:
+            yield asyncio.subprocess.DEVNULL, []
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as output:
+            yield output, ["--stdio-file", str(path)]
+
+    def _output_summary(self) -> str:
+        """What the worker's output says of its end: the first line of its last crash
+        report (a Go fatal error, a panic, a Python traceback) and its last lines."""
+        path = self.output_file
+        if path is None:
             return ""
-        shown = [self._headline] if self._headline else []
-        shown += [line for line in list(self._stderr)[-3:] if line not in shown]
-        return "; its stderr ended with: " + " | ".join(shown)
+        try:
+            with path.open("rb") as output:
+                output.seek(max(0, path.stat().st_size - _OUTPUT_SCANNED))
+                lines = [line.strip() for line in output.read().splitlines() if line.strip()]
+        except OSError:
+            return ""
+        if not lines:
+            return ""
+        shown = [line for line in lines if line.startswith(_HEADLINES)][-1:]
+        shown += [line for line in lines[-_OUTPUT_TAIL_LINES:] if line not in shown]
+        text = " | ".join(line.decode(errors="replace")[:300] for line in shown)
+        return f"; its output ({path}) ended with: {text}"
 
     async def _reap(self) -> str:
         """Wait (bounded) for the process to exit after its socket closed; how it exited."""
@@ -349,8 +398,9 @@ class Worker:
             code = await asyncio.wait_for(process.wait(), self.config.stop_timeout_s)
         except TimeoutError:
             self._terminate()
-            await process.wait()
+            self.exit_code = await process.wait()
             return f"killed after not exiting within {self.config.stop_timeout_s:g} s"
+        self.exit_code = code
         if code < 0:
             with contextlib.suppress(ValueError):
                 return f"killed by {signal.Signals(-code).name}"

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The real client: neonize behind the Client interface (client.py). It is imported only by
 # worker processes, never by the process that runs the engine.
-DEFAULT_CLIENT_FACTORY = "fleetgate_whatsapp.neonize_client:factory"
+DEFAULT_CLIENT_FACTORY = "fleetgate_whatsapp.neonize_client:NeonizeFactory"
 
 
 class WhatsAppSettings(BaseSettings):
@@ -81,8 +81,8 @@ class WhatsAppSettings(BaseSettings):
     )
     client_factory: str = Field(
         DEFAULT_CLIENT_FACTORY,
-        description="module:attribute of the ClientFactory the workers load (a factory "
-        "object, or a callable or class making one); the tests name a stand-in here.",
+        description="MODULE:NAME of the ClientFactory the workers load (a factory object, or "
+        "a class or function making one); the tests name a stand-in here.",
     )
     postgres_schema: str = Field(
         "whatsmeow",

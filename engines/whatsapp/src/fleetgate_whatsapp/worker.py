@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import random
 import socket
@@ -194,6 +195,12 @@ class Worker:
             hosted.stopped.wait(random.uniform(pause / 2, pause))
             pause = min(pause * 2, _RETRY_MAX_S)
 
+    def _op_migrate(self, call: ipc.Call) -> None:
+        store = Store(dsn=str(call.args["store"]))
+        with self._library:
+            self.factory.migrate(store)
+            self._migrated.add(store.dsn)
+
     def _op_close(self, call: ipc.Call) -> None:
         with self._sessions_lock:
             hosted = self.sessions.pop(call.sid, None)
@@ -248,6 +255,29 @@ class Worker:
             self._stop(each, wait_s=_STOP_WAIT_S / max(len(hosted), 1))
 
 
+class LogForwarder(logging.Handler):
+    """Sends the worker's log records to the engine as ``log`` events (sid 0)."""
+
+    def __init__(self, channel: Channel) -> None:
+        super().__init__(logging.WARNING)
+        self.channel = channel
+
+    def emit(self, record: logging.LogRecord) -> None:
+        data = {"level": record.levelno, "logger": record.name, "message": record.getMessage()}
+        self.channel.send(ipc.Event(sid=0, kind="log", data=data))
+
+
+def redirect_output(path: str | None) -> None:
+    """Point fds 1 and 2 at ``path`` (appended to) or /dev/null: the Go library writes there,
+    and the engine reads a crash dump from there."""
+    fd = os.open(path or os.devnull, os.O_WRONLY | os.O_APPEND | (os.O_CREAT if path else 0))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def load_factory(path: str) -> ClientFactory:
     """The ClientFactory ``module:attribute`` names: the object, or what calling it makes."""
     module_name, _, attribute = path.partition(":")
@@ -264,11 +294,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m fleetgate_whatsapp.worker")
     parser.add_argument("--fd", type=int, required=True, help="the inherited socket's fd")
     parser.add_argument("--client", required=True, help="MODULE:ATTRIBUTE of the ClientFactory")
+    parser.add_argument("--stdio-file", default=None, help="where fds 1 and 2 go")
     args = parser.parse_args(argv)
+    redirect_output(args.stdio_file)
     sock = socket.socket(fileno=args.fd)
+    channel = Channel(sock)
+    logging.getLogger().handlers[:] = [LogForwarder(channel)]
     # os._exit: the library's threads may never return (a login window left open).
     try:
-        Worker(Channel(sock), load_factory(args.client)).serve()
+        Worker(channel, load_factory(args.client)).serve()
     except BaseException:
         traceback.print_exc(file=sys.stderr)
         sys.stderr.flush()
