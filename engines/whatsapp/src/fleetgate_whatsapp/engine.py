@@ -13,9 +13,9 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 
 from fleetgate.engines.base import EngineHost, SessionEvents, SessionSpec
+from fleetgate_whatsapp.locations import StoreLocations
 from fleetgate_whatsapp.session import WhatsAppSession
 from fleetgate_whatsapp.settings import WhatsAppSettings
-from fleetgate_whatsapp.store import Stores
 from fleetgate_whatsapp.supervisor import Supervisor, SupervisorConfig
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class WhatsAppEngine:
         self.host = host
         self.settings = settings or WhatsAppSettings()
         cfg = self.settings
-        self.stores = Stores(host.settings, cfg.postgres_schema)
+        self.stores = StoreLocations(host.settings, cfg.postgres_schema)
         self.supervisor = Supervisor(
             SupervisorConfig(
                 client_factory=cfg.client_factory,

@@ -2,7 +2,7 @@
 
 fleetgate's Settings know nothing of this engine (it is a separate distribution); the engine
 reads its section of the environment itself, beside the process-wide settings it is lent
-through ``EngineHost`` (the data dir and the database URL, from which ``store.py`` derives
+through ``EngineHost`` (the data dir and the database URL, from which ``locations.py`` derives
 where device keys live).
 """
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from fleetgate.context import Context
 from fleetgate.domain.instances import State
 from fleetgate.settings import Settings
-from fleetgate_whatsapp.store import Stores, postgres_dsn
+from fleetgate_whatsapp.locations import StoreLocations, postgres_dsn
 from tests.engines.contract import EngineHarness, NewInstance, OpenSession
 from tests.whatsapp.harness import MakeWhatsApp, WhatsAppFixtures
 
@@ -58,11 +58,11 @@ def test_postgres_dsn_refuses_another_database() -> None:
 
 
 def test_sqlite_gives_each_instance_a_file_in_the_data_dir(tmp_path: Path) -> None:
-    stores = Stores(Settings(data_dir=tmp_path / "data"), "whatsmeow")
+    stores = StoreLocations(Settings(data_dir=tmp_path / "data"), "whatsmeow")
     assert stores.shared is None
     assert stores.dsn_for(1101000001) == str((tmp_path / "data/whatsapp/1101000001.db").resolve())
     with pytest.raises(ValueError, match="must not contain"):
-        Stores(Settings(data_dir=tmp_path / "what?"), "whatsmeow")
+        StoreLocations(Settings(data_dir=tmp_path / "what?"), "whatsmeow")
 
 
 class TestStoreAtEngineStart(WhatsAppFixtures, EngineHarness):

@@ -1,10 +1,11 @@
-"""Where device keys live: one PostgreSQL schema for every device, or a SQLite file per instance.
+"""Where each instance's device store is, as the engine tells its workers.
 
-The workers' client library opens the store itself (whatsmeow through lib/pq or SQLite), from
-a DSN string the engine hands over with each ``open``. On PostgreSQL that DSN is derived from
-fleetgate's own database URL, so any runner host reaches every device (a lease take-over
-resumes a session elsewhere); on SQLite each instance gets a file of its own in the data dir,
-since several connection pools on one SQLite file end in SQLITE_BUSY.
+One PostgreSQL schema for every device, or a SQLite file per instance. The workers' client
+library opens the store itself (whatsmeow through lib/pq or SQLite), from a DSN string the
+engine hands over with each ``open``. On PostgreSQL that DSN is derived from fleetgate's own
+database URL, so any runner host reaches every device (a lease take-over resumes a session
+elsewhere); on SQLite each instance gets a file of its own in the data dir, since several
+connection pools on one SQLite file end in SQLITE_BUSY.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _first(value: str | tuple[str, ...] | None) -> str | None:
     return value
 
 
-class Stores:
+class StoreLocations:
     """The store of each instance, and the one-time preparation they need."""
 
     def __init__(self, settings: Settings, schema: str) -> None:
