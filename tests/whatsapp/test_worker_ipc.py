@@ -32,8 +32,10 @@ def test_every_op_round_trips() -> None:
         assert worker.ok("open", 1, store="ok/1", jid=DEVICE) is None
         assert worker.wait_event(1, "connected").data == {"jid": DEVICE}
         message = {"typeMessage": "textMessage", "textMessage": "hi"}
-        assert worker.ok("send", 1, chat_id="15550002@c.us", message_data=message) == "WA-15550002-hi"
-        assert worker.ok("mark_read", 1, chat_id="c@c.us", sender="s@c.us", id_messages=["A", "B"]) is None
+        sent = worker.ok("send", 1, chat_id="15550002@c.us", message_data=message)
+        assert sent == "WA-15550002-hi"
+        read = worker.ok("mark_read", 1, chat_id="c@c.us", sender="s@c.us", id_messages=["A", "B"])
+        assert read is None
         worker.wait_log("fake: read c@c.us s@c.us A,B")
         assert worker.ok("exists", 1, phone="15550001") is True
         assert worker.ok("exists", 1, phone="15550002") is False
@@ -173,3 +175,13 @@ def test_a_factory_that_cannot_load_ends_the_worker_with_its_reason() -> None:
         assert worker.proc.wait(timeout=WAIT_S) == 3
         worker.wait(lambda: worker.closed, "end of stream")
         assert worker.logs("cannot load the client factory tests.whatsapp.no_such_module")
+
+
+def test_a_worker_that_keeps_failing_to_connect_asks_to_be_replaced() -> None:
+    args = ("--backoff-min", "0.01", "--backoff-max", "0.01", "--recycle-after", "5")
+    with worker_process(*args) as worker:
+        worker.ok("open", 1, store="fail/1", jid=DEVICE)
+        assert worker.proc.wait(timeout=WAIT_S) == 75
+        worker.wait(lambda: worker.closed, "end of stream")
+        assert worker.logs("5 connect attempts: the library keeps a store open for each")
+        assert worker.logs("fake: stop fail/1")

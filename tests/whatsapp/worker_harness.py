@@ -66,6 +66,8 @@ class WorkerProcess:
     # -- watching --------------------------------------------------------------------------
 
     def wait(self, check: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
+        """Until ``check`` returns something true; fails at the bound, or at once when the
+        worker is gone (its exit code says why)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
@@ -75,6 +77,9 @@ class WorkerProcess:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"not reached within {timeout:g} s: {what}")
+                if self.closed:
+                    code = self.proc.wait(timeout=left)
+                    raise AssertionError(f"the worker left (exit {code}) before: {what}")
                 self._cond.wait(left)
 
     def of(self, sid: int, kind: str) -> list[Event]:
@@ -141,7 +146,10 @@ class WorkerProcess:
 
 @contextmanager
 def worker_process(
-    *args: str, client: str = FAKE, stdio_file: Path | None = None
+    *args: str,
+    client: str = FAKE,
+    stdio_file: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[WorkerProcess]:
     """A worker process (the stand-in factory unless ``client`` says otherwise), ended at
     exit: its socket closed, then killed if it has not left within the bound."""
@@ -150,9 +158,10 @@ def worker_process(
     command += ["--client", client, *args]
     if stdio_file is not None:
         command += ["--stdio-file", str(stdio_file)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    environ = {**os.environ, **(env or {}), "PYTHONPATH": path}
     proc = subprocess.Popen(
-        command, pass_fds=(theirs.fileno(),), cwd=ROOT, env=env, stdin=subprocess.DEVNULL
+        command, pass_fds=(theirs.fileno(),), cwd=ROOT, env=environ, stdin=subprocess.DEVNULL
     )
     theirs.close()
     worker = WorkerProcess(proc, ours)

@@ -60,6 +60,7 @@ class LibraryGate:
         self._leases: dict[int, float] = {}  # reader key -> when it began (monotonic)
         self._writer: tuple[int, float] | None = None  # key, deadline (monotonic)
         self._writers_waiting = 0
+        self._readers_waiting = 0
         self.writes = 0  # writer holds granted (for tests and figures)
 
     def startup(self) -> Hold:
@@ -87,8 +88,12 @@ class LibraryGate:
     def read_hold(self) -> Hold:
         """A reader's lease not tied to a ``with`` block (ends at release or after lease_s)."""
         with self._cond:
-            while self._writer_blocks() or self._writers_waiting:
-                self._wait_for_writer()
+            self._readers_waiting += 1
+            try:
+                while self._writer_blocks() or self._writers_waiting:
+                    self._wait_for_writer()
+            finally:
+                self._readers_waiting -= 1
             key = next(self._keys)
             self._leases[key] = time.monotonic()
             return Hold(self, key, exclusive=False)
@@ -107,6 +112,7 @@ class LibraryGate:
                     self._cond.wait(young)
             finally:
                 self._writers_waiting -= 1
+                self._cond.notify_all()  # readers held back by this waiting writer
             key = next(self._keys)
             self._writer = (key, time.monotonic() + cap_s)
             self.writes += 1
@@ -128,8 +134,11 @@ class LibraryGate:
         return False
 
     def _wait_for_writer(self) -> None:
-        assert self._writer is not None
-        self._cond.wait(max(0.0, self._writer[1] - time.monotonic()) + 0.01)
+        """Until notified, or until the holding writer's cap (it is let go then)."""
+        if self._writer is None:
+            self._cond.wait()
+        else:
+            self._cond.wait(max(0.0, self._writer[1] - time.monotonic()) + 0.01)
 
     def _young_lease_left(self) -> float:
         """Seconds until the youngest lease lapses (0 when none is younger than lease_s);

@@ -107,6 +107,7 @@ class Session:
         emit: Emit,
         backoff: Backoff,
         stop_wait_s: float,
+        on_connect: Callable[[], None] = lambda: None,
     ) -> None:
         self.sid = sid
         self.store = store
@@ -117,6 +118,7 @@ class Session:
         self.qr_seen = threading.Event()
         self.done = threading.Event()  # the connect thread has ended
         self._emit = emit
+        self._on_connect = on_connect
         self._backoff = backoff
         self._stop_wait_s = stop_wait_s
         self._closing = threading.Event()
@@ -200,6 +202,7 @@ class Session:
 
     def _connect_once(self) -> str:
         """Run one connect; the reason it ended (when nobody stopped it)."""
+        self._on_connect()
         try:
             self.client.connect()
         except ClientError as exc:

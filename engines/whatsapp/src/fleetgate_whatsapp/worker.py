@@ -16,6 +16,12 @@ and 2 at ``--stdio-file`` (appended to, so a crash dump survives for the engine 
 It stops on end of stream (the engine closed the socket or died) and on SIGTERM: sessions are
 stopped, queued frames written, and the process leaves with ``os._exit`` so that a connect
 thread stuck in the library cannot hold it up.
+
+The library never closes the store a connect opened (a SQLite file, a PostgreSQL connection,
+about 0.2 MB each here), so a worker whose sessions keep failing to connect (a long network
+outage) grows without bound. After ``--recycle-after`` connect attempts it stops the same way
+and exits with :data:`EXIT_RECYCLE`: the engine starts a fresh worker and reopens the sessions
+from their stores.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CLIENT = "fleetgate_whatsapp.neonize_client:NeonizeFactory"
 EXIT_SETUP = 3  # the factory could not be loaded
+EXIT_RECYCLE = 75  # asked to be replaced (see the module docstring)
 
 
 class Worker:
@@ -63,16 +70,20 @@ class Worker:
         backoff: Backoff,
         stop_wait_s: float = 5.0,
         call_threads: int = 64,
+        recycle_after: int = 0,
     ) -> None:
         self._channel = channel
         self._factory = factory
         self._backoff = backoff
         self._stop_wait_s = stop_wait_s
+        self._recycle_after = recycle_after
+        self.connects = 0  # connect attempts since the worker started
+        self.recycling = False
         self._pool = ThreadPoolExecutor(call_threads, thread_name_prefix="call")
         self._lock = threading.Lock()
         self._sessions: dict[int, Session] = {}
         self._migrated: set[str] = set()
-        self._migrate_lock = threading.Lock()
+        self._migrating: dict[str, threading.Lock] = {}  # one per store: stores migrate apart
 
     def serve(self) -> None:
         """Read and dispatch calls until the end of the stream."""
@@ -170,6 +181,7 @@ class Worker:
             store,
             jid,
             emit=self._channel.send,
+            on_connect=self._count_connect,
             backoff=self._backoff,
             stop_wait_s=self._stop_wait_s,
         )
@@ -195,13 +207,29 @@ class Worker:
                     del self._sessions[sid]
             raise
 
+    def _count_connect(self) -> None:
+        with self._lock:
+            self.connects += 1
+            due = not self.recycling and 0 < self._recycle_after <= self.connects
+            if due:
+                self.recycling = True
+        if due:
+            log.warning(
+                "%d connect attempts: the library keeps a store open for each; "
+                "stopping so that the engine starts a fresh worker",
+                self.connects,
+            )
+            self._channel.interrupt()
+
     def _migrate(self, store: Store) -> None:
-        """Create or upgrade a store's tables once per worker, before any session uses it."""
-        with self._migrate_lock:
-            if store.dsn in self._migrated:
-                return
-            self._factory.migrate(store)
-            self._migrated.add(store.dsn)
+        """Create or upgrade a store's tables once per worker, before any session uses it
+        (first connects racing on a fresh store fail on schema creation)."""
+        with self._lock:
+            lock = self._migrating.setdefault(store.dsn, threading.Lock())
+        with lock:
+            if store.dsn not in self._migrated:
+                self._factory.migrate(store)
+                self._migrated.add(store.dsn)
 
     def _session(self, sid: int) -> Session:
         with self._lock:
@@ -297,6 +325,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--backoff-max", type=float, default=60.0, help="longest pause between connects (s)")
     add("--stop-wait", type=float, default=5.0, help="wait for a stopped connect (s)")
     add("--call-threads", type=int, default=64, help="calls served at once")
+    add("--recycle-after", type=int, default=2000, help="connect attempts, then exit 75")
     add("--media-max-bytes", type=int, default=defaults.media_max_bytes)
     add("--media-timeout", type=float, default=defaults.media_timeout_s)
     add("--media-allow-loopback", action="store_true", help="media URLs may be on loopback")
@@ -335,6 +364,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         backoff=Backoff(args.backoff_min, args.backoff_max),
         stop_wait_s=args.stop_wait,
         call_threads=args.call_threads,
+        recycle_after=args.recycle_after,
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: channel.interrupt())
@@ -344,7 +374,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     worker.shutdown(args.stop_wait)
     channel.close(2.0)
     # Threads stuck in the library (see sessions.py) must not keep the process alive.
-    os._exit(0)
+    os._exit(EXIT_RECYCLE if worker.recycling else 0)
 
 
 if __name__ == "__main__":
