@@ -2,9 +2,9 @@
 
 The library keeps its sessions in three plain Go maps (``clients``, ``eventChannel``,
 ``StopSignal``) without a lock. A connect's start-up and a stop write them; every other exported
-call reads them once, as its first statement, and then works on the session's own client, which
-is safe to share. A write at the same time as any other access ends the whole process ("fatal
-error: concurrent map writes"). So:
+call the worker makes reads them once, near its start and before any network I/O, and then
+works on the session's own client, which is safe to share. A write at the same time as any
+other access ends the whole process ("fatal error: concurrent map writes"). So:
 
 - **Writers** are exclusive: a connect's start-up (:meth:`LibraryGate.startup`, held until the
   library first calls back for that session or the connect returns: by then its writes are

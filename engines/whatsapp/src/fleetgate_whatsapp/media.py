@@ -121,7 +121,7 @@ class MediaFetcher:
                     raise ClientError(f"file URL answered HTTP {response.status}")
                 body = self._read(response, headers, deadline)
         except (httpcore.TimeoutException, TimeoutError):
-            raise ClientError(f"file URL took over {self.timeout_s:.0f} s") from None
+            raise ClientError(f"file URL took over {self.timeout_s:g} s") from None
         except (httpcore.NetworkError, httpcore.ProtocolError, TargetRefused, OSError) as exc:
             raise ClientError(f"file URL could not be fetched: {exc}") from None
         content_type = headers.get("content-type", b"").decode("latin-1")
@@ -144,7 +144,7 @@ class MediaFetcher:
             if len(body) > self.max_bytes:
                 raise ClientError(f"file is over {self.max_bytes} bytes")
             if time.monotonic() > deadline:
-                raise ClientError(f"file URL took over {self.timeout_s:.0f} s")
+                raise ClientError(f"file URL took over {self.timeout_s:g} s")
         return bytes(body)
 
 

@@ -320,49 +320,54 @@ class NeonizeClient:
             self._events.qr_expired()
 
     def _handlers(self) -> dict[Any, Callable[[Any, Any], None]]:
-        def on(kind: str, body: Callable[[Any], None]) -> Callable[[Any, Any], None]:
-            def handler(_lib: Any, ev: Any) -> None:
+        """Event class -> handler; a handler gets the library client that reported and the
+        event (a late event of an earlier connect acts on that connect only)."""
+
+        def on(kind: str, body: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+            def handler(lib: Any, ev: Any) -> None:
                 with _reported(kind):
                     self._end_startup()
-                    body(ev)
+                    body(lib, ev)
 
             return handler
 
         events = self._events
+
+        def failed(reason: Callable[[Any], str]) -> Callable[[Any, Any], None]:
+            return lambda lib, ev: self._failed(lib, reason(ev))
+
         return {
-            _ev.PairStatusEv: on("pair status", self._paired),
-            _ev.ConnectedEv: on("connected", lambda ev: events.connected(self._me())),
+            _ev.PairStatusEv: on("pair status", lambda lib, ev: self._paired(ev)),
+            _ev.ConnectedEv: on("connected", lambda lib, ev: events.connected(self._me(lib))),
             _ev.LoggedOutEv: on(
-                "logged out", lambda ev: events.logged_out(_enum_name(ev, "Reason"))
+                "logged out", lambda lib, ev: events.logged_out(_enum_name(ev, "Reason"))
             ),
-            _ev.StreamReplacedEv: on("stream replaced", lambda ev: events.replaced()),
+            _ev.StreamReplacedEv: on("stream replaced", lambda lib, ev: events.replaced()),
             _ev.TemporaryBanEv: on(
-                "ban", lambda ev: events.banned(_enum_name(ev, "Code"), int(ev.Expire))
+                "ban", lambda lib, ev: events.banned(_enum_name(ev, "Code"), int(ev.Expire))
             ),
             _ev.ConnectFailureEv: on(
                 "connect failure",
-                lambda ev: self._failed(f"{_enum_name(ev, 'Reason')}: {ev.Message}".strip()),
+                failed(lambda ev: f"{_enum_name(ev, 'Reason')}: {ev.Message}".strip()),
             ),
-            _ev.ClientOutdatedEv: on("outdated", lambda ev: self._failed("client outdated")),
-            _ev.StreamErrorEv: on(
-                "stream error", lambda ev: self._failed(f"stream error {ev.Code}")
-            ),
+            _ev.ClientOutdatedEv: on("outdated", failed(lambda ev: "client outdated")),
+            _ev.StreamErrorEv: on("stream error", failed(lambda ev: f"stream error {ev.Code}")),
             _ev.DisconnectedEv: on(
-                "disconnected", lambda ev: events.disconnected("connection closed")
+                "disconnected", lambda lib, ev: events.disconnected("connection closed")
             ),
             _ev.KeepAliveTimeoutEv: on(
                 "keepalive",
-                lambda ev: events.disconnected(f"keepalive timeout ({ev.ErrorCount} missed)"),
+                lambda lib, ev: events.disconnected(f"keepalive timeout ({ev.ErrorCount} missed)"),
             ),
-            _ev.MessageEv: on("message", self._message),
-            _ev.ReceiptEv: on("receipt", self._receipt),
-            _ev.ChatPresenceEv: on("chat presence", self._chat_presence),
-            _ev.PresenceEv: on("presence", self._presence),
+            _ev.MessageEv: on("message", lambda lib, ev: self._message(ev)),
+            _ev.ReceiptEv: on("receipt", lambda lib, ev: self._receipt(ev)),
+            _ev.ChatPresenceEv: on("chat presence", lambda lib, ev: self._chat_presence(ev)),
+            _ev.PresenceEv: on("presence", lambda lib, ev: self._presence(ev)),
         }
 
-    def _me(self) -> str:
-        lib = self._lib
-        me = getattr(lib, "me", None) if lib is not None else None
+    def _me(self, lib: Any) -> str:
+        """This device's JID, from the record the library sends as its event loop starts."""
+        me = getattr(lib, "me", None)
         if me is not None and me.JID.User:
             return device_jid_text(me.JID)
         return self._jid or ""
@@ -374,14 +379,13 @@ class NeonizeClient:
         self._jid = device_jid_text(ev.ID)
         self._events.paired(self._jid)
 
-    def _failed(self, reason: str) -> None:
+    def _failed(self, lib: Any, reason: str) -> None:
         """The server refused or ended the connection and the library will not retry: stop
-        it so that connect returns and raises, and the worker retries with backoff."""
+        it so that connect returns and raises, and the worker retries with backoff. (From
+        another thread: this one is the library's, inside its event loop.)"""
         self._failure = reason
         self._events.disconnected(reason)
-        lib = self._lib
-        if lib is not None:
-            threading.Thread(target=self._stop_library, args=(lib,), daemon=True).start()
+        threading.Thread(target=self._stop_library, args=(lib,), daemon=True).start()
 
     def _message(self, ev: Any) -> None:
         received = _translate().received(ev)
