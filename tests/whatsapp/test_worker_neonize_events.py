@@ -11,6 +11,7 @@ receipts and presence go through translate.py and are tested with it.
 from __future__ import annotations
 
 import ctypes
+import importlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,12 @@ import pytest
 
 from fleetgate_whatsapp.client import FactoryOptions, Store
 
-neonize_client = pytest.importorskip("fleetgate_whatsapp.neonize_client")
-pb = pytest.importorskip("neonize.proto.Neonize_pb2")
-binder = pytest.importorskip("neonize._binder")
-events_module = pytest.importorskip("neonize.events")
+# neonize_client first: it undoes what importing the library does to the process (a root
+# logging handler, a sys.path entry); the library's modules are then taken as they are.
+neonize_client = importlib.import_module("fleetgate_whatsapp.neonize_client")
+pb = importlib.import_module("neonize.proto.Neonize_pb2")
+binder = importlib.import_module("neonize._binder")
+events_module = importlib.import_module("neonize.events")
 
 DEVICE = "15550001:7@s.whatsapp.net"
 

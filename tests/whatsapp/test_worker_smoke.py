@@ -106,7 +106,15 @@ def test_sqlite_store_offline_connect_and_stale_device(tmp_path: Path) -> None:
         assert not not_connected.ok and not_connected.error == "not connected"
         assert worker.ok("ping") == worker.proc.pid
         _quiet(worker, tmp_path / "stdio.log")
-    print(f"\noffline connect failed {offline_s * 1000:.0f} ms after open (migrated store)")
+        started = time.monotonic()
+        worker.close_socket()  # sessions 1 and 3 still open, waiting to retry
+        assert worker.proc.wait(timeout=WAIT_S) == 0
+        exit_s = time.monotonic() - started
+    assert exit_s < 5.0
+    print(
+        f"\noffline connect failed {offline_s * 1000:.0f} ms after open (migrated store); "
+        f"worker left {exit_s * 1000:.0f} ms after end of stream"
+    )
 
 
 @pytest.fixture

@@ -164,6 +164,8 @@ class NeonizeClient:
     def __init__(
         self, factory: NeonizeFactory, dsn: str, jid: str | None, events: ClientEvents
     ) -> None:
+        if jid is not None:
+            device_jid(jid)  # a JID the library cannot take is refused at open
         self._factory = factory
         self._gate = factory.gate
         self._dsn = dsn
@@ -196,8 +198,9 @@ class NeonizeClient:
             raise ClientError(str(exc) or type(exc).__name__) from None
         finally:
             self._end_startup()
-            with self._lock:
-                self._running = False
+            # Whatever ended it, the library keeps the client in its maps (and, when its event
+            # loop failed, whatsmeow may still be connected): stop it before any retry.
+            self._stop_library(lib)
         if self._failure is not None:
             raise ClientError(self._failure)
 
