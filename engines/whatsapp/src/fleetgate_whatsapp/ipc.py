@@ -35,6 +35,7 @@ OPS: dict[str, tuple[str, ...]] = {
     "mark_read": ("chat_id", "sender", "id_messages"),  # -> None
     "exists": ("phone",),  # -> bool
     "ping": (),  # -> the worker's pid (sid 0)
+    "migrate": ("store",),  # create or upgrade the store's tables now (sid 0) -> None
 }
 
 # kind -> the data fields it carries (see client.ClientEvents for their meaning).
@@ -59,6 +60,9 @@ EVENTS: dict[str, tuple[str, ...]] = {
     ),
     "receipt": ("chat_id", "id_messages", "status"),
     "presence": ("chat_id", "status", "last_seen_ms"),
+    # sid 0: a log record of the worker (its stdout and stderr belong to the Go library);
+    # level is the logging level number, logger the record's logger name.
+    "log": ("level", "logger", "message"),
 }
 
 
