@@ -198,7 +198,8 @@ def test_300_sessions_opened_and_closed_at_once(tmp_path: Path) -> None:
     count = 300
     stores = tmp_path / "instances"
     proxy = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
-    args = ("--backoff-min", "0.05", "--backoff-max", "0.5")
+    # Hundreds of retries a second: a loaded machine must not reach the recycling point.
+    args = ("--backoff-min", "0.05", "--backoff-max", "0.5", "--recycle-after", "1000000")
     with _real(tmp_path, *args, env=proxy) as worker:
         worker.ok("ping", timeout=30)
         started = time.monotonic()

@@ -44,9 +44,10 @@ from typing import Any, TypeVar
 
 from fleetgate.delivery.targets import TargetPolicy
 from fleetgate_whatsapp import store as stores
+from fleetgate_whatsapp import translate
 from fleetgate_whatsapp.client import ClientError, ClientEvents, FactoryOptions, Store
 from fleetgate_whatsapp.gate import Hold, LibraryGate
-from fleetgate_whatsapp.media import Fetched, MediaFetcher
+from fleetgate_whatsapp.media import MediaFetcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,7 +66,6 @@ _MODULES = (
     "utils.enum",
     "utils.jid",
     "utils.log",
-    "proto.waE2E.WAWebProtobufsE2E_pb2",
 )
 
 
@@ -86,12 +86,6 @@ def _import_library() -> dict[str, Any]:
 _lib = _import_library()
 _client, _ev, _exc, _binder = _lib["client"], _lib["events"], _lib["exc"], _lib["_binder"]
 _enum, _jid, _golog = _lib["utils.enum"], _lib["utils.jid"], _lib["utils.log"]
-_e2e = _lib["proto.waE2E.WAWebProtobufsE2E_pb2"]
-
-
-def _translate() -> Any:
-    """The protobuf <-> fleetgate translation module (``translate.py``), loaded on first use."""
-    return importlib.import_module("fleetgate_whatsapp.translate")
 
 
 def device_jid_text(jid: Any) -> str:
@@ -222,15 +216,16 @@ class NeonizeClient:
     def send(self, chat_id: str, message_data: dict[str, Any]) -> str:
         if not self._running:
             raise ClientError("not connected")  # before fetching any file for nothing
-        translate = _translate()
-        outgoing = translate.outgoing(message_data)
-        to = translate.jid_of(chat_id)
+        try:
+            outgoing = translate.outgoing(message_data)
+            to = translate.jid_of(chat_id)
+        except ValueError as exc:
+            raise ClientError(str(exc)) from None
         message = outgoing.message if outgoing.media is None else self._media(outgoing.media)
         response = self._call(lambda lib: lib.send_message(to, message))
         return str(response.ID)
 
     def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:
-        translate = _translate()
         chat, author = translate.jid_of(chat_id), translate.jid_of(sender)
         read = _enum.ReceiptType.READ
         self._call(lambda lib: lib.mark_read(*id_messages, chat=chat, sender=author, receipt=read))
@@ -287,14 +282,16 @@ class NeonizeClient:
             if held is not None:
                 held.release()
 
-    def _media(self, media: Any) -> Any:
+    def _media(self, media: translate.Media) -> Any:
         """Fetch, upload and describe a file (``translate.Outgoing.media``)."""
-        fetched = self._factory.media.fetch(str(media.url))
-        kind = str(media.kind).lower()
-        media_type, field, proto = _MEDIA_KINDS.get(kind, _MEDIA_KINDS["document"])
-        library_type = getattr(_enum.MediaType, media_type)
+        fetched = self._factory.media.fetch(media.url)
+        library_type = getattr(_enum.MediaType, _UPLOAD_TYPES[media.kind])
         upload = self._call(lambda lib: lib.upload(fetched.content, library_type))
-        return _media_message(media, kind, field, proto, fetched, upload)
+        # What the server said, unless it said nothing useful: then what the name suggests.
+        mime_type = fetched.content_type
+        if mime_type in _GENERIC_TYPES:
+            mime_type = media.mime_type
+        return translate.media_message(media, upload, mime_type=mime_type)
 
     # -- callbacks (on the library's thread of this connect) ---------------------------------
 
@@ -391,67 +388,35 @@ class NeonizeClient:
         threading.Thread(target=self._stop_library, args=(lib,), daemon=True).start()
 
     def _message(self, ev: Any) -> None:
-        received = _translate().received(ev)
+        me = f"{self._jid.partition('@')[0].partition(':')[0]}@c.us" if self._jid else ""
+        received = translate.received(ev, me=me)
         if received is not None:
             self._events.message(received)
 
     def _receipt(self, ev: Any) -> None:
-        translate = _translate()
         status = translate.receipt_status(ev)
         if status is not None:
             chat_id = translate.chat_id_of(ev.MessageSource.Chat)
             self._events.receipt(chat_id=chat_id, id_messages=list(ev.MessageIDs), status=status)
 
     def _chat_presence(self, ev: Any) -> None:
-        chat_id, status = _translate().chat_presence(ev)
+        chat_id, status = translate.chat_presence(ev)
         self._events.presence(chat_id=chat_id, status=status, last_seen_ms=None)
 
     def _presence(self, ev: Any) -> None:
-        chat_id, status, last_seen_ms = _translate().presence(ev)
+        chat_id, status, last_seen_ms = translate.presence(ev)
         self._events.presence(chat_id=chat_id, status=status, last_seen_ms=last_seen_ms)
 
 
-# fleetgate's media kind -> the library's MediaType, the Message field, its proto class.
-_MEDIA_KINDS = {
-    "image": ("MediaImage", "imageMessage", "ImageMessage"),
-    "video": ("MediaVideo", "videoMessage", "VideoMessage"),
-    "audio": ("MediaAudio", "audioMessage", "AudioMessage"),
-    "voice": ("MediaAudio", "audioMessage", "AudioMessage"),
-    "sticker": ("MediaImage", "stickerMessage", "StickerMessage"),
-    "document": ("MediaDocument", "documentMessage", "DocumentMessage"),
+# translate's media kinds -> the library's MediaType for the upload (a sticker is an image).
+_UPLOAD_TYPES = {
+    "image": "MediaImage",
+    "video": "MediaVideo",
+    "audio": "MediaAudio",
+    "sticker": "MediaImage",
+    "document": "MediaDocument",
 }
 _GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream")
-
-
-def _media_message(
-    media: Any, kind: str, field: str, proto: str, fetched: Fetched, upload: Any
-) -> Any:
-    """The Message carrying an uploaded file: the upload's keys, type, caption, name, quote."""
-    mimetype = fetched.content_type
-    if mimetype in _GENERIC_TYPES:
-        mimetype = importlib.import_module("magic").from_buffer(fetched.content, mime=True)
-    fields: dict[str, Any] = {
-        "URL": upload.url,
-        "directPath": upload.DirectPath,
-        "mediaKey": upload.MediaKey,
-        "fileEncSHA256": upload.FileEncSHA256,
-        "fileSHA256": upload.FileSHA256,
-        "fileLength": upload.FileLength,
-        "mediaKeyTimestamp": int(time.time()),
-        "mimetype": mimetype,
-    }
-    caption = getattr(media, "caption", None)
-    if caption and field in ("imageMessage", "videoMessage", "documentMessage"):
-        fields["caption"] = str(caption)
-    if field == "documentMessage":
-        name = str(getattr(media, "file_name", None) or fetched.file_name or "file")
-        fields["fileName"] = fields["title"] = name
-    if kind == "voice":
-        fields["PTT"] = True
-    quoted = getattr(media, "quoted_id", None)
-    if quoted:
-        fields["contextInfo"] = _e2e.ContextInfo(stanzaID=str(quoted))
-    return _e2e.Message(**{field: getattr(_e2e, proto)(**fields)})
 
 
 def _enum_name(message: Any, field: str) -> str:
