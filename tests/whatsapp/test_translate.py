@@ -64,11 +64,6 @@ def _run(code: str) -> str:
 # --- loading the classes ----------------------------------------------------------------------
 
 
-def test_this_process_has_no_neonize() -> None:
-    assert "neonize" not in sys.modules
-    assert not any(name.startswith("neonize.") for name in sys.modules)
-
-
 def test_translate_loads_no_go_library_and_neonize_later_shares_the_classes() -> None:
     out = _run(
         """

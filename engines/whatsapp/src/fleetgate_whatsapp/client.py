@@ -13,6 +13,7 @@ library as the library needs (see ``worker.py``). Event callbacks may come from 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,7 +90,9 @@ class Client(Protocol):
         connection cannot be made (no network, refused)."""
 
     def stop(self) -> None:
-        """End the connection; :meth:`connect` returns. Safe at any time, twice too."""
+        """End the connection for good: a running :meth:`connect` returns, and a later one
+        returns at once (the worker stops a client only when its session is over). Safe at
+        any time, twice too."""
 
     def logout(self) -> None:
         """Unlink the device from the phone and delete its keys from the store."""
@@ -119,3 +122,20 @@ class ClientFactory(Protocol):
 
     def client(self, store: Store, jid: str | None, events: ClientEvents) -> Client:
         """A new, unconnected client: of device ``jid``, or a new device to pair when None."""
+
+
+@dataclass(frozen=True, slots=True)
+class FactoryOptions:
+    """What a worker tells the factory it makes (from the worker's command line)."""
+
+    log_level: int = 20  # logging.INFO; the library's own log level follows it
+    # Media sent by URL is fetched by the worker: at most this many bytes, within this time,
+    # from addresses fleetgate's webhook policy allows (delivery/targets.py).
+    media_max_bytes: int = 64 * 1024 * 1024
+    media_timeout_s: float = 60.0
+    media_allow_loopback: bool = False
+    media_allow_private: bool = False
+
+
+# ``--client MODULE:NAME`` names a ClientFactory, or a callable that makes one from the options.
+MakeFactory = Callable[[FactoryOptions], ClientFactory]

@@ -8,15 +8,14 @@ docs/whatsapp.md for the states an instance shows and why.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 
 from fleetgate.engines.base import EngineHost, SessionEvents, SessionSpec
 from fleetgate_whatsapp.locations import StoreLocations
 from fleetgate_whatsapp.session import WhatsAppSession
 from fleetgate_whatsapp.settings import WhatsAppSettings
-from fleetgate_whatsapp.supervisor import Supervisor, SupervisorConfig
+from fleetgate_whatsapp.supervisor import Supervisor, SupervisorConfig, Worker
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +76,15 @@ class WhatsAppEngine:
             await session.stop()
         await self.supervisor.close()
 
-    @contextlib.asynccontextmanager
-    async def first_open(self) -> AsyncIterator[None]:
-        """Hold opens on the shared PostgreSQL store to one at a time until one succeeded:
-        the first open of a worker migrates the store, and migrations racing on a fresh
-        database fail."""
+    async def migrate_store(self, worker: Worker) -> None:
+        """Migrate the shared PostgreSQL store once, through a worker, before any session
+        opens on it: first opens racing on a fresh store fail on schema creation."""
         if self.stores.shared is None or self._store_migrated:
-            yield
             return
         async with self._migrate_lock:
-            yield
-            self._store_migrated = True
+            if not self._store_migrated:
+                await worker.call(0, "migrate", {"store": self.stores.shared})
+                self._store_migrated = True
 
     def _attach(self, session: WhatsAppSession) -> None:
         self.sessions[session.sid] = session

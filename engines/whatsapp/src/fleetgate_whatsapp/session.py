@@ -223,14 +223,14 @@ class WhatsAppSession:
                     await self._control_call("close", {}, bump=True)
             self._tried = worker.generation
             await self.engine.stores.prepare(self.engine.host.db)
+            await self.engine.migrate_store(worker)
             args = {"store": self.engine.stores.dsn_for(self.sid), "jid": self.device.jid}
             # What the last connection (or worker) said is history once the new one opens;
             # anything the new one says comes after this step.
             await self._in_order(self.device.opening)
-            async with self.engine.first_open():
-                await self._control_call(
-                    "open", args, then=opened, on_reply=lambda: opened_on.append(worker.generation)
-                )
+            await self._control_call(
+                "open", args, then=opened, on_reply=lambda: opened_on.append(worker.generation)
+            )
         except WorkerLost as exc:
             # The supervisor logs the worker's end once; a line per session would bury it.
             log.debug("whatsapp session of instance %s could not open: %s", self.sid, exc)

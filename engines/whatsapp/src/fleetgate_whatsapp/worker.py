@@ -1,276 +1,303 @@
-"""A worker process: hosts device connections for the engine that started it.
+"""A worker process: the only kind of process that runs the WhatsApp library.
 
-``python -m fleetgate_whatsapp.worker --fd N --client MODULE:FACTORY`` serves the calls of
-``ipc.OPS`` arriving on the inherited socket ``N`` and sends the ``ipc.EVENTS`` its clients
-report, until the engine closes its end of the socket; then it stops every connection and
-exits. Each connection runs ``Client.connect`` in a thread of its own, retried with a
-jittered pause when it fails (``connect_failed``); every other client call runs in a small
-thread pool, one call into the library at a time (its Go layer is not thread-safe).
+``python -m fleetgate_whatsapp.worker --fd N [--client MODULE:NAME] ...``
+
+The engine starts it with one end of a Unix stream socket as fd ``N`` and speaks the frames
+of ``ipc.py`` over it. The worker serves the calls (``open``, ``close``, ``logout``,
+``pair_phone``, ``send``, ``mark_read``, ``exists``, ``ping``, ``migrate``) in a thread pool,
+and sends the sessions' events back.
+
+Its stdout and stderr belong to the library: its Go layer prints there (and dies there, with
+a Go stack dump, when it aborts). Right after reading its arguments the worker points fds 1
+and 2 at ``--stdio-file`` (appended to, so a crash dump survives for the engine to read) or at
+/dev/null. Its own log records go to the engine as ``log`` events on sid 0, filtered at
+``--log-level``; the engine logs them as its own.
+
+It stops on end of stream (the engine closed the socket or died) and on SIGTERM: sessions are
+stopped, queued frames written, and the process leaves with ``os._exit`` so that a connect
+thread stuck in the library cannot hold it up.
+
+The library never closes the store a connect opened (a SQLite file, a PostgreSQL connection,
+about 0.2 MB each here), so a worker whose sessions keep failing to connect (a long network
+outage) grows without bound. After ``--recycle-after`` connect attempts it stops the same way
+and exits with :data:`EXIT_RECYCLE`: the engine starts a fresh worker and reopens the sessions
+from their stores.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import inspect
 import logging
 import os
-import random
+import resource
+import signal
 import socket
 import sys
 import threading
-import traceback
-from collections.abc import Callable
+import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NoReturn, cast
 
-from fleetgate_whatsapp import ipc
-from fleetgate_whatsapp.client import Client, ClientError, ClientFactory, Received, Store
+from fleetgate_whatsapp.channel import BadFrame, Channel
+from fleetgate_whatsapp.client import (
+    ClientError,
+    ClientFactory,
+    FactoryOptions,
+    MakeFactory,
+    Store,
+)
+from fleetgate_whatsapp.ipc import Call, Event, Reply
+from fleetgate_whatsapp.sessions import Backoff, Session
 
-# Pauses between connect attempts of one device, doubling from the first to the last.
-_RETRY_FIRST_S = 0.5
-_RETRY_MAX_S = 30.0
-# How long the worker waits for its connections to stop when the engine goes away.
-_STOP_WAIT_S = 5.0
+log = logging.getLogger(__name__)
 
-
-class Channel:
-    """The socket to the engine: frames out from any thread, frames in on the main one."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self._lock = threading.Lock()
-
-    def send(self, frame: ipc.Frame) -> None:
-        data = ipc.encode(frame)
-        with self._lock:
-            try:
-                self.sock.sendall(data)
-            except OSError:
-                pass  # the engine went away; the reader sees EOF and ends the worker
-
-    def receive(self) -> ipc.Frame | None:
-        """The next frame, or None when the engine closed its end."""
-        header = self._exactly(ipc.HEADER.size)
-        if header is None:
-            return None
-        body = self._exactly(ipc.body_length(header))
-        return None if body is None else ipc.decode(body)
-
-    def _exactly(self, size: int) -> bytes | None:
-        chunks, left = [], size
-        while left:
-            chunk = self.sock.recv(min(left, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-
-
-class Forwarder:
-    """A session's ClientEvents: each report becomes an Event frame."""
-
-    def __init__(self, channel: Channel, sid: int) -> None:
-        self.channel = channel
-        self.sid = sid
-
-    def _emit(self, kind: str, **data: Any) -> None:
-        self.channel.send(ipc.Event(sid=self.sid, kind=kind, data=data))
-
-    def qr(self, code: str, expires_ms: int) -> None:
-        self._emit("qr", code=code, expires_ms=expires_ms)
-
-    def qr_expired(self) -> None:
-        self._emit("qr_expired")
-
-    def paired(self, jid: str) -> None:
-        self._emit("paired", jid=jid)
-
-    def connected(self, jid: str) -> None:
-        self._emit("connected", jid=jid)
-
-    def disconnected(self, reason: str) -> None:
-        self._emit("disconnected", reason=reason)
-
-    def logged_out(self, reason: str) -> None:
-        self._emit("logged_out", reason=reason)
-
-    def banned(self, reason: str, expire_s: int) -> None:
-        self._emit("banned", reason=reason, expire_s=expire_s)
-
-    def replaced(self) -> None:
-        self._emit("replaced")
-
-    def message(self, message: Received) -> None:
-        self._emit("message", **asdict(message))
-
-    def receipt(self, *, chat_id: str, id_messages: list[str], status: str) -> None:
-        self._emit("receipt", chat_id=chat_id, id_messages=id_messages, status=status)
-
-    def presence(self, *, chat_id: str, status: str, last_seen_ms: int | None) -> None:
-        self._emit("presence", chat_id=chat_id, status=status, last_seen_ms=last_seen_ms)
-
-
-@dataclass
-class Hosted:
-    """One open connection and the thread keeping it up."""
-
-    client: Client
-    stopped: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
+DEFAULT_CLIENT = "fleetgate_whatsapp.neonize_client:NeonizeFactory"
+EXIT_SETUP = 3  # the factory could not be loaded
+EXIT_RECYCLE = 75  # asked to be replaced (see the module docstring)
 
 
 class Worker:
-    """Serves the engine's calls for the sessions opened on this process."""
+    """Serves the engine's calls on a channel, with sessions made by ``factory``."""
 
-    def __init__(self, channel: Channel, factory: ClientFactory) -> None:
-        self.channel = channel
-        self.factory = factory
-        self.sessions: dict[int, Hosted] = {}
-        self._library = threading.RLock()  # one call into the client library at a time
-        self._sessions_lock = threading.Lock()
+    def __init__(
+        self,
+        channel: Channel,
+        factory: ClientFactory,
+        *,
+        backoff: Backoff,
+        stop_wait_s: float = 5.0,
+        call_threads: int = 64,
+        recycle_after: int = 0,
+    ) -> None:
+        self._channel = channel
+        self._factory = factory
+        self._backoff = backoff
+        self._stop_wait_s = stop_wait_s
+        self._recycle_after = recycle_after
+        self.connects = 0  # connect attempts since the worker started
+        self.recycling = False
+        self._pool = ThreadPoolExecutor(call_threads, thread_name_prefix="call")
+        self._lock = threading.Lock()
+        self._sessions: dict[int, Session] = {}
         self._migrated: set[str] = set()
-        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="call")
+        self._migrating: dict[str, threading.Lock] = {}  # one per store: stores migrate apart
 
     def serve(self) -> None:
-        """Answer calls until the engine closes the socket; then stop every connection."""
-        while (frame := self.channel.receive()) is not None:
-            if not isinstance(frame, ipc.Call):
-                raise ipc.ProtocolError("the engine sends only calls")
-            if frame.op == "ping":  # answered at once, never behind a busy library
-                self.channel.send(ipc.Reply(id=frame.id, ok=True, result=os.getpid()))
-            else:
-                self._pool.submit(self._answer, frame)
-        self._stop_all()
-
-    def _answer(self, call: ipc.Call) -> None:
-        handler: Callable[[ipc.Call], Any] = getattr(self, f"_op_{call.op}")
-        try:
-            reply = ipc.Reply(id=call.id, ok=True, result=handler(call))
-        except ClientError as exc:
-            reply = ipc.Reply(id=call.id, ok=False, error=str(exc) or type(exc).__name__)
-        except Exception as exc:
-            traceback.print_exc(file=sys.stderr)
-            reply = ipc.Reply(id=call.id, ok=False, error=f"{type(exc).__name__}: {exc}")
-        self.channel.send(reply)
-
-    def _op_open(self, call: ipc.Call) -> None:
-        store, jid = Store(dsn=str(call.args["store"])), call.args["jid"]
-        forwarder = Forwarder(self.channel, call.sid)
-        with self._sessions_lock:
-            if call.sid in self.sessions:
-                raise ClientError(f"session {call.sid} is open already")
-        with self._library:
-            if store.dsn not in self._migrated:
-                self.factory.migrate(store)
-                self._migrated.add(store.dsn)
-            if jid is not None and not self.factory.has_device(store, str(jid)):
-                # Connecting to a device the store no longer holds would end the process.
-                forwarder.logged_out("the device is no longer in the store")
-                jid = None
-            client = self.factory.client(store, None if jid is None else str(jid), forwarder)
-        hosted = Hosted(client)
-        hosted.thread = threading.Thread(
-            target=self._keep_connected, args=(call.sid, hosted), daemon=True
-        )
-        with self._sessions_lock:
-            self.sessions[call.sid] = hosted
-        hosted.thread.start()
-
-    def _keep_connected(self, sid: int, hosted: Hosted) -> None:
-        """Run connect() until the session is closed, retrying with a growing pause."""
-        pause = _RETRY_FIRST_S
-        while not hosted.stopped.is_set():
-            kind, data = "disconnected", {"reason": "the connection ended"}
+        """Read and dispatch calls until the end of the stream."""
+        while True:
             try:
-                hosted.client.connect()
-            except ClientError as exc:
-                kind, data = "connect_failed", {"error": str(exc) or type(exc).__name__}
-            except Exception as exc:
-                kind, data = "connect_failed", {"error": f"{type(exc).__name__}: {exc}"}
-            if hosted.stopped.is_set():
+                frame = self._channel.read()
+            except BadFrame as exc:
+                log.warning("refused a frame: %s", exc)
+                if exc.call_id is not None:
+                    self._channel.send(Reply(id=exc.call_id, ok=False, error=f"bad frame: {exc}"))
+                continue
+            if frame is None:
                 return
-            self.channel.send(ipc.Event(sid=sid, kind=kind, data=data))
-            hosted.stopped.wait(random.uniform(pause / 2, pause))
-            pause = min(pause * 2, _RETRY_MAX_S)
+            if not isinstance(frame, Call):
+                log.warning("ignored a %s frame: the worker takes only calls", type(frame).__name__)
+                continue
+            if frame.op == "ping":
+                # Answered here, never behind a busy pool: the engine checks liveness with it.
+                self._channel.send(Reply(id=frame.id, ok=True, result=os.getpid()))
+                continue
+            self._pool.submit(self._answer, frame)
 
-    def _op_migrate(self, call: ipc.Call) -> None:
-        store = Store(dsn=str(call.args["store"]))
-        with self._library:
-            self.factory.migrate(store)
-            self._migrated.add(store.dsn)
+    def shutdown(self, budget_s: float) -> None:
+        """Stop every session, each in its own thread, within ``budget_s`` in all."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+        closers = [
+            threading.Thread(target=session.close, name=f"close-{session.sid}", daemon=True)
+            for session in sessions
+        ]
+        for closer in closers:
+            closer.start()
+        deadline = time.monotonic() + budget_s
+        for closer in closers:
+            closer.join(max(0.0, deadline - time.monotonic()))
+        left = sum(1 for session in sessions if session.abandoned or not session.done.is_set())
+        if left:
+            log.warning("%d session(s) still inside the library at shutdown", left)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _op_close(self, call: ipc.Call) -> None:
-        with self._sessions_lock:
-            hosted = self.sessions.pop(call.sid, None)
-        if hosted is not None:
-            self._stop(hosted)
+    def _answer(self, call: Call) -> None:
+        try:
+            result = self._handle(call)
+        except ClientError as exc:
+            reply = Reply(id=call.id, ok=False, error=str(exc) or type(exc).__name__)
+        except Exception as exc:
+            log.exception("call %s on session %d failed", call.op, call.sid)
+            reply = Reply(id=call.id, ok=False, error=f"internal error: {type(exc).__name__}")
+        else:
+            reply = Reply(id=call.id, ok=True, result=result)
+        self._channel.send(reply)
 
-    def _op_logout(self, call: ipc.Call) -> None:
-        hosted = self._hosted(call.sid)
-        with self._library:
-            hosted.client.logout()
-        self._op_close(call)
+    def _handle(self, call: Call) -> Any:
+        args = call.args
+        if call.op == "open":
+            return self._open(call.sid, Store(_text(args, "store")), _jid(args))
+        if call.op == "migrate":
+            self._migrate(Store(_text(args, "store")))
+            return None
+        if call.op == "close":
+            with self._lock:
+                session = self._sessions.pop(call.sid, None)
+            if session is not None:
+                session.close()
+            return None
+        session = self._session(call.sid)
+        if call.op == "logout":
+            session.client.logout()
+            with self._lock:
+                if self._sessions.get(call.sid) is session:
+                    del self._sessions[call.sid]
+            session.close()
+            return None
+        if call.op == "pair_phone":
+            return self._pair_phone(session, _text(args, "phone"))
+        if call.op == "send":
+            data = args["message_data"]
+            if not isinstance(data, dict):
+                raise ClientError("message_data must be an object")
+            return session.client.send(_text(args, "chat_id"), data)
+        if call.op == "mark_read":
+            ids = args["id_messages"]
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                raise ClientError("id_messages must be a list of strings")
+            session.client.mark_read(_text(args, "chat_id"), _text(args, "sender"), ids)
+            return None
+        if call.op == "exists":
+            return session.client.exists(_text(args, "phone"))
+        raise ClientError(f"op {call.op!r} is not served")  # ipc.decode knows no other
 
-    def _op_pair_phone(self, call: ipc.Call) -> str:
-        hosted = self._hosted(call.sid)
-        with self._library:
-            return hosted.client.pair_phone(str(call.args["phone"]))
+    def _open(self, sid: int, store: Store, jid: str | None) -> None:
+        session = Session(
+            sid,
+            store,
+            jid,
+            emit=self._channel.send,
+            on_connect=self._count_connect,
+            backoff=self._backoff,
+            stop_wait_s=self._stop_wait_s,
+        )
+        with self._lock:
+            old = self._sessions.get(sid)
+            if old is not None and old.live:
+                raise ClientError(f"session {sid} is already open")
+            self._sessions[sid] = session
+        try:
+            if old is not None:
+                old.close()  # ended for good already: its client is stopped
+            self._migrate(store)
+            if jid is not None and not self._factory.has_device(store, jid):
+                # Connecting the library to a device its store no longer holds ends the process.
+                self._channel.send(
+                    Event(sid=sid, kind="logged_out", data={"reason": "device no longer linked"})
+                )
+                raise ClientError("device no longer linked")
+            session.start(self._factory)
+        except BaseException:
+            with self._lock:
+                if self._sessions.get(sid) is session:
+                    del self._sessions[sid]
+            raise
 
-    def _op_send(self, call: ipc.Call) -> str:
-        hosted = self._hosted(call.sid)
-        with self._library:
-            return hosted.client.send(str(call.args["chat_id"]), dict(call.args["message_data"]))
+    def _count_connect(self) -> None:
+        with self._lock:
+            self.connects += 1
+            due = not self.recycling and 0 < self._recycle_after <= self.connects
+            if due:
+                self.recycling = True
+        if due:
+            log.warning(
+                "%d connect attempts: the library keeps a store open for each; "
+                "stopping so that the engine starts a fresh worker",
+                self.connects,
+            )
+            self._channel.interrupt()
 
-    def _op_mark_read(self, call: ipc.Call) -> None:
-        hosted = self._hosted(call.sid)
-        ids = [str(i) for i in call.args["id_messages"]]
-        with self._library:
-            hosted.client.mark_read(str(call.args["chat_id"]), str(call.args["sender"]), ids)
+    def _migrate(self, store: Store) -> None:
+        """Create or upgrade a store's tables once per worker, before any session uses it
+        (first connects racing on a fresh store fail on schema creation)."""
+        with self._lock:
+            lock = self._migrating.setdefault(store.dsn, threading.Lock())
+        with lock:
+            if store.dsn not in self._migrated:
+                self._factory.migrate(store)
+                self._migrated.add(store.dsn)
 
-    def _op_exists(self, call: ipc.Call) -> bool:
-        hosted = self._hosted(call.sid)
-        with self._library:
-            return hosted.client.exists(str(call.args["phone"]))
-
-    def _hosted(self, sid: int) -> Hosted:
-        with self._sessions_lock:
-            hosted = self.sessions.get(sid)
-        if hosted is None:
+    def _session(self, sid: int) -> Session:
+        with self._lock:
+            session = self._sessions.get(sid)
+        if session is None:
             raise ClientError(f"session {sid} is not open")
-        return hosted
+        return session
 
-    def _stop(self, hosted: Hosted, wait_s: float = _STOP_WAIT_S) -> None:
-        hosted.stopped.set()
-        with self._library:
-            hosted.client.stop()
-        if hosted.thread is not None:
-            hosted.thread.join(wait_s)
-
-    def _stop_all(self) -> None:
-        with self._sessions_lock:
-            hosted, self.sessions = list(self.sessions.values()), {}
-        for each in hosted:
-            self._stop(each, wait_s=_STOP_WAIT_S / max(len(hosted), 1))
+    @staticmethod
+    def _pair_phone(session: Session, phone: str) -> str:
+        if session.jid is not None:
+            raise ClientError("the device is linked already")
+        # The library pairs by code only once the login window is open (its first QR).
+        if not session.qr_seen.wait(30.0):
+            raise ClientError("no login window is open (is the network up?)")
+        return session.client.pair_phone(phone)
 
 
-class LogForwarder(logging.Handler):
-    """Sends the worker's log records to the engine as ``log`` events (sid 0)."""
+def _text(args: dict[str, Any], key: str) -> str:
+    value = args[key]
+    if not isinstance(value, str) or not value:
+        raise ClientError(f"{key} must be a non-empty string")
+    return value
 
-    def __init__(self, channel: Channel) -> None:
-        super().__init__(logging.WARNING)
-        self.channel = channel
+
+def _jid(args: dict[str, Any]) -> str | None:
+    value = args["jid"]
+    if value is None:
+        return None
+    if not isinstance(value, str) or "@" not in value:
+        raise ClientError("jid must be a device JID (user:device@s.whatsapp.net) or null")
+    return value
+
+
+class IpcLogHandler(logging.Handler):
+    """Sends log records to the engine as ``log`` events (dropped when the queue is full)."""
+
+    def __init__(self, channel: Channel, level: int) -> None:
+        super().__init__(level)
+        self._channel = channel
 
     def emit(self, record: logging.LogRecord) -> None:
-        data = {"level": record.levelno, "logger": record.name, "message": record.getMessage()}
-        self.channel.send(ipc.Event(sid=0, kind="log", data=data))
+        try:
+            message = record.getMessage()
+            if record.exc_info:
+                message += "\n" + logging.Formatter().formatException(record.exc_info)
+            data = {"level": record.levelno, "logger": record.name, "message": message}
+            self._channel.send_nowait(Event(sid=0, kind="log", data=data))
+        except Exception:
+            self.handleError(record)
 
 
-def redirect_output(path: str | None) -> None:
-    """Point fds 1 and 2 at ``path`` (appended to) or /dev/null: the Go library writes there,
-    and the engine reads a crash dump from there."""
-    fd = os.open(path or os.devnull, os.O_WRONLY | os.O_APPEND | (os.O_CREAT if path else 0))
+def load_factory(spec: str, options: FactoryOptions) -> ClientFactory:
+    """The factory ``MODULE:NAME`` names: an instance, or a class or function called with the
+    options."""
+    module_name, _, name = spec.partition(":")
+    if not module_name or not name:
+        raise ValueError(f"--client must be MODULE:NAME, not {spec!r}")
+    target: Any = getattr(importlib.import_module(module_name), name)
+    if inspect.isclass(target) or inspect.isfunction(target):
+        return cast(MakeFactory, target)(options)
+    return cast(ClientFactory, target)
+
+
+def redirect_stdio(path: str | None) -> None:
+    """Point fds 1 and 2 at ``path`` (appended to) or /dev/null: the Go layer writes there."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT if path else os.O_WRONLY
+    fd = os.open(path or os.devnull, flags, 0o600)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(fd, 1)
@@ -278,37 +305,76 @@ def redirect_output(path: str | None) -> None:
     os.close(fd)
 
 
-def load_factory(path: str) -> ClientFactory:
-    """The ClientFactory ``module:attribute`` names: the object, or what calling it makes."""
-    module_name, _, attribute = path.partition(":")
-    if not module_name or not attribute:
-        raise SystemExit(f"--client must be MODULE:ATTRIBUTE, not {path!r}")
-    found = getattr(importlib.import_module(module_name), attribute)
-    if isinstance(found, type) or not hasattr(found, "client"):
-        found = found()
-    factory: ClientFactory = found
-    return factory
+def raise_open_files_limit() -> None:
+    """Every store the library opens stays open (a SQLite file, a PostgreSQL connection)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    defaults = FactoryOptions()
     parser = argparse.ArgumentParser(prog="python -m fleetgate_whatsapp.worker")
-    parser.add_argument("--fd", type=int, required=True, help="the inherited socket's fd")
-    parser.add_argument("--client", required=True, help="MODULE:ATTRIBUTE of the ClientFactory")
-    parser.add_argument("--stdio-file", default=None, help="where fds 1 and 2 go")
-    args = parser.parse_args(argv)
-    redirect_output(args.stdio_file)
+    add = parser.add_argument
+    add("--fd", type=int, required=True, help="the inherited IPC socket")
+    add("--client", default=DEFAULT_CLIENT, help="MODULE:NAME of the ClientFactory")
+    add("--log-level", default="INFO", help="lowest level of records sent to the engine")
+    add("--stdio-file", default=None, help="where fds 1 and 2 go (default: /dev/null)")
+    add("--backoff-min", type=float, default=1.0, help="first pause between connects (s)")
+    add("--backoff-max", type=float, default=60.0, help="longest pause between connects (s)")
+    add("--stop-wait", type=float, default=5.0, help="wait for a stopped connect (s)")
+    add("--call-threads", type=int, default=64, help="calls served at once")
+    add("--recycle-after", type=int, default=2000, help="connect attempts, then exit 75")
+    add("--media-max-bytes", type=int, default=defaults.media_max_bytes)
+    add("--media-timeout", type=float, default=defaults.media_timeout_s)
+    add("--media-allow-loopback", action="store_true", help="media URLs may be on loopback")
+    add("--media-allow-private", action="store_true", help="media URLs may be private")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    args = parse_args(argv)
+    level = logging.getLevelName(args.log_level.upper())
+    if not isinstance(level, int):
+        sys.exit(f"unknown log level {args.log_level!r}")
     sock = socket.socket(fileno=args.fd)
     channel = Channel(sock)
-    logging.getLogger().handlers[:] = [LogForwarder(channel)]
-    # os._exit: the library's threads may never return (a login window left open).
+    root = logging.getLogger()
+    root.handlers[:] = [IpcLogHandler(channel, level)]
+    root.setLevel(level)
+    redirect_stdio(args.stdio_file)
+    raise_open_files_limit()
+    options = FactoryOptions(
+        log_level=level,
+        media_max_bytes=args.media_max_bytes,
+        media_timeout_s=args.media_timeout,
+        media_allow_loopback=args.media_allow_loopback,
+        media_allow_private=args.media_allow_private,
+    )
     try:
-        Worker(channel, load_factory(args.client)).serve()
-    except BaseException:
-        traceback.print_exc(file=sys.stderr)
-        sys.stderr.flush()
-        os._exit(1)
-    sys.stderr.flush()
-    os._exit(0)
+        factory = load_factory(args.client, options)
+    except Exception:
+        log.critical("cannot load the client factory %s", args.client, exc_info=True)
+        channel.close(5.0)
+        os._exit(EXIT_SETUP)
+    worker = Worker(
+        channel,
+        factory,
+        backoff=Backoff(args.backoff_min, args.backoff_max),
+        stop_wait_s=args.stop_wait,
+        call_threads=args.call_threads,
+        recycle_after=args.recycle_after,
+    )
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: channel.interrupt())
+    log.info("worker %d serving (client %s)", os.getpid(), args.client)
+    worker.serve()
+    log.info("worker %d stopping", os.getpid())
+    worker.shutdown(args.stop_wait)
+    channel.close(2.0)
+    # Threads stuck in the library (see sessions.py) must not keep the process alive.
+    os._exit(EXIT_RECYCLE if worker.recycling else 0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,436 @@
+"""The real ClientFactory and Client, over neonize: the only module that imports the library.
+
+Only worker processes import it (its Go layer can end the process it runs in). What this
+module does about the library (facts from the research note on neonize 0.5.2):
+
+- **Import side effects** are undone: ``logging.basicConfig`` on the root logger (its handler
+  and level are put back as they were) and the ``sys.path[0]`` entry of its generated protobuf
+  modules (moved to the end, so ``waE2E`` and friends still import but shadow nothing).
+- **Go's log level** is the level of the ``neonize.utils.log`` logger when a connect starts;
+  it follows the worker's level. Go's records arrive as ``whatsmeow.*`` loggers.
+- **Every library call goes through the gate** (``gate.py``): a connect's start-up holds it
+  exclusively until the library first calls back for that session, a stop holds it
+  exclusively, every other call takes a reader's lease. Nothing else may call into Go: the
+  library's own ``weakref`` finalizer (a ``Stop`` on garbage collection) is detached, and the
+  JID of ``connected`` comes from the device record the library hands over at the start of its
+  event loop (``client.me``), never from ``get_me`` (which aborts the process on a stopped
+  session).
+- **QR codes**: the terminal printer is replaced by a callback; the login window's outcome
+  ("success", "timeout", ...) is observed by replacing the client's login-status callback
+  (it only printed a pointer). After a "timeout" the library's connect never returns: the
+  worker leaves that thread behind (sessions.py).
+- **Each connect is a new library client** with a uuid of its own (the key of the Go maps), so
+  a connect left hanging never shares a key with the next one.
+- **Migration without connecting**: Go ``GetAllDevices`` runs the store's upgrade; its
+  ``"error: ..."`` answer is reported as is (neonize's own wrapper turns it into a ValueError).
+- **Media** is fetched by ``media.py`` and uploaded here; the message is built here from the
+  upload's answer, so no library helper ever sees a URL. Video and audio go without duration
+  and thumbnail: the library needs ffmpeg for those, which the worker does not require.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib
+import logging
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fleetgate.delivery.targets import TargetPolicy
+from fleetgate_whatsapp import store as stores
+from fleetgate_whatsapp import translate
+from fleetgate_whatsapp.client import ClientError, ClientEvents, FactoryOptions, Store
+from fleetgate_whatsapp.gate import Hold, LibraryGate
+from fleetgate_whatsapp.media import MediaFetcher
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# whatsmeow gives the first code of a login window 60 s, each later one 20 s.
+_FIRST_QR_S = 60
+_NEXT_QR_S = 20
+_PAIR_SUCCESS = 2  # PairStatus.Status
+
+
+_MODULES = (
+    "client",
+    "events",
+    "exc",
+    "_binder",
+    "utils.enum",
+    "utils.jid",
+    "utils.log",
+)
+
+
+def _import_library() -> dict[str, Any]:
+    """Import neonize's modules, then undo what the import does to the process (see the
+    module docstring)."""
+    root = logging.getLogger()
+    handlers, level, path = list(root.handlers), root.level, list(sys.path)
+    try:
+        return {name: importlib.import_module(f"neonize.{name}") for name in _MODULES}
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        added = [entry for entry in sys.path if entry not in path]
+        sys.path[:] = [entry for entry in sys.path if entry not in added] + added
+
+
+_lib = _import_library()
+_client, _ev, _exc, _binder = _lib["client"], _lib["events"], _lib["exc"], _lib["_binder"]
+_enum, _jid, _golog = _lib["utils.enum"], _lib["utils.jid"], _lib["utils.log"]
+
+
+def device_jid_text(jid: Any) -> str:
+    """A JID proto as whatsmeow writes it (the text of the store's ``jid`` column)."""
+    text: str = _jid.Jid2String(jid)
+    return text
+
+
+def device_jid(text: str) -> Any:
+    """The JID proto of ``user[.agent][:device]@server`` (every field set: Go reads them all)."""
+    user, _, server = text.partition("@")
+    user, _, device = user.partition(":")
+    user, _, agent = user.partition(".")
+    if not user or not server or not (device or "0").isdigit() or not (agent or "0").isdigit():
+        raise ClientError(f"{text!r} is not a device JID")
+    jid = _jid.build_jid(user, server)
+    jid.Device = int(device or 0)
+    jid.RawAgent = int(agent or 0)
+    return jid
+
+
+class NeonizeFactory:
+    """Makes neonize clients; one per worker process (it owns the process's gate)."""
+
+    def __init__(self, options: FactoryOptions | None = None) -> None:
+        self.options = options or FactoryOptions()
+        self.gate = LibraryGate()
+        logging.getLogger("neonize.utils.log").setLevel(self.options.log_level)
+        if shutil.which("ffmpeg") is None:
+            log.info("ffmpeg is not installed: video and audio are sent without duration")
+        # The library warns about ffmpeg at every connect; once (above) is enough.
+        logging.getLogger("neonize.utils.ffmpeg").setLevel(logging.ERROR)
+        self.media = MediaFetcher(
+            TargetPolicy(
+                allow_loopback=self.options.media_allow_loopback,
+                allow_private=self.options.media_allow_private,
+            ),
+            max_bytes=self.options.media_max_bytes,
+            timeout_s=self.options.media_timeout_s,
+        )
+        self._log_callback = _binder.func_callback_bytes2(_golog.log_whatsmeow)
+        self._uuids = iter(range(1, sys.maxsize))
+        self._uuid_lock = threading.Lock()
+
+    def migrate(self, store: Store) -> None:
+        dsn = stores.library_dsn(store.dsn)
+        if stores.is_postgres(dsn):
+            stores.ensure_schema(dsn)
+        else:
+            Path(dsn).parent.mkdir(parents=True, exist_ok=True)
+        answer = _binder.gocode.GetAllDevices(dsn.encode(), self._log_callback)
+        text = answer.decode(errors="replace") if answer else ""
+        if text.startswith("error"):
+            raise ClientError(f"store: {text.removeprefix('error:').strip()}")
+
+    def has_device(self, store: Store, jid: str) -> bool:
+        return stores.has_device(stores.library_dsn(store.dsn), jid)
+
+    def client(self, store: Store, jid: str | None, events: ClientEvents) -> NeonizeClient:
+        return NeonizeClient(self, stores.library_dsn(store.dsn), jid, events)
+
+    def next_uuid(self) -> str:
+        with self._uuid_lock:
+            return f"fleetgate-{next(self._uuids)}"
+
+
+class NeonizeClient:
+    """One device connection (see client.Client); a new library client per connect."""
+
+    def __init__(
+        self, factory: NeonizeFactory, dsn: str, jid: str | None, events: ClientEvents
+    ) -> None:
+        if jid is not None:
+            device_jid(jid)  # a JID the library cannot take is refused at open
+        self._factory = factory
+        self._gate = factory.gate
+        self._dsn = dsn
+        self._jid = jid
+        self._events = events
+        self._lock = threading.Lock()
+        self._lib: Any = None  # the library client of the running connect
+        self._running = False  # its start-up is over and it was not stopped
+        self._stopped = False
+        self._startup: Hold | None = None
+        self._login_hold: Hold | None = None
+        self._failure: str | None = None
+        self._qr_count = 0
+
+    def connect(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            lib = self._new_library_client()
+            self._lib, self._failure, self._qr_count = lib, None, 0
+        hold = self._gate.startup()
+        with self._lock:
+            if self._stopped:
+                hold.release()
+                return
+            self._startup = hold
+        try:
+            lib.connect()
+        except _exc.NeonizeError as exc:
+            raise ClientError(str(exc) or type(exc).__name__) from None
+        finally:
+            self._end_startup()
+            # Whatever ended it, the library keeps the client in its maps (and, when its event
+            # loop failed, whatsmeow may still be connected): stop it before any retry.
+            self._stop_library(lib)
+        if self._failure is not None:
+            raise ClientError(self._failure)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            lib = self._lib
+        if lib is not None:
+            self._stop_library(lib)
+
+    def logout(self) -> None:
+        self._call(lambda lib: lib.logout())
+
+    def pair_phone(self, phone: str) -> str:
+        digits = "".join(c for c in phone if c.isdigit())
+        code: str = self._call(lambda lib: lib.PairPhone(digits, True))
+        return code
+
+    def send(self, chat_id: str, message_data: dict[str, Any]) -> str:
+        if not self._running:
+            raise ClientError("not connected")  # before fetching any file for nothing
+        try:
+            outgoing = translate.outgoing(message_data)
+            to = translate.jid_of(chat_id)
+        except ValueError as exc:
+            raise ClientError(str(exc)) from None
+        message = outgoing.message if outgoing.media is None else self._media(outgoing.media)
+        response = self._call(lambda lib: lib.send_message(to, message))
+        return str(response.ID)
+
+    def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:
+        chat, author = translate.jid_of(chat_id), translate.jid_of(sender)
+        read = _enum.ReceiptType.READ
+        self._call(lambda lib: lib.mark_read(*id_messages, chat=chat, sender=author, receipt=read))
+
+    def exists(self, phone: str) -> bool:
+        number = "+" + "".join(c for c in phone if c.isdigit())
+        answers = self._call(lambda lib: lib.is_on_whatsapp(number))
+        return any(bool(answer.IsIn) for answer in answers)
+
+    # -- the library client ----------------------------------------------------------------
+
+    def _new_library_client(self) -> Any:
+        jid = device_jid(self._jid) if self._jid else None
+        lib = _client.NewClient(self._dsn, jid=jid, new_device=jid is None)
+        # The uuid keys the Go maps; by default it is the phone number, which two devices of
+        # one phone (or a connect left hanging and the next one) would share.
+        lib.uuid = self._factory.next_uuid().encode()
+        # A Stop on garbage collection would write the Go maps outside the gate.
+        lib._stop_finalizer.detach()
+        lib.event.qr(self._on_qr)
+        lib._NewClient__onLoginStatus = self._on_login_status
+        for event_class, handler in self._handlers().items():
+            lib.event(event_class)(handler)
+        return lib
+
+    def _stop_library(self, lib: Any) -> None:
+        with self._gate.writer():
+            with self._lock:
+                if self._lib is lib:
+                    self._running = False
+            lib.stop()
+
+    def _call(self, call: Callable[[Any], T]) -> T:
+        """One library call on the running connect, under a reader's lease."""
+        with self._gate.reader():
+            with self._lock:
+                lib = self._lib if self._running else None
+            if lib is None:
+                raise ClientError("not connected")
+            try:
+                return call(lib)
+            except _exc.NeonizeError as exc:
+                raise ClientError(str(exc) or type(exc).__name__) from None
+
+    def _end_startup(self) -> None:
+        """The library called back (or the connect returned): its start-up writes are done,
+        and so are the map reads a login window's end leads to."""
+        with self._lock:
+            hold, self._startup = self._startup, None
+            login, self._login_hold = self._login_hold, None
+            if hold is not None and not self._stopped:
+                self._running = True
+        for held in (hold, login):
+            if held is not None:
+                held.release()
+
+    def _media(self, media: translate.Media) -> Any:
+        """Fetch, upload and describe a file (``translate.Outgoing.media``)."""
+        fetched = self._factory.media.fetch(media.url)
+        library_type = getattr(_enum.MediaType, _UPLOAD_TYPES[media.kind])
+        upload = self._call(lambda lib: lib.upload(fetched.content, library_type))
+        # What the server said, unless it said nothing useful: then what the name suggests.
+        mime_type = fetched.content_type
+        if mime_type in _GENERIC_TYPES:
+            mime_type = media.mime_type
+        return translate.media_message(media, upload, mime_type=mime_type)
+
+    # -- callbacks (on the library's thread of this connect) ---------------------------------
+
+    def _on_qr(self, _lib: Any, code: bytes) -> None:
+        with _reported("qr"):
+            self._end_startup()
+            self._qr_count += 1
+            life_s = _FIRST_QR_S if self._qr_count == 1 else _NEXT_QR_S
+            expires_ms = int(time.time() * 1000) + life_s * 1000
+            self._events.qr(code.decode(), expires_ms)
+
+    def _on_login_status(self, _uuid: int, status: int) -> None:
+        with _reported("login status"):
+            name = ctypes.string_at(status).decode(errors="replace")
+            # The library's event loop starts right after this returns and reads the Go maps:
+            # a reader's lease covers it (it lapses by itself; nothing calls back after a
+            # timeout, see the module docstring).
+            login = self._gate.read_hold()
+            with self._lock:
+                self._login_hold = login
+            if name == "success":
+                log.info("login window: paired")
+                return
+            if name != "timeout":
+                log.warning("login window ended: %s", name)
+            self._events.qr_expired()
+
+    def _handlers(self) -> dict[Any, Callable[[Any, Any], None]]:
+        """Event class -> handler; a handler gets the library client that reported and the
+        event (a late event of an earlier connect acts on that connect only)."""
+
+        def on(kind: str, body: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+            def handler(lib: Any, ev: Any) -> None:
+                with _reported(kind):
+                    self._end_startup()
+                    body(lib, ev)
+
+            return handler
+
+        events = self._events
+
+        def failed(reason: Callable[[Any], str]) -> Callable[[Any, Any], None]:
+            return lambda lib, ev: self._failed(lib, reason(ev))
+
+        return {
+            _ev.PairStatusEv: on("pair status", lambda lib, ev: self._paired(ev)),
+            _ev.ConnectedEv: on("connected", lambda lib, ev: events.connected(self._me(lib))),
+            _ev.LoggedOutEv: on(
+                "logged out", lambda lib, ev: events.logged_out(_enum_name(ev, "Reason"))
+            ),
+            _ev.StreamReplacedEv: on("stream replaced", lambda lib, ev: events.replaced()),
+            _ev.TemporaryBanEv: on(
+                "ban", lambda lib, ev: events.banned(_enum_name(ev, "Code"), int(ev.Expire))
+            ),
+            _ev.ConnectFailureEv: on(
+                "connect failure",
+                failed(lambda ev: f"{_enum_name(ev, 'Reason')}: {ev.Message}".strip()),
+            ),
+            _ev.ClientOutdatedEv: on("outdated", failed(lambda ev: "client outdated")),
+            _ev.StreamErrorEv: on("stream error", failed(lambda ev: f"stream error {ev.Code}")),
+            _ev.DisconnectedEv: on(
+                "disconnected", lambda lib, ev: events.disconnected("connection closed")
+            ),
+            _ev.KeepAliveTimeoutEv: on(
+                "keepalive",
+                lambda lib, ev: events.disconnected(f"keepalive timeout ({ev.ErrorCount} missed)"),
+            ),
+            _ev.MessageEv: on("message", lambda lib, ev: self._message(ev)),
+            _ev.ReceiptEv: on("receipt", lambda lib, ev: self._receipt(ev)),
+            _ev.ChatPresenceEv: on("chat presence", lambda lib, ev: self._chat_presence(ev)),
+            _ev.PresenceEv: on("presence", lambda lib, ev: self._presence(ev)),
+        }
+
+    def _me(self, lib: Any) -> str:
+        """This device's JID, from the record the library sends as its event loop starts."""
+        me = getattr(lib, "me", None)
+        if me is not None and me.JID.User:
+            return device_jid_text(me.JID)
+        return self._jid or ""
+
+    def _paired(self, ev: Any) -> None:
+        if ev.Status != _PAIR_SUCCESS:
+            log.warning("pairing failed: %s", ev.Error)
+            return
+        self._jid = device_jid_text(ev.ID)
+        self._events.paired(self._jid)
+
+    def _failed(self, lib: Any, reason: str) -> None:
+        """The server refused or ended the connection and the library will not retry: stop
+        it so that connect returns and raises, and the worker retries with backoff. (From
+        another thread: this one is the library's, inside its event loop.)"""
+        self._failure = reason
+        self._events.disconnected(reason)
+        threading.Thread(target=self._stop_library, args=(lib,), daemon=True).start()
+
+    def _message(self, ev: Any) -> None:
+        me = f"{self._jid.partition('@')[0].partition(':')[0]}@c.us" if self._jid else ""
+        received = translate.received(ev, me=me)
+        if received is not None:
+            self._events.message(received)
+
+    def _receipt(self, ev: Any) -> None:
+        status = translate.receipt_status(ev)
+        if status is not None:
+            chat_id = translate.chat_id_of(ev.MessageSource.Chat)
+            self._events.receipt(chat_id=chat_id, id_messages=list(ev.MessageIDs), status=status)
+
+    def _chat_presence(self, ev: Any) -> None:
+        chat_id, status = translate.chat_presence(ev)
+        self._events.presence(chat_id=chat_id, status=status, last_seen_ms=None)
+
+    def _presence(self, ev: Any) -> None:
+        chat_id, status, last_seen_ms = translate.presence(ev)
+        self._events.presence(chat_id=chat_id, status=status, last_seen_ms=last_seen_ms)
+
+
+# translate's media kinds -> the library's MediaType for the upload (a sticker is an image).
+_UPLOAD_TYPES = {
+    "image": "MediaImage",
+    "video": "MediaVideo",
+    "audio": "MediaAudio",
+    "sticker": "MediaImage",
+    "document": "MediaDocument",
+}
+_GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream")
+
+
+def _enum_name(message: Any, field: str) -> str:
+    """The name of an enum field's value (its number when the proto does not know it)."""
+    value = getattr(message, field)
+    enum = message.DESCRIPTOR.fields_by_name[field].enum_type
+    known = enum.values_by_number.get(value) if enum is not None else None
+    return str(known.name) if known is not None else str(value)
+
+
+@contextlib.contextmanager
+def _reported(what: str) -> Any:
+    """Log a callback's exception: raised through ctypes it would go to stderr and vanish."""
+    try:
+        yield
+    except Exception:
+        log.exception("handling the library's %s callback failed", what)

@@ -1,0 +1,91 @@
+"""A stand-in ClientFactory for the worker tests, loaded inside the worker process.
+
+``python -m fleetgate_whatsapp.worker --client tests.whatsapp.fake_client:FakeFactory``
+
+What a client does is chosen by its store's name (the part before any ``/``, the rest only
+tells sessions apart): ``ok`` connects and reports ``connected``; ``qr`` shows a QR code;
+``fail`` never connects (ClientError every time); ``logout`` connects and is logged out by
+the phone; ``hang`` shows a QR code and never returns from connect, stop or not (as the
+library does once a login window ends unpaired). A store named ``broken`` cannot be
+migrated; a device whose JID starts with ``stale`` is not in any store.
+
+The stand-in tells the test what it was asked through log records (``fake: ...``), which the
+worker sends to the engine as ``log`` events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from fleetgate_whatsapp.client import ClientError, ClientEvents, FactoryOptions, Store
+
+log = logging.getLogger("fake")
+DEVICE = "15550001:3@s.whatsapp.net"
+
+
+class FakeClient:
+    def __init__(self, store: Store, jid: str | None, events: ClientEvents) -> None:
+        self.mode = store.dsn.split("/")[0]
+        self.name = store.dsn
+        self.jid = jid
+        self.events = events
+        self.stopped = threading.Event()
+        self.connects = 0
+
+    def connect(self) -> None:
+        self.connects += 1
+        log.info("fake: connect %s #%d", self.name, self.connects)
+        if self.stopped.is_set():
+            return
+        if self.mode == "fail":
+            raise ClientError("dial tcp: no such host (fake)")
+        if self.mode in ("qr", "hang"):
+            self.events.qr("2@fake-code", int(time.time() * 1000) + 60_000)
+            if self.mode == "hang":
+                threading.Event().wait()
+        elif self.mode == "logout":
+            self.events.logged_out("LOGGED_OUT")
+        else:
+            self.events.connected(self.jid or DEVICE)
+        self.stopped.wait()
+
+    def stop(self) -> None:
+        log.info("fake: stop %s", self.name)
+        self.stopped.set()
+
+    def logout(self) -> None:
+        log.info("fake: logout %s", self.name)
+
+    def pair_phone(self, phone: str) -> str:
+        return f"CODE-{phone[-4:]}"
+
+    def send(self, chat_id: str, message_data: dict[str, Any]) -> str:
+        if message_data.get("typeMessage") == "refused":
+            raise ClientError("the fake refuses this message")
+        return f"WA-{chat_id.split('@')[0]}-{message_data.get('textMessage', '')}"
+
+    def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:
+        log.info("fake: read %s %s %s", chat_id, sender, ",".join(id_messages))
+
+    def exists(self, phone: str) -> bool:
+        return phone.endswith("1")
+
+
+class FakeFactory:
+    def __init__(self, options: FactoryOptions) -> None:
+        log.info("fake: factory at level %d", options.log_level)
+
+    def migrate(self, store: Store) -> None:
+        log.info("fake: migrate %s", store.dsn)
+        if store.dsn.startswith("broken"):
+            raise ClientError("store: cannot create tables (fake)")
+
+    def has_device(self, store: Store, jid: str) -> bool:
+        return not jid.startswith("stale")
+
+    def client(self, store: Store, jid: str | None, events: ClientEvents) -> FakeClient:
+        log.info("fake: client built for %s", store.dsn)
+        return FakeClient(store, jid, events)
