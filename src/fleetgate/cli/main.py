@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import IntegrityError
 
-from fleetgate.cli import dead_letters, keys, roles, rotation
+from fleetgate.cli import dead_letters, keys, live_check, roles, rotation
 from fleetgate.cli.common import check_engine, err, run_on_db
 from fleetgate.cli.roles import Role, for_role, run_background
 from fleetgate.clock import green_time
@@ -33,6 +33,7 @@ instance_app = typer.Typer(no_args_is_help=True, help="Look up instances.")
 app.add_typer(instance_app, name="instance")
 app.add_typer(dead_letters.dead_app, name="dead-letters")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(live_check.whatsapp_app, name="whatsapp")
 app.command("delivery")(roles.delivery)
 partner_app.command("rotate-instance-tokens")(rotation.rotate_instance_tokens)
 partner_app.command("new-token")(rotation.new_token)
