@@ -14,6 +14,7 @@ import pytest
 from fleetgate.context import Context
 from fleetgate.services import partners
 from fleetgate.settings import Settings
+from tests.processes import Cli, base_env
 from tests.support import (
     BACKENDS,
     Instance,
@@ -62,6 +63,16 @@ async def ctx(server: LiveServer) -> AsyncIterator[Context]:
     context = Context.from_settings(server.settings)
     yield context
     await context.db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def cli(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cli]:
+    """The `fleetgate` console script on a fresh data dir, plus a fresh PostgreSQL database
+    for the postgres variant (on SQLite, the default database file inside the data dir)."""
+    data_dir = tmp_path / "data"
+    async with fresh_database(request.param, tmp_path) as url:
+        own_url = None if request.param == "sqlite" else url
+        yield Cli(request.param, data_dir, base_env(data_dir, own_url))
 
 
 @pytest.fixture

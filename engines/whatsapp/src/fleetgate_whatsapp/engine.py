@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 
 from fleetgate.engines.base import EngineHost, SessionEvents, SessionSpec
+from fleetgate.settings import Settings
 from fleetgate_whatsapp.locations import StoreLocations
 from fleetgate_whatsapp.session import WhatsAppSession
 from fleetgate_whatsapp.settings import WhatsAppSettings
@@ -52,6 +53,7 @@ class WhatsAppEngine:
                 stop_timeout_s=cfg.stop_timeout_s,
                 env=dict(worker_env or {}),
                 output_dir=(host.settings.data_dir / "whatsapp" / "workers").resolve(),
+                worker_args=worker_args(host.settings),
             )
         )
         # Running sessions by instance id.
@@ -92,3 +94,14 @@ class WhatsAppEngine:
     def _detach(self, session: WhatsAppSession) -> None:
         if self.sessions.get(session.sid) is session:
             del self.sessions[session.sid]
+
+
+def worker_args(settings: Settings) -> list[str]:
+    """Worker options that follow fleetgate's settings: its log level, and the webhook policy
+    for the files a message names by URL (the same addresses are refused)."""
+    args = ["--log-level", settings.log_level]
+    if settings.delivery.allow_loopback:
+        args.append("--media-allow-loopback")
+    if settings.delivery.allow_private:
+        args.append("--media-allow-private")
+    return args

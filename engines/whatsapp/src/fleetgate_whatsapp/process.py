@@ -86,6 +86,8 @@ class SupervisorConfig:
     output_dir: Path | None = None
     # Added to the workers' environment (the tests point the stand-in at its network).
     env: Mapping[str, str] = field(default_factory=dict)
+    # Further worker options: the log level, what file URLs may point at (the webhook policy).
+    worker_args: Sequence[str] = ()
 
 
 class Phase(enum.Enum):
@@ -275,6 +277,7 @@ class Worker:
                     "--client",
                     self.config.client_factory,
                     *output_args,
+                    *self.config.worker_args,
                     pass_fds=(child.fileno(),),
                     stdin=asyncio.subprocess.DEVNULL,
                     # The socket carries all we say; stdout and stderr are the library's.

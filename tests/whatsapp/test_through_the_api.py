@@ -1,0 +1,156 @@
+"""A whatsapp-engine instance driven through `fleetgate serve`, on both databases: the real
+server, its runner, real worker processes, and the stand-in client behind them (no network
+here). It proves the façade's methods reach the engine and that WhatsApp's own message ids
+line up with ours: the one sendMessage answered stays the message's id on the wire, receipts
+naming WhatsApp's id move it on, and a quote of it reaches WhatsApp under WhatsApp's id."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from whatsapp_api_client_python.API import GreenAPI
+
+from tests.processes import Cli, Served
+from tests.support import until
+from tests.whatsapp.harness import REPO, STANDIN
+from tests.whatsapp.standin import ENV_DIR, Network
+
+ACCOUNT = "15550001111"
+CONTACT = "15550002222"
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Network:
+    return Network(tmp_path / "standin")
+
+
+@pytest.fixture
+def partner_token(cli: Cli) -> str:
+    out = cli.ok("partner", "create", "real", "--engine", "whatsapp", "--json")
+    return str(json.loads(out)["partnerToken"])
+
+
+@pytest.fixture
+def served(cli: Cli, network: Network, partner_token: str) -> Iterator[Served]:
+    env = {
+        "FLEETGATE_WHATSAPP__CLIENT_FACTORY": STANDIN,
+        "FLEETGATE_WHATSAPP__RESTART_BACKOFF_MIN_S": "0.05",
+        ENV_DIR: str(network.folder),
+        "PYTHONPATH": str(REPO),
+        # The test polls states as fast as it likes.
+        "FLEETGATE_RATELIMITS__ENABLED": "false",
+    }
+    with cli.serve(**env) as srv:
+        yield srv
+
+
+class Api:
+    """The instance's GREEN-API routes on the server."""
+
+    def __init__(self, http: httpx.AsyncClient, id_instance: int, token: str) -> None:
+        self.http, self.id, self.token = http, id_instance, token
+
+    async def call(self, verb: str, method: str, body: Any = None, **params: Any) -> Any:
+        r = await self.http.request(
+            verb, f"/waInstance{self.id}/{method}/{self.token}", json=body, params=params
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def state(self) -> str:
+        return str((await self.call("GET", "getStateInstance"))["stateInstance"])
+
+    async def notifications(self, wanted: int) -> list[dict[str, Any]]:
+        """Take notifications off the queue (deleting each) until ``wanted`` came."""
+        got: list[dict[str, Any]] = []
+        for _ in range(12):
+            if len(got) >= wanted:
+                break
+            item = await self.call("GET", "receiveNotification", receiveTimeout=5)
+            if item is None:
+                continue
+            got.append(item["body"])
+            await self.http.delete(
+                f"/waInstance{self.id}/deleteNotification/{self.token}/{item['receiptId']}"
+            )
+        return got
+
+
+async def test_an_instance_links_sends_receives_and_ids_line_up(
+    cli: Cli, served: Served, network: Network, partner_token: str
+) -> None:
+    async with httpx.AsyncClient(base_url=served.url, timeout=30) as http:
+        made = await http.post(
+            f"/partner/createInstance/{partner_token}",
+            json={
+                "incomingWebhook": "yes",
+                "outgoingWebhook": "yes",
+                "outgoingAPIMessageWebhook": "yes",
+            },
+        )
+        assert made.status_code == 200, made.text
+        api = Api(http, made.json()["idInstance"], made.json()["apiTokenInstance"])
+        assert json.loads(cli.ok("instance", "show", str(api.id)))["engine"] == "whatsapp"
+
+        await until(lambda: _is(api, "notAuthorized"), "a new device waits to be linked")
+        code = await api.call("POST", "getAuthorizationCode", {"phoneNumber": int(ACCOUNT)})
+        assert code["status"] is True
+        assert network.enter_code(ACCOUNT, code["code"])
+        await until(lambda: _is(api, "authorized"), "linked by the pairing code")
+        assert (await api.call("GET", "getSettings"))["wid"] == f"{ACCOUNT}@c.us"
+        assert (await api.call("POST", "checkWhatsapp", {"phoneNumber": int(ACCOUNT)})) == {
+            "existsWhatsapp": True
+        }
+
+        # Sent through the official client; WhatsApp gives the message an id of its own.
+        green = GreenAPI(str(api.id), api.token, host=served.url)
+        sent = await asyncio.to_thread(green.sending.sendMessage, f"{CONTACT}@c.us", "hello")
+        assert sent.code == 200, sent.text
+        ours = sent.data["idMessage"]
+        await until(lambda: _count(network, 1), "the contact got it")
+        [delivered] = network.messages_to(CONTACT)
+        theirs = delivered["id"]
+        assert theirs != ours and delivered["from"] == ACCOUNT
+
+        # The contact's phone reads it: the receipt names WhatsApp's id, the wire shows ours.
+        network.post_receipt(CONTACT, ACCOUNT, [theirs], "read")
+        network.send(CONTACT, ACCOUNT, "hi back")
+        bodies = await api.notifications(wanted=4)
+        kinds = [(b["typeWebhook"], b.get("idMessage"), b.get("status")) for b in bodies]
+        assert ("outgoingAPIMessageReceived", ours, None) in kinds
+        assert ("outgoingMessageStatus", ours, "sent") in kinds
+        assert ("outgoingMessageStatus", ours, "read") in kinds
+        [incoming] = [b for b in bodies if b["typeWebhook"] == "incomingMessageReceived"]
+        assert incoming["senderData"]["chatId"] == f"{CONTACT}@c.us"
+        assert incoming["messageData"]["textMessageData"]["textMessage"] == "hi back"
+        journal = await api.call(
+            "POST", "getMessage", {"chatId": f"{CONTACT}@c.us", "idMessage": ours}
+        )
+        assert journal["idMessage"] == ours and journal["statusMessage"] == "read"
+
+        # A reply quoting our message reaches WhatsApp quoting WhatsApp's id for it.
+        await api.call(
+            "POST",
+            "sendMessage",
+            {"chatId": f"{CONTACT}@c.us", "message": "see above", "quotedMessageId": ours},
+        )
+        await until(lambda: _count(network, 2), "the quoting reply")
+        quoting = network.messages_to(CONTACT)[1]["message_data"]
+        assert quoting["quotedMessage"]["stanzaId"] == theirs
+
+        assert (await api.call("GET", "logout")) == {"isLogout": True}
+        await until(lambda: _is(api, "notAuthorized"), "logged out")
+
+
+async def _is(api: Api, state: str) -> bool:
+    return await api.state() == state
+
+
+async def _count(network: Network, count: int) -> bool:
+    return len(network.messages_to(CONTACT)) >= count
