@@ -121,6 +121,16 @@ class Network:
         data = {"typeMessage": "textMessage", "textMessageData": {"textMessage": text}}
         return self.post(from_phone, to_phone, data, sender_name=f"phone {from_phone}")
 
+    def send_from_own_phone(self, account: str, to_phone: str, text: str) -> str:
+        """The account's phone itself writes to ``to_phone``: its linked devices see the
+        message as their own; its id."""
+        id_message = "3EB0" + secrets.token_hex(8).upper()
+        data = {"typeMessage": "textMessage", "textMessageData": {"textMessage": text}}
+        body = {"id": id_message, "message_data": data, "sender_name": account, "chat": to_phone}
+        self._insert(account, account, "message", body)
+        self._insert(to_phone, account, "message", body)
+        return id_message
+
     def presence(self, from_phone: str, to_phone: str, status: str) -> None:
         """The phone ``from_phone`` shows ``status`` (COMPOSING, UNAVAILABLE, ...) to an account."""
         self._insert(to_phone, from_phone, "presence", {"status": status})
@@ -338,7 +348,19 @@ class StandinClient:
         for seq, from_phone, kind, raw, at_ms in rows:
             body, chat_id = orjson.loads(raw), f"{from_phone}@c.us"
             if from_phone == self.phone:
-                pass  # sent by another device of this account
+                if kind == "message" and "chat" in body:  # typed on the account's own phone
+                    own = f"{self.phone}@c.us"
+                    self.events.message(
+                        Received(
+                            id_message=body["id"],
+                            chat_id=f"{body['chat']}@c.us",
+                            sender=own,
+                            sender_name=body["sender_name"],
+                            timestamp_s=at_ms // 1000,
+                            from_me=True,
+                            message_data=body["message_data"],
+                        )
+                    )
             elif kind == "message":
                 self.events.message(
                     Received(

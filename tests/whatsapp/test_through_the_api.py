@@ -92,6 +92,7 @@ async def test_an_instance_links_sends_receives_and_ids_line_up(
                 "incomingWebhook": "yes",
                 "outgoingWebhook": "yes",
                 "outgoingAPIMessageWebhook": "yes",
+                "outgoingMessageWebhook": "yes",
             },
         )
         assert made.status_code == 200, made.text
@@ -143,6 +144,25 @@ async def test_an_instance_links_sends_receives_and_ids_line_up(
         await until(lambda: _count(network, 2), "the quoting reply")
         quoting = network.messages_to(CONTACT)[1]["message_data"]
         assert quoting["quotedMessage"]["stanzaId"] == theirs
+
+        # Typed on the account's own phone: an outgoing message that was not sent by the API.
+        typed = network.send_from_own_phone(ACCOUNT, CONTACT, "from my phone")
+        # (behind the quoting reply's outgoingAPIMessageReceived and its status "sent")
+        later = await api.notifications(wanted=3)
+        [own] = [b for b in later if b["typeWebhook"] == "outgoingMessageReceived"]
+        assert own["typeWebhook"] == "outgoingMessageReceived"
+        assert own["idMessage"] == typed
+        assert own["senderData"]["chatId"] == f"{CONTACT}@c.us"
+        assert own["senderData"]["sender"] == f"{ACCOUNT}@c.us"
+        assert own["messageData"]["textMessageData"]["textMessage"] == "from my phone"
+        journal = await api.call(
+            "POST", "getMessage", {"chatId": f"{CONTACT}@c.us", "idMessage": typed}
+        )
+        assert (journal["type"], journal["statusMessage"], journal["sendByApi"]) == (
+            "outgoing",
+            "sent",
+            False,
+        )
 
         assert (await api.call("GET", "logout")) == {"isLogout": True}
         await until(lambda: _is(api, "notAuthorized"), "logged out")

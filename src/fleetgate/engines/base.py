@@ -54,13 +54,17 @@ class OutgoingMessage:
 
 @dataclass(frozen=True, slots=True)
 class IncomingMessage:
-    """A message that arrived for the instance."""
+    """A message that arrived for the instance, or (``from_me``) one the account's own phone
+    sent: journaled as outgoing, notified as outgoingMessageReceived."""
 
     id_message: str
     chat_id: str
     sender: str
     sender_name: str
     message_data: dict[str, Any]
+    from_me: bool = False
+    # When the messenger says it was sent (epoch ms); None: when it reached us.
+    at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

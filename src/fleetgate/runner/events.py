@@ -64,8 +64,10 @@ class InstanceEvents:
             added = await messaging.record_incoming(
                 session=session, signals=self.signals, instance=instance, message=message
             )
-        marks_read = instance.switches.get("mark_incoming_messages_read", False) and not (
-            instance.switches.get("mark_incoming_messages_read_on_reply", False)
+        marks_read = (
+            not message.from_me
+            and instance.switches.get("mark_incoming_messages_read", False)
+            and not (instance.switches.get("mark_incoming_messages_read_on_reply", False))
         )
         if added and marks_read and self.session is not None:
             await self.session.read_chat(message.chat_id, [message.id_message])

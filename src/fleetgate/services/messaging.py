@@ -123,22 +123,28 @@ async def record_failed(
 async def record_incoming(
     *, session: AsyncSession, signals: Signals, instance: InstanceView, message: IncomingMessage
 ) -> bool:
-    """Journal and notify an incoming message; False if it had arrived before."""
-    mark_read = instance.switches.get("mark_incoming_messages_read", False) and not (
+    """Journal and notify an incoming message, or one the account's own phone sent
+    (``from_me``: an outgoing message, sent); False if it had arrived before."""
+    if message.from_me:
+        status = MessageStatus.SENT
+    elif instance.switches.get("mark_incoming_messages_read", False) and not (
         instance.switches.get("mark_incoming_messages_read_on_reply", False)
-    )
+    ):
+        status = MessageStatus.READ
+    else:
+        status = MessageStatus.UNREAD
     added = await repo.add(
         session,
         id_instance=instance.id_instance,
         id_message=message.id_message,
-        direction=Direction.IN,
+        direction=Direction.OUT if message.from_me else Direction.IN,
         chat_id=message.chat_id,
         sender=message.sender,
         sender_name=message.sender_name,
         type_message=message.message_data.get("typeMessage", ""),
         data=orjson.dumps(message.message_data).decode(),
-        at_ms=now_ms(),
-        status=MessageStatus.READ if mark_read else MessageStatus.UNREAD,
+        at_ms=message.at_ms or now_ms(),
+        status=status,
         send_by_api=False,
         queued=False,
     )
@@ -147,7 +153,7 @@ async def record_incoming(
             session,
             signals,
             instance,
-            "incomingMessageReceived",
+            "outgoingMessageReceived" if message.from_me else "incomingMessageReceived",
             {
                 "idMessage": message.id_message,
                 "senderData": _sender_data(message.chat_id, message.sender, message.sender_name),

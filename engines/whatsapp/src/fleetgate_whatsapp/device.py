@@ -140,14 +140,15 @@ class Device:
         return None
 
     async def _message(self, data: dict[str, Any]) -> None:
-        if data["from_me"]:
-            return  # sent from the account's own phone: not an incoming message
+        """A message that arrived, or (``from_me``) one the account's own phone sent."""
         message = IncomingMessage(
             id_message=str(data["id_message"]),
             chat_id=str(data["chat_id"]),
             sender=str(data["sender"]),
             sender_name=str(data["sender_name"]),
             message_data=dict(data["message_data"]),
+            from_me=bool(data["from_me"]),
+            at_ms=int(data["timestamp_s"]) * 1000 or None,
         )
         await self.durably(lambda: self.events.message_received(message))
 
