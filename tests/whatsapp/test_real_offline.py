@@ -6,6 +6,9 @@ clear state and clear errors, on both databases, with no crash and no traceback.
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,11 +75,24 @@ async def test_offline_an_instance_shows_a_clear_state_and_errors(
         assert count.json()["count"] == 1
         assert await state_is("notAuthorized")
 
+        # The library's process dies (as on a Go fatal error): a new worker takes the session
+        # up again and the instance answers as before.
+        [first] = _worker_pids(served)
+        os.kill(first, signal.SIGKILL)
+        await until(lambda: _restarted(served, first), "a new worker", timeout=30)
+        await until(lambda: _offline_reports(served, id_instance, 2), "the session reopened")
+        again = await http.get(f"{green}/qr/{token}")
+        assert again.json() == {
+            "type": "error",
+            "message": "instance in starting process try later",
+        }
+        assert await state_is("notAuthorized")
+
     assert served.proc.poll() is None, "the server is still up"
     log = served.stderr()
-    # The reason, once, in the server's log: what WhatsApp's dial ran into.
+    # The reason, once per spell offline, in the server's log: what WhatsApp's dial ran into.
     offline = [line for line in log.splitlines() if f"instance {id_instance} is offline" in line]
-    assert len(offline) == 1 and "connection refused" in offline[0], log
+    assert len(offline) == 2 and all("connection refused" in line for line in offline), log
     assert "Traceback" not in log, log
     output = worker_out.read_text(errors="replace")
     assert "panic" not in output and "fatal error" not in output, output
@@ -85,3 +101,17 @@ async def test_offline_an_instance_shows_a_clear_state_and_errors(
 
 async def _has(path: Path) -> bool:
     return path.exists()
+
+
+def _worker_pids(served: Served) -> list[int]:
+    return [
+        int(pid) for pid in re.findall(r"whatsapp worker 1 started \(pid (\d+)\)", served.stderr())
+    ]
+
+
+async def _restarted(served: Served, first: int) -> bool:
+    return any(pid != first for pid in _worker_pids(served))
+
+
+async def _offline_reports(served: Served, id_instance: int, count: int) -> bool:
+    return served.stderr().count(f"instance {id_instance} is offline") >= count
