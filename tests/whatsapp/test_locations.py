@@ -95,3 +95,14 @@ class TestStoreAtEngineStart(WhatsAppFixtures, EngineHarness):
             assert await conn.fetchval("SELECT current_database()") == engine_ctx.db.url.database
         finally:
             await conn.close()
+
+
+def test_a_store_url_of_its_own_wins_even_on_sqlite(tmp_path: Path) -> None:
+    stores = StoreLocations(
+        Settings(data_dir=tmp_path / "data"),
+        "whatsmeow",
+        "postgresql+asyncpg://wa@127.0.0.1:6432/store",
+    )
+    expected = "postgres://wa@127.0.0.1:6432/store?sslmode=disable&search_path=whatsmeow"
+    assert stores.dsn_for(1) == stores.dsn_for(2) == expected
+    assert stores.separate

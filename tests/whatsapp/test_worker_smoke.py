@@ -32,6 +32,7 @@ from tests.support import (
     postgres_missing,
     postgres_unavailable_reason,
 )
+from tests.whatsapp.pgbouncer import POOL_SIZE, pgbouncer
 from tests.whatsapp.worker_harness import WAIT_S, WorkerProcess, worker_process
 
 REAL = "fleetgate_whatsapp.neonize_client:NeonizeFactory"
@@ -235,3 +236,42 @@ def test_300_sessions_opened_and_closed_at_once(tmp_path: Path) -> None:
         f"({attempts} connects in all), closed at once in {closed_s:.2f} s; worker RSS "
         f"{status['VmRSS'].strip()}, {status['Threads'].strip()} threads; exit {exit_s:.2f} s"
     )
+
+
+def test_a_pooler_keeps_the_store_to_a_few_server_connections(tmp_path: Path, pg_url: str) -> None:
+    """The library holds a store connection per session (and per connect attempt): 100
+    sessions, 100 connections, as measured above. Through PgBouncer in transaction mode the
+    server sees at most its pool, whatever the sessions; migration, the device check and the
+    library's own store work through it."""
+    name = make_url(pg_url).database
+    sessions = 100
+
+    def server_connections() -> int:
+        query = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+        )
+        return int(asyncio.run(_pg(pg_url, query, name)))
+
+    with pgbouncer(pg_url) as pooled, _real(tmp_path, *SLOW_RETRY) as worker:
+        worker.ok("migrate", store=pooled, timeout=30)
+        tables = asyncio.run(
+            _pg(
+                pg_url,
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_name LIKE 'whatsmeow_%'",
+            )
+        )
+        assert tables == 17
+        stale = worker.call("open", 1, store=pooled, jid="15550001:9@s.whatsapp.net")
+        assert not stale.ok and stale.error == "device no longer linked"
+        for sid in range(1, sessions + 1):
+            worker.ok("open", sid, store=pooled, jid=None)
+        for sid in range(1, sessions + 1):
+            assert "dial" in worker.wait_event(sid, "connect_failed").data["error"]
+        held = server_connections()
+        assert held <= POOL_SIZE, held
+        for sid in range(1, sessions + 1):
+            worker.ok("close", sid)
+        assert worker.ok("ping") == worker.proc.pid
+        _quiet(worker, tmp_path / "stdio.log")
+    print(f"\nthrough PgBouncer: {sessions} sessions held {held} PostgreSQL connections")

@@ -38,7 +38,7 @@ class WhatsAppEngine:
         self.host = host
         self.settings = settings or WhatsAppSettings()
         cfg = self.settings
-        self.stores = StoreLocations(host.settings, cfg.postgres_schema)
+        self.stores = StoreLocations(host.settings, cfg.postgres_schema, cfg.store_url)
         self.supervisor = Supervisor(
             SupervisorConfig(
                 client_factory=cfg.client_factory,

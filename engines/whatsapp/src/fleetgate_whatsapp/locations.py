@@ -84,10 +84,15 @@ def _first(value: str | tuple[str, ...] | None) -> str | None:
 class StoreLocations:
     """The store of each instance, and the one-time preparation they need."""
 
-    def __init__(self, settings: Settings, schema: str) -> None:
+    def __init__(self, settings: Settings, schema: str, store_url: str | None = None) -> None:
         url = make_url(settings.resolved_database_url())
         self.schema = schema
-        self.shared: str | None = postgres_dsn(url, schema) if is_postgres(url) else None
+        # A store of its own (PgBouncer in front of it, say): the workers prepare it.
+        self.separate = store_url is not None
+        if store_url is not None:
+            self.shared: str | None = postgres_dsn(store_url, schema)
+        else:
+            self.shared = postgres_dsn(url, schema) if is_postgres(url) else None
         self.folder = (settings.data_dir / "whatsapp").resolve()
         if self.shared is None and "?" in str(self.folder):
             # The library appends its own query string to a SQLite path.
@@ -110,7 +115,7 @@ class StoreLocations:
                 return
             if self.shared is None:
                 await asyncio.to_thread(_make_folder, self.folder)
-            else:
+            elif not self.separate:
                 async with db.transaction() as session:
                     await session.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY}

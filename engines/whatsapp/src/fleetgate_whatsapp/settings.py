@@ -91,6 +91,13 @@ class WhatsAppSettings(BaseSettings):
         "keys of every instance (created at engine start).",
     )
 
+    store_url: str | None = Field(
+        None,
+        description="A PostgreSQL URL for the device store instead of fleetgate's own database, "
+        "e.g. PgBouncer in front of it: the library holds a connection per session "
+        "(docs/whatsapp.md, Store locations). Used on any fleetgate database.",
+    )
+
     @model_validator(mode="after")
     def _backoff_in_order(self) -> WhatsAppSettings:
         if self.restart_backoff_max_s < self.restart_backoff_min_s:

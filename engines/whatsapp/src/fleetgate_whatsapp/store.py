@@ -105,8 +105,9 @@ async def _pg_create_schema(dsn: str, schema: str) -> None:
 
 async def _pg_connect(dsn: str) -> asyncpg.Connection:
     # asyncpg reads the same DSN: sslmode itself, the other query parameters (search_path)
-    # as server settings.
+    # as server settings. No statement cache: its named prepared statements do not survive a
+    # pooler in transaction mode (PgBouncer in front of the store), unnamed ones do.
     try:
-        return await asyncpg.connect(dsn, timeout=_CONNECT_TIMEOUT_S)
+        return await asyncpg.connect(dsn, timeout=_CONNECT_TIMEOUT_S, statement_cache_size=0)
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise ClientError(f"store unreachable: {exc}") from None
