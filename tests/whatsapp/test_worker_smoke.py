@@ -40,10 +40,14 @@ DEVICE = "15550001:7@s.whatsapp.net"
 SLOW_RETRY = ("--backoff-min", "60", "--backoff-max", "60")
 
 
-def _real(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None
-) -> AbstractContextManager[WorkerProcess]:
-    return worker_process(*args, client=REAL, stdio_file=tmp_path / "stdio.log", env=env)
+# Every dial of the library goes to a proxy on a closed loopback port: refused at once, the
+# same on a machine with internet, and never through this machine's DNS resolver (which
+# stalls 5 s every few dozen look-ups).
+CUT = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+
+
+def _real(tmp_path: Path, *args: str) -> AbstractContextManager[WorkerProcess]:
+    return worker_process(*args, client=REAL, stdio_file=tmp_path / "stdio.log", env=CUT)
 
 
 def _proc_status(pid: int) -> dict[str, str]:
@@ -92,9 +96,9 @@ def test_sqlite_store_offline_connect_and_stale_device(tmp_path: Path) -> None:
         failed = worker.wait_event(1, "connect_failed")
         offline_s = time.monotonic() - started
         assert "dial" in failed.data["error"] and failed.data["attempt"] == 1
-        # Milliseconds where DNS answers "no such host" (a silent network takes the dial's
-        # 60 s); the bound leaves room for this machine's resolver, which stalls 5 s at times.
-        assert offline_s < 10.0
+        # Milliseconds when the dial is refused (a silent network takes the dial's 60 s); the
+        # bound only keeps far from that on a loaded machine.
+        assert offline_s < 20.0
 
         stale = worker.call("open", 2, store=str(store), jid="15550001:9@s.whatsapp.net")
         assert not stale.ok and stale.error == "device no longer linked"
@@ -198,10 +202,9 @@ def test_300_sessions_opened_and_closed_at_once(tmp_path: Path) -> None:
     at a time. Sessions retry every 0.05-0.5 s meanwhile, so starts and stops interleave."""
     count = 300
     stores = tmp_path / "instances"
-    proxy = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     # Hundreds of retries a second: a loaded machine must not reach the recycling point.
     args = ("--backoff-min", "0.05", "--backoff-max", "0.5", "--recycle-after", "1000000")
-    with _real(tmp_path, *args, env=proxy) as worker:
+    with _real(tmp_path, *args) as worker:
         worker.ok("ping", timeout=30)
         started = time.monotonic()
         opens = [

@@ -23,7 +23,7 @@ from fleetgate_whatsapp.ipc import HEADER, Call, Event, Reply, body_length, deco
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = "tests.whatsapp.fake_client:FakeFactory"
-WAIT_S = 15.0
+WAIT_S = 30.0
 
 
 class WorkerProcess:

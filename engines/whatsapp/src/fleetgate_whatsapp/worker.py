@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception:
         log.critical("cannot load the client factory %s", args.client, exc_info=True)
         channel.close(5.0)
-        os._exit(EXIT_SETUP)
+        leave(EXIT_SETUP)
     worker = Worker(
         channel,
         factory,
@@ -373,8 +373,20 @@ def main(argv: list[str] | None = None) -> NoReturn:
     log.info("worker %d stopping", os.getpid())
     worker.shutdown(args.stop_wait)
     channel.close(2.0)
-    # Threads stuck in the library (see sessions.py) must not keep the process alive.
-    os._exit(EXIT_RECYCLE if worker.recycling else 0)
+    leave(EXIT_RECYCLE if worker.recycling else 0)
+
+
+def leave(code: int) -> NoReturn:
+    """End the process now: threads stuck in the library (see sessions.py) must not keep it
+    alive, so no interpreter shutdown. A process that coverage measures (the test suite's
+    workers) writes its data first, which only an orderly exit would do."""
+    measuring = sys.modules.get("coverage")
+    current = getattr(getattr(measuring, "Coverage", None), "current", None)
+    running = current() if current is not None else None
+    if running is not None:
+        running.stop()
+        running.save()
+    os._exit(code)
 
 
 if __name__ == "__main__":
