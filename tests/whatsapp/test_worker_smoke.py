@@ -145,6 +145,21 @@ async def _pg(url: str, query: str, *args: object) -> Any:
         await conn.close()
 
 
+def _migrates_and_refuses_a_stale_device(
+    worker: WorkerProcess, store: str, pg_url: str, *, schema: str
+) -> None:
+    """The worker creates the library's 17 tables in ``schema`` of the store, and refuses to
+    open a device the store does not hold."""
+    worker.ok("migrate", store=store, timeout=30)
+    query = (
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = $1 AND table_name LIKE 'whatsmeow_%'"
+    )
+    assert asyncio.run(_pg(pg_url, query, schema)) == 17
+    stale = worker.call("open", 1, store=store, jid="15550001:9@s.whatsapp.net")
+    assert not stale.ok and stale.error == "device no longer linked"
+
+
 def test_postgres_store_in_its_own_schema(tmp_path: Path, pg_url: str) -> None:
     name = make_url(pg_url).database
 
@@ -153,17 +168,7 @@ def test_postgres_store_in_its_own_schema(tmp_path: Path, pg_url: str) -> None:
         return int(asyncio.run(_pg(pg_url, query, name)))
 
     with _real(tmp_path, *SLOW_RETRY) as worker:
-        worker.ok("migrate", store=pg_url, timeout=30)
-        tables = asyncio.run(
-            _pg(
-                pg_url,
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema = 'whatsmeow' AND table_name LIKE 'whatsmeow_%'",
-            )
-        )
-        assert tables == 17
-        stale = worker.call("open", 1, store=pg_url, jid="15550001:9@s.whatsapp.net")
-        assert not stale.ok and stale.error == "device no longer linked"
+        _migrates_and_refuses_a_stale_device(worker, pg_url, pg_url, schema="whatsmeow")
         params = ",".join(f"${i}" for i in range(1, 13))
         asyncio.run(
             _pg(
@@ -256,17 +261,8 @@ def test_a_pooler_keeps_the_store_to_a_few_server_connections(tmp_path: Path, pg
         return int(asyncio.run(_pg(pg_url, query, name)))
 
     with pgbouncer(pg_url) as pooled, _real(tmp_path, *SLOW_RETRY) as worker:
-        worker.ok("migrate", store=pooled, timeout=30)
-        tables = asyncio.run(
-            _pg(
-                pg_url,
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_name LIKE 'whatsmeow_%'",
-            )
-        )
-        assert tables == 17
-        stale = worker.call("open", 1, store=pooled, jid="15550001:9@s.whatsapp.net")
-        assert not stale.ok and stale.error == "device no longer linked"
+        # (PgBouncer drops search_path: the tables land in the database's default schema)
+        _migrates_and_refuses_a_stale_device(worker, pooled, pg_url, schema="public")
         for sid in range(1, sessions + 1):
             worker.ok("open", sid, store=pooled, jid=None)
         for sid in range(1, sessions + 1):
