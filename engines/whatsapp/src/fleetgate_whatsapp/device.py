@@ -54,8 +54,12 @@ class Device:
         events: SessionEvents,
         auth: dict[str, Any] | None,
         alive: Callable[[], bool],
+        ours: Callable[[str], str] = str,
     ) -> None:
         self.sid = sid
+        # Our id of a message WhatsApp names by its own (a receipt can come before the runner
+        # wrote WhatsApp's id down); the id itself when this process did not send it.
+        self._ours = ours
         self.events = events
         self.auth = auth
         jid = (auth or {}).get("jid")
@@ -95,7 +99,7 @@ class Device:
             status = RECEIPT_STATUS.get(str(data["status"]))
             if status is not None:  # other kinds (retry, server error) say nothing to report
                 for id_message in data["id_messages"]:
-                    await self._receipt(str(id_message), str(data["chat_id"]), status)
+                    await self._receipt(self._ours(str(id_message)), str(data["chat_id"]), status)
         elif kind == "presence":
             await self._presence(data)
         elif current:

@@ -70,7 +70,13 @@ class WhatsAppSession:
         self.engine = engine
         self.events = events
         self._sid = spec.id_instance
-        self.device = Device(spec.id_instance, events, spec.auth, lambda: self._running)
+        self.device = Device(
+            spec.id_instance,
+            events,
+            spec.auth,
+            lambda: self._running,
+            ours=lambda remote: self._ours.get(remote, remote),
+        )
         self._started = False
         self._running = False
         self._worker: Worker | None = None
@@ -86,7 +92,9 @@ class WhatsAppSession:
         self._epoch = 0
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Our id -> WhatsApp's, of the last sends, and back.
         self._sent: OrderedDict[str, str] = OrderedDict()
+        self._ours: dict[str, str] = {}
 
     @property
     def sid(self) -> int:
@@ -178,8 +186,9 @@ class WhatsAppSession:
         args = {"chat_id": message.chat_id, "message_data": message.message_data}
         remote = str(await self._call("send", args))
         self._sent[message.id_message] = remote
+        self._ours[remote] = message.id_message
         while len(self._sent) > _SENT_REMEMBERED:
-            self._sent.popitem(last=False)
+            self._ours.pop(self._sent.popitem(last=False)[1], None)
         return remote
 
     async def read_chat(self, chat_id: str, id_messages: list[str]) -> None:
