@@ -138,14 +138,17 @@ class LiveServer:
     """fleetgate under a real uvicorn, in a thread, on 127.0.0.1 and a free port."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.app = create_app(settings)
         # IPPROTO_TCP, not 0: only then does asyncio set TCP_NODELAY on accepted connections.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        if not settings.media.public_url:  # links in answers and notifications point here
+            media = settings.media.model_copy(update={"public_url": self.url})
+            settings = settings.model_copy(update={"media": media})
+        self.settings = settings
+        self.app = create_app(settings)
         config = uvicorn.Config(
             self.app,
             http=guarded_protocol(settings.http),

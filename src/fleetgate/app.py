@@ -8,9 +8,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetgate.api import fallback, sandbox, system, unavailable
+from fleetgate.api import fallback, media, sandbox, system, unavailable
 from fleetgate.api.admin import client_token, dead_letters
-from fleetgate.api.greenapi import account, journals, partner, receiving, sending
+from fleetgate.api.greenapi import account, files, journals, partner, receiving, sending
 from fleetgate.api.middleware import (
     MethodCaseMiddleware,
     MetricsMiddleware,
@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(account.router)
     app.include_router(receiving.router)
     app.include_router(sending.router)
+    app.include_router(files.router)
+    app.include_router(media.router)
     app.include_router(journals.router)
     app.include_router(sandbox.router)
     app.include_router(dead_letters.router)
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_sending.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
-    facade = (partner, account, receiving, sending, journals)
+    facade = (partner, account, receiving, sending, files, journals)
     app.add_middleware(
         MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )

@@ -10,7 +10,6 @@ from fleetgate.clock import DAY_MS
 from fleetgate.crypto import TokenCipher
 from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.policy import RetryPolicy
-from fleetgate.delivery.targets import TargetPolicy
 from fleetgate.delivery.worker import DeliveryWorker, WorkerConfig
 from fleetgate.engines.base import EngineHost
 from fleetgate.engines.registry import EngineRegistry
@@ -20,12 +19,15 @@ from fleetgate.services.authlimits import AuthLimiter, auth_limiter_for
 from fleetgate.services.create_batch import CreateBatcher
 from fleetgate.services.instance_cache import InstanceCache
 from fleetgate.services.instances import Provisioning
+from fleetgate.services.media import Media
 from fleetgate.services.notifications import QueuePolicy
 from fleetgate.services.send_batch import SendBatcher
 from fleetgate.services.subscriptions import SubscriptionPolicy
 from fleetgate.settings import Settings
+from fleetgate.storage.blobs import BlobStore
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals, signals_for
+from fleetgate.targets import TargetPolicy
 
 
 @dataclass(slots=True)
@@ -41,6 +43,7 @@ class Context:
     instance_cache: InstanceCache
     sends: SendBatcher
     creates: CreateBatcher
+    media: Media
     auth_limits: AuthLimiter | None = None
 
     @property
@@ -72,12 +75,14 @@ class Context:
         db = Database(settings.resolved_database_url(), cipher=cipher)
         signals = signals_for(db.url)
         cipher = TokenCipher.from_source(KeySource.for_settings(settings))
+        blobs = BlobStore.from_settings(settings.media, settings.data_dir)
+        host = EngineHost(db=db, signals=signals, settings=settings, blobs=blobs)
         return cls(
             settings=settings,
             db=db,
             signals=signals,
             cipher=cipher,
-            engines=EngineRegistry(EngineHost(db=db, signals=signals, settings=settings)),
+            engines=EngineRegistry(host),
             registry=CollectorRegistry(auto_describe=True),
             instance_cache=InstanceCache(
                 db,
@@ -87,6 +92,7 @@ class Context:
             ),
             sends=SendBatcher(db, signals),
             creates=CreateBatcher(db, signals, cipher),
+            media=Media(db, blobs, cipher, settings),
             auth_limits=auth_limiter_for(settings.authlimits),
         )
 
@@ -97,6 +103,7 @@ class Context:
             db=self.db,
             signals=self.signals,
             engines=self.engines,
+            media=self.media,
             config=RunnerConfig(
                 tick_s=cfg.tick_s, lease_ttl_s=cfg.lease_ttl_s, sole=self.db.is_sqlite
             ),

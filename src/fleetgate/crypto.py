@@ -43,6 +43,7 @@ class _Key:
     server_key: bytes
     aead: AESGCM
     digest_key: bytes
+    link_key: bytes
 
 
 class TokenCipher:
@@ -115,6 +116,19 @@ class TokenCipher:
         matches = self.verify(token, _NO_DIGEST if digest is None else digest)
         return matches and digest is not None and len(token) <= TOKEN_MAX
 
+    def sign_link(self, text: str) -> str:
+        """A signature of ``text`` (a download link's parts) under the current key."""
+        self._refresh()
+        return hmac.new(self._current.link_key, text.encode(), hashlib.sha256).hexdigest()
+
+    def link_signed(self, text: str, signature: str) -> bool:
+        """Whether ``signature`` signs ``text`` under any loaded key (constant-time)."""
+        found = False
+        for key in self._keys.values():
+            mine = hmac.new(key.link_key, text.encode(), hashlib.sha256).hexdigest()
+            found |= tokens_equal(mine, signature)
+        return found
+
     def _matches(self, token: str, digest: str) -> bool:
         current = self._current
         if tokens_equal(self._digest(current, token), digest):
@@ -149,6 +163,7 @@ class TokenCipher:
                     key,
                     AESGCM(_derive(key, b"fleetgate instance token encryption")),
                     _derive(key, b"fleetgate instance token digest"),
+                    _derive(key, b"fleetgate download links"),
                 )
         return ring.current_id, self._keys[ring.current_id]
 

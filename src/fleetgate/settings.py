@@ -233,6 +233,54 @@ class AuthLimitSettings(BaseModel):
     )
 
 
+class MediaSettings(BaseModel):
+    """Files and media: where their bytes are kept, how large they may be, how long they live."""
+
+    backend: Literal["local", "s3"] = Field(
+        "local",
+        description="local: files under data_dir/media (one machine); s3: an S3-compatible "
+        "object store, for API processes on several machines.",
+    )
+    s3_bucket: str = Field("", description="The bucket (backend s3).")
+    s3_endpoint: str = Field(
+        "",
+        description="The store's URL, e.g. http://127.0.0.1:9000 for a local S3-compatible "
+        "server; empty: Amazon S3 itself.",
+    )
+    s3_region: str = Field("us-east-1", description="The bucket's region.")
+    s3_access_key_id: str = Field("", description="Access key id (empty: from the environment).")
+    s3_secret_access_key: SecretStr = Field(SecretStr(""), description="Secret access key.")
+    s3_allow_http: bool = Field(
+        False, description="Allow an http:// endpoint (a store on the same host or network)."
+    )
+    max_file_bytes: int = Field(
+        100 * 1024 * 1024,
+        ge=1,
+        description="Largest file accepted, uploaded or fetched by URL, in bytes; a larger "
+        "upload is answered 413.",
+    )
+    link_ttl_s: int = Field(
+        86_400,
+        ge=60,
+        description="A download URL fleetgate gives out works this many seconds.",
+    )
+    retention_days: float = Field(
+        14, gt=0, description="Stored files are deleted this many days after they arrived."
+    )
+    fetch_timeout_s: float = Field(
+        120,
+        gt=0,
+        description="sendFileByUrl: the whole download of a file from its URL must end "
+        "within this many seconds.",
+    )
+    public_url: str = Field(
+        "",
+        description="The address clients reach this server at, e.g. https://wa.example.com: "
+        "download URLs start with it. Empty: http://<http.host>:<http.port> (127.0.0.1 when "
+        "the server listens on every address). Set it in production.",
+    )
+
+
 class Settings(BaseSettings):
     """fleetgate configuration; every field can be set as ``FLEETGATE_<NAME>``.
 
@@ -279,6 +327,7 @@ class Settings(BaseSettings):
     ratelimits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     zapi: ZapiSettings = Field(default_factory=ZapiSettings)
     authlimits: AuthLimitSettings = Field(default_factory=AuthLimitSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -290,3 +339,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'fleetgate.db').resolve()}"
+
+    def public_url(self) -> str:
+        """Where clients reach this server (no trailing slash): see MediaSettings.public_url."""
+        if self.media.public_url:
+            return self.media.public_url.rstrip("/")
+        host = self.http.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.http.port}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetgate.delivery.policy import RetryPolicy
-from fleetgate.delivery.targets import TargetPolicy, TargetRefused
+from fleetgate.targets import TargetPolicy, TargetRefused
 
 
 def test_default_policy_is_green_api_timing() -> None:

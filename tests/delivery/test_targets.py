@@ -17,9 +17,9 @@ import pytest
 
 from fleetgate.context import Context
 from fleetgate.delivery.http import WebhookClient
-from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
 from fleetgate.delivery.worker import NON_PUBLIC_FAILURE
 from fleetgate.services import partners
+from fleetgate.targets import Target, TargetPolicy, TargetRefused
 from tests.delivery.hooks import Emit
 from tests.delivery.listeners import Listeners, self_signed
 from tests.receiver import Receiver

@@ -13,6 +13,7 @@ import pytest
 from fleetgate.engines.base import Engine, EngineFactory, EngineHost
 from fleetgate.engines.registry import GROUP, EngineRegistry, available_engines
 from fleetgate.engines.sandbox import SandboxEngine
+from fleetgate.storage.blobs import BlobStore
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals
 from tests.support import make_settings, sqlite_url
@@ -23,9 +24,9 @@ async def host(tmp_path: Path) -> AsyncIterator[EngineHost]:
     """A host on a SQLite file that no test here ever opens a connection to."""
     db = Database(sqlite_url(tmp_path))
     try:
-        yield EngineHost(
-            db=db, signals=Signals(), settings=make_settings(tmp_path, sqlite_url(tmp_path))
-        )
+        settings = make_settings(tmp_path, sqlite_url(tmp_path))
+        blobs = BlobStore.from_settings(settings.media, tmp_path)
+        yield EngineHost(db=db, signals=Signals(), settings=settings, blobs=blobs)
     finally:
         await db.dispose()
 
@@ -103,11 +104,14 @@ def test_a_process_loads_only_the_engines_it_uses(tmp_path: Path) -> None:
         "from fleetgate.engines.registry import EngineRegistry, installed_engine_names\n"
         "from fleetgate.storage.db import Database\n"
         "from fleetgate.storage.signals import Signals\n"
+        "from fleetgate.storage.blobs import BlobStore\n"
         "from tests.support import make_settings, sqlite_url\n"
         "from pathlib import Path\n"
         f"tmp = Path({str(tmp_path)!r})\n"
         "settings = make_settings(tmp, sqlite_url(tmp))\n"
-        "host = EngineHost(db=Database(sqlite_url(tmp)), signals=Signals(), settings=settings)\n"
+        "blobs = BlobStore.from_settings(settings.media, tmp)\n"
+        "host = EngineHost(db=Database(sqlite_url(tmp)), signals=Signals(), settings=settings, "
+        "blobs=blobs)\n"
         "EngineRegistry(host).get('sandbox')\n"
         "assert 'whatsapp' in installed_engine_names()\n"
         "print(sorted(m for m in sys.modules if m.startswith(('fleetgate_whatsapp', 'neonize'))))\n"

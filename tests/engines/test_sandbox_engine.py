@@ -14,7 +14,6 @@ from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.domain.instances import State
 from fleetgate.domain.partners import Partner
-from fleetgate.engines.base import EngineHost
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.engines.sandbox import SandboxEngine, network
 from fleetgate.runner.runner import Runner, RunnerConfig
@@ -53,9 +52,7 @@ class SandboxFixtures:
 
     @pytest.fixture
     def make_engine(self, engine_ctx: Context) -> MakeEngine:
-        host = EngineHost(
-            db=engine_ctx.db, signals=engine_ctx.signals, settings=engine_ctx.settings
-        )
+        host = engine_ctx.engines.host
         return lambda: SandboxEngine(host)
 
     @pytest.fixture
@@ -436,13 +433,12 @@ class TestSandboxNetwork(SandboxFixtures, EngineHarness):
         self, engine_ctx: Context, new_instance: NewInstance
     ) -> None:
         id_instance = await new_instance()
-        host = EngineHost(
-            db=engine_ctx.db, signals=engine_ctx.signals, settings=engine_ctx.settings
-        )
+        host = engine_ctx.engines.host
         runner = Runner(
             db=engine_ctx.db,
             signals=engine_ctx.signals,
             engines=EngineRegistry(host, {"sandbox": SandboxEngine}),
+            media=engine_ctx.media,
             config=RunnerConfig(tick_s=0.05, lease_ttl_s=5.0),
         )
         await runner.start()

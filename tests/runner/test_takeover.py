@@ -84,7 +84,14 @@ async def _full_passes(ctx: Context, names: list[str], count: int) -> None:
 
 
 def _runner(ctx: Context, name: str) -> Runner:
-    return Runner(db=ctx.db, signals=ctx.signals, engines=ctx.engines, config=FAST, runner_id=name)
+    return Runner(
+        db=ctx.db,
+        signals=ctx.signals,
+        engines=ctx.engines,
+        media=ctx.media,
+        config=FAST,
+        runner_id=name,
+    )
 
 
 async def test_each_instance_has_exactly_one_running_owner(ctx: Context) -> None:
@@ -121,6 +128,7 @@ async def test_a_stopped_runner_hands_over_at_once(ctx: Context) -> None:
         db=ctx.db,
         signals=ctx.signals,
         engines=ctx.engines,
+        media=ctx.media,
         config=RunnerConfig(tick_s=0.1, lease_ttl_s=60.0),
         runner_id="b",
     )

@@ -10,7 +10,7 @@ import pytest
 
 from fleetgate.context import Context
 from fleetgate.domain.messages import MessageStatus
-from fleetgate.engines.base import EngineHost, IncomingMessage
+from fleetgate.engines.base import IncomingMessage
 from fleetgate_whatsapp.engine import WhatsAppEngine, WhatsAppSession
 from fleetgate_whatsapp.settings import WhatsAppSettings
 from tests.engines.contract import Link, RecordingEvents
@@ -61,9 +61,7 @@ class WhatsAppFixtures:
     ) -> MakeWhatsApp:
         """Factory: ``make_whatsapp(env=None, **settings)``, an engine with the stand-in's
         workers (``env``: more variables for them)."""
-        host = EngineHost(
-            db=engine_ctx.db, signals=engine_ctx.signals, settings=engine_ctx.settings
-        )
+        host = engine_ctx.engines.host
         base_env = {ENV_DIR: str(network.folder), "PYTHONPATH": str(REPO)}
 
         def make(env: dict[str, str] | None = None, **overrides: Any) -> WhatsAppEngine:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetgate.delivery.targets import TargetPolicy
+from fleetgate.targets import TargetPolicy
 from fleetgate_whatsapp.client import ClientError
 from fleetgate_whatsapp.media import MediaFetcher
 from fleetgate_whatsapp.store import has_device, library_dsn, schema_of

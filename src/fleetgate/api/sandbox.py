@@ -22,11 +22,14 @@ from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.uploads import is_form, store_form
 from fleetgate.context import Context
+from fleetgate.domain.partners import Partner
 from fleetgate.engines.sandbox.network import PRESENCES
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits, is_phone, parse_instance_id
 from fleetgate.services import sandbox_phones
+from fleetgate.services.files import file_message_data
 from fleetgate.services.sandbox_phones import NO_SUCH_INSTANCE, NOT_YOURS
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=PlainRoute)
@@ -101,6 +104,14 @@ class PhoneMessageBody(BaseModel):
     message: str = Field(min_length=1, max_length=MESSAGE_MAX)
 
 
+class PhoneFileFields(BaseModel):
+    """The text fields of a phone's file form (its file part is read apart)."""
+
+    model_config = ConfigDict(extra="forbid")
+    chatId: str
+    caption: str | None = Field(None, max_length=MESSAGE_MAX)
+
+
 class PhoneReadBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     chatId: str
@@ -123,7 +134,11 @@ def _chat_phone(chat_id: str) -> str:
 async def phone_sends(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
-    """The virtual phone writes a text message to a number (an instance's, or another phone)."""
+    """The virtual phone writes a text message to a number (an instance's, or another phone):
+    a JSON ``{chatId, message}``; or sends a file: a multipart form with ``chatId``, ``file``
+    and optional ``caption``."""
+    if is_form(request):
+        return await _phone_sends_file(_phone(phone), request, partner, ctx)
     body = parse_body(PhoneMessageBody, await read_json(request, ctx.settings.http.max_body_bytes))
     sender, to_phone = _phone(phone), _chat_phone(body.chatId)
     async with ctx.db.transaction() as session:
@@ -136,6 +151,35 @@ async def phone_sends(
             text=body.message,
         )
     return OrjsonResponse({"idMessage": id_message})
+
+
+async def _phone_sends_file(
+    sender: str, request: Request, partner: Partner, ctx: Context
+) -> Response:
+    form = await store_form(request, ctx.media, id_instance=None)
+    try:
+        fields = parse_body(PhoneFileFields, form.fields)
+        to_phone = _chat_phone(fields.chatId)
+        if form.file is None:
+            raise InvalidInput("field file is required: the form has no file part")
+        file = form.file
+        link = ctx.media.link(None, file.key, file.file_name)
+        data = file_message_data(file, link=link, caption=fields.caption or "")
+        async with ctx.db.transaction() as session:
+            id_message = await sandbox_phones.send_message(
+                session=session,
+                signals=ctx.signals,
+                partner=partner,
+                phone=sender,
+                to_phone=to_phone,
+                message_data=data,
+                file=file,
+            )
+    except BaseException:
+        if form.file is not None:
+            await ctx.media.forget(form.file)
+        raise
+    return OrjsonResponse({"idMessage": id_message, "urlFile": link})
 
 
 @router.get("/phones/{phone}/messages")

@@ -30,12 +30,12 @@ from fleetgate.clock import DAY_MS, now_ms
 from fleetgate.crypto import WEBHOOK_TOKEN, TokenCipher
 from fleetgate.delivery.http import WebhookClient
 from fleetgate.delivery.policy import RetryPolicy
-from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
 from fleetgate.domain.notifications import Claimed
 from fleetgate.services import outbox
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import outbox as repo
 from fleetgate.storage.signals import Signals
+from fleetgate.targets import Target, TargetPolicy, TargetRefused
 
 log = logging.getLogger(__name__)
 

@@ -51,3 +51,5 @@ class Message:
     send_by_api: bool
     queued: bool
     delay_ms: int = 0
+    # The stored file of a file message (see domain/files.py), once it is stored.
+    media_key: str | None = None

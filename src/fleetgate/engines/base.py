@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fleetgate.domain.files import StoredFile
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.settings import Settings
+from fleetgate.storage.blobs import BlobStore
 from fleetgate.storage.db import Database
 from fleetgate.storage.signals import Signals
 
@@ -50,6 +52,8 @@ class OutgoingMessage:
     id_message: str
     chat_id: str
     message_data: dict[str, Any]
+    # The file a file message carries, in the media store (``file.key`` is its object's key).
+    file: StoredFile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class IncomingMessage:
     from_me: bool = False
     # When the messenger says it was sent (epoch ms); None: when it reached us.
     at_ms: int | None = None
+    # A file message's file, put in the media store by the engine (``file.key``: its object).
+    file: StoredFile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,8 @@ class EngineHost:
     db: Database
     signals: Signals
     settings: Settings
+    # The media store: engines read the files they send from it, and put received ones in it.
+    blobs: BlobStore
 
 
 class SessionEvents(Protocol):

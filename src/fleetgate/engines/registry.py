@@ -24,7 +24,7 @@ class EngineRegistry:
     runs no session of an engine never imports it)."""
 
     def __init__(self, host: EngineHost, factories: dict[str, EngineFactory] | None = None) -> None:
-        self._host = host
+        self.host = host
         self._factories = factories
         self._engines: dict[str, Engine] = {}
 
@@ -36,7 +36,7 @@ class EngineRegistry:
         """The engine called ``name`` (KeyError if no such engine is installed)."""
         engine = self._engines.get(name)
         if engine is None:
-            engine = self._engines[name] = self._factory(name)(self._host)
+            engine = self._engines[name] = self._factory(name)(self.host)
         return engine
 
     def _factory(self, name: str) -> EngineFactory:

@@ -13,6 +13,7 @@ from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import IncomingMessage, Session
 from fleetgate.services import messaging, outbox, states
+from fleetgate.services.media import Media
 from fleetgate.services.zapi_callbacks import PRESENCE_EVENT
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import instances as repo
@@ -23,10 +24,16 @@ class InstanceEvents:
     """SessionEvents for one instance; silent once its session was stopped."""
 
     def __init__(
-        self, db: Database, signals: Signals, id_instance: int, kick: Callable[[int], None]
+        self,
+        db: Database,
+        signals: Signals,
+        media: Media,
+        id_instance: int,
+        kick: Callable[[int], None],
     ) -> None:
         self.db = db
         self.signals = signals
+        self.media = media
         self.id_instance = id_instance
         self.active = True
         # Called when the instance may have something to send now (it became authorized).
@@ -62,7 +69,11 @@ class InstanceEvents:
             if instance is None:
                 return
             added = await messaging.record_incoming(
-                session=session, signals=self.signals, instance=instance, message=message
+                session=session,
+                signals=self.signals,
+                instance=instance,
+                message=message,
+                media=self.media,
             )
         marks_read = (
             not message.from_me

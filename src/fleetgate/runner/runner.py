@@ -16,7 +16,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 
@@ -27,7 +27,8 @@ from fleetgate.domain.messages import Message, MessageStatus
 from fleetgate.engines.base import EngineError, OutgoingMessage, Session, SessionSpec
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.runner.events import InstanceEvents
-from fleetgate.services import engine_calls, messaging
+from fleetgate.services import engine_calls, files, messaging
+from fleetgate.services.media import FetchFailed, Media
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import calls as calls_repo
 from fleetgate.storage.repos import instances as instances_repo
@@ -73,12 +74,14 @@ class Runner:
         db: Database,
         signals: Signals,
         engines: EngineRegistry,
+        media: Media,
         config: RunnerConfig | None = None,
         runner_id: str | None = None,
     ) -> None:
         self.db = db
         self.signals = signals
         self.engines = engines
+        self.media = media
         self.config = config or RunnerConfig()
         self.id = runner_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.held: dict[int, Held] = {}
@@ -208,7 +211,7 @@ class Runner:
                 await self._start_session(row)
 
     async def _start_session(self, row: repo.Owned) -> None:
-        events = InstanceEvents(self.db, self.signals, row.id_instance, self._kick)
+        events = InstanceEvents(self.db, self.signals, self.media, row.id_instance, self._kick)
         auth = orjson.loads(row.engine_auth) if row.engine_auth else None
         spec = SessionSpec(id_instance=row.id_instance, auth=auth)
         session = self.engines.get(row.engine).open_session(spec, events)
@@ -284,8 +287,18 @@ class Runner:
                         session=session, id_instance=id_instance, data=data
                     )
             try:
-                remote_id = await self.held[id_instance].session.send(
-                    OutgoingMessage(head.id_message, head.chat_id, data)
+                data, file = await files.ready_to_send(media=self.media, message=head, data=data)
+            except FetchFailed as exc:
+                await self._send_failed(instance, head, MessageStatus.FAILED, str(exc))
+                continue
+            if file is not None:
+                head = replace(head, data=orjson.dumps(data).decode(), media_key=file.key)
+            held = self.held.get(id_instance)
+            if held is None:
+                return
+            try:
+                remote_id = await held.session.send(
+                    OutgoingMessage(head.id_message, head.chat_id, data, file)
                 )
             except EngineError as exc:
                 await self._send_failed(instance, head, MessageStatus.FAILED, str(exc))

@@ -18,6 +18,7 @@ from fleetgate.engines.base import IncomingMessage
 from fleetgate.errors import NotReady
 from fleetgate.ids import new_message_id
 from fleetgate.services import engine_calls, outbox
+from fleetgate.services.media import Media, new_key
 from fleetgate.storage.repos import instances as instances_repo
 from fleetgate.storage.repos import messages as repo
 from fleetgate.storage.signals import Signals
@@ -31,20 +32,25 @@ async def enqueue(
     chat_id: str,
     message_data: dict[str, Any],
     delay_ms: int = 0,
+    media_key: str | None = None,
 ) -> str:
     """Put a message at the tail of the instance's send queue; its idMessage.
 
     ``delay_ms`` asks for a longer pause before it than the instance's own. An instance set
     not to queue while disconnected refuses the message then (NotReady).
     """
-    values = queued_message(instance, chat_id, message_data, delay_ms)
+    values = queued_message(instance, chat_id, message_data, delay_ms, media_key)
     await repo.add(session, **values)
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
     return str(values["id_message"])
 
 
 def queued_message(
-    instance: InstanceView, chat_id: str, message_data: dict[str, Any], delay_ms: int
+    instance: InstanceView,
+    chat_id: str,
+    message_data: dict[str, Any],
+    delay_ms: int,
+    media_key: str | None = None,
 ) -> dict[str, object]:
     """The row of a message put at the tail of the send queue (see :func:`enqueue`)."""
     if (
@@ -66,6 +72,7 @@ def queued_message(
         "send_by_api": True,
         "queued": True,
         "delay_ms": delay_ms,
+        "media_key": media_key,
     }
 
 
@@ -121,10 +128,20 @@ async def record_failed(
 
 
 async def record_incoming(
-    *, session: AsyncSession, signals: Signals, instance: InstanceView, message: IncomingMessage
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    instance: InstanceView,
+    message: IncomingMessage,
+    media: Media,
 ) -> bool:
     """Journal and notify an incoming message, or one the account's own phone sent
-    (``from_me``: an outgoing message, sent); False if it had arrived before."""
+    (``from_me``: an outgoing message, sent); False if it had arrived before. A file it
+    carries gets a file row of the instance, and the message a download link to it."""
+    data, media_key = message.message_data, None
+    if message.file is not None:
+        media_key = new_key()
+        data = media.with_link(data, instance.id_instance, media_key)
     if message.from_me:
         status = MessageStatus.SENT
     elif instance.switches.get("mark_incoming_messages_read", False) and not (
@@ -141,13 +158,16 @@ async def record_incoming(
         chat_id=message.chat_id,
         sender=message.sender,
         sender_name=message.sender_name,
-        type_message=message.message_data.get("typeMessage", ""),
-        data=orjson.dumps(message.message_data).decode(),
+        type_message=data.get("typeMessage", ""),
+        data=orjson.dumps(data).decode(),
         at_ms=message.at_ms or now_ms(),
         status=status,
         send_by_api=False,
         queued=False,
+        media_key=media_key,
     )
+    if added and message.file is not None and media_key is not None:
+        await media.add_row(session, message.file, id_instance=instance.id_instance, key=media_key)
     if added:
         await _emit(
             session,
@@ -157,7 +177,7 @@ async def record_incoming(
             {
                 "idMessage": message.id_message,
                 "senderData": _sender_data(message.chat_id, message.sender, message.sender_name),
-                "messageData": message.message_data,
+                "messageData": data,
             },
         )
     return added

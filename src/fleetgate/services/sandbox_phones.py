@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.files import StoredFile
 from fleetgate.domain.partners import Partner
 from fleetgate.engines.sandbox import network
 from fleetgate.engines.sandbox.network import SandboxEvent
@@ -99,18 +100,40 @@ async def send_text(
     text: str,
 ) -> str:
     """The phone writes a text to a number (an instance's, or another phone); its idMessage."""
+    data = {"typeMessage": "textMessage", "textMessageData": {"textMessage": text}}
+    return await send_message(
+        session=session,
+        signals=signals,
+        partner=partner,
+        phone=phone,
+        to_phone=to_phone,
+        message_data=data,
+    )
+
+
+async def send_message(
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    partner: Partner,
+    phone: str,
+    to_phone: str,
+    message_data: dict[str, Any],
+    file: StoredFile | None = None,
+) -> str:
+    """The phone sends a message (with its file, already stored) to a number; its idMessage."""
     await claim(session=session, partner=partner, phone=phone)
     id_message = new_message_id()
+    payload: dict[str, Any] = {"messageData": message_data, "senderName": phone}
+    if file is not None:
+        payload["file"] = network.file_payload(file)
     await network.post_message(
         session,
         signals,
         from_phone=phone,
         to_phone=to_phone,
         id_message=id_message,
-        payload={
-            "messageData": {"typeMessage": "textMessage", "textMessageData": {"textMessage": text}},
-            "senderName": phone,
-        },
+        payload=payload,
     )
     return id_message
 

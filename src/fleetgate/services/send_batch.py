@@ -33,9 +33,12 @@ class SendBatcher:
         chat_id: str,
         message_data: dict[str, Any],
         delay_ms: int = 0,
+        media_key: str | None = None,
     ) -> str:
         """Queue one message (as ``messaging.enqueue``); its idMessage once it is committed."""
-        return await self._batch.submit(queued_message(instance, chat_id, message_data, delay_ms))
+        return await self._batch.submit(
+            queued_message(instance, chat_id, message_data, delay_ms, media_key)
+        )
 
     async def _write(self, session: AsyncSession, rows: list[dict[str, object]]) -> list[str]:
         await repo.add_many(session, rows)

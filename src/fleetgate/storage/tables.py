@@ -296,6 +296,8 @@ class MessageRow(Base):
     # The messenger's own id of an outgoing message, when its engine could not send it under
     # ours (the whatsapp engine): receipts and quotes name the message by it.
     remote_id: Mapped[str | None] = mapped_column(text(64))
+    # The file a file message carries, in the media table (NULL: none, or not fetched yet).
+    media_key: Mapped[str | None] = mapped_column(text(32))
 
     __table_args__ = (
         Index(None, "id_instance", "id_message", unique=True),
@@ -329,3 +331,24 @@ class SandboxPairingRow(Base):
     code: Mapped[str | None] = mapped_column(text(16))
     code_phone: Mapped[str | None] = mapped_column(text(20))
     code_expires_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+
+
+class MediaRow(Base):
+    """A stored file an instance uploaded, sent or received (its bytes in the media store).
+
+    Several rows may share one object (``object_key``): a file one sandbox phone sent to many
+    instances. The object goes when the last row naming it expires.
+    """
+
+    __tablename__ = "media"
+
+    key: Mapped[str] = mapped_column(text(32), primary_key=True)
+    # The instance the file belongs to (NULL: a sandbox phone's).
+    id_instance: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    object_key: Mapped[str] = mapped_column(text(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(text(64))
+    mime_type: Mapped[str] = mapped_column(text(127))
+    file_name: Mapped[str] = mapped_column(text(255))
+    created_ms: Mapped[int] = mapped_column(EpochMs)
+    expires_ms: Mapped[int] = mapped_column(EpochMs, index=True)

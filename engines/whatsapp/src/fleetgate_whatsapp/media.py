@@ -25,7 +25,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import certifi
 import httpcore
 
-from fleetgate.delivery.targets import Target, TargetPolicy, TargetRefused
+from fleetgate.targets import Target, TargetPolicy, TargetRefused
 from fleetgate_whatsapp.client import ClientError
 
 _REDIRECTS = 3

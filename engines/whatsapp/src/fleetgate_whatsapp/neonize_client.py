@@ -42,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fleetgate.delivery.targets import TargetPolicy
+from fleetgate.targets import TargetPolicy
 from fleetgate_whatsapp import store as stores
 from fleetgate_whatsapp import translate
 from fleetgate_whatsapp.client import ClientError, ClientEvents, FactoryOptions, Store

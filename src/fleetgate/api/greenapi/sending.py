@@ -16,7 +16,6 @@ from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.sending_wire import (
     ForwardMessagesBody,
     SendContactBody,
-    SendFileByUrlBody,
     SendLocationBody,
     SendMessageBody,
     SendPollBody,
@@ -36,7 +35,6 @@ router = APIRouter(
 
 METHODS = (
     "sendMessage",
-    "sendFileByUrl",
     "sendLocation",
     "sendContact",
     "sendPoll",
@@ -49,18 +47,25 @@ SHOW_QUEUE_MAX = 1000
 
 _SENDS: dict[str, type[BaseModel]] = {
     "sendMessage": SendMessageBody,
-    "sendFileByUrl": SendFileByUrlBody,
     "sendLocation": SendLocationBody,
     "sendContact": SendContactBody,
     "sendPoll": SendPollBody,
 }
 
 
-async def _queue(
-    ctx: Context, instance: InstanceView, chat_id: str, data: dict[str, Any]
-) -> OrjsonResponse:
-    id_message = await ctx.sends.enqueue(instance, chat_id, data)
-    return OrjsonResponse({"idMessage": id_message})
+async def queue_send(
+    ctx: Context,
+    instance: InstanceView,
+    chat_id: str,
+    data: dict[str, Any],
+    quoted_id: str | None,
+    *,
+    media_key: str | None = None,
+) -> str:
+    """Queue a message (a reply to ``quoted_id``, if given); its idMessage."""
+    if quoted_id:
+        data = await _quoting(ctx, instance, chat_id, quoted_id, data)
+    return await ctx.sends.enqueue(instance, chat_id, data, media_key=media_key)
 
 
 async def _quoting(
@@ -92,10 +97,10 @@ async def _quoting(
 def _send_route(name: str, model: type[BaseModel]) -> None:
     async def send(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
         body: Any = parse_body(model, await read_json(request, ctx.settings.http.max_body_bytes))
-        data = body.message_data()
-        if body.quotedMessageId:
-            data = await _quoting(ctx, instance, body.chatId, body.quotedMessageId, data)
-        return await _queue(ctx, instance, body.chatId, data)
+        id_message = await queue_send(
+            ctx, instance, body.chatId, body.message_data(), body.quotedMessageId
+        )
+        return OrjsonResponse({"idMessage": id_message})
 
     send.__doc__ = f"{model.__doc__} Queued; the answer carries its idMessage."
     router.add_api_route(

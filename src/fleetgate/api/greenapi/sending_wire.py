@@ -66,6 +66,17 @@ class SendFileByUrlBody(_ToChat):
         }
 
 
+class SendFileByUploadFields(BaseModel):
+    """The text fields of a sendFileByUpload form (its file part is read apart)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chatId: ChatId
+    fileName: str | None = Field(None, max_length=255)
+    caption: str | None = Field(None, max_length=MESSAGE_MAX)
+    quotedMessageId: MessageId | None = None
+
+
 class SendLocationBody(_ToChat):
     """A point on the map."""
 

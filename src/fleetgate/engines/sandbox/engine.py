@@ -139,6 +139,9 @@ class SandboxSession:
         to_phone = message.chat_id.removesuffix("@c.us")
         if not is_digits(to_phone):
             raise EngineError("the sandbox network has no groups; send to <phone>@c.us")
+        payload: dict[str, Any] = {"messageData": message.message_data, "senderName": phone}
+        if message.file is not None:
+            payload["file"] = network.file_payload(message.file)
         async with self.engine.host.db.transaction() as session:
             await network.post_message(
                 session,
@@ -146,7 +149,7 @@ class SandboxSession:
                 from_phone=phone,
                 to_phone=to_phone,
                 id_message=message.id_message,
-                payload={"messageData": message.message_data, "senderName": phone},
+                payload=payload,
             )
 
     async def exists(self, phone: str) -> bool:
@@ -188,6 +191,7 @@ class SandboxSession:
                             sender=chat_id,
                             sender_name=str(payload.get("senderName", "")),
                             message_data=_as_received(payload["messageData"]),
+                            file=network.file_of(payload),
                         )
                     )
                     delivered.setdefault(event.from_phone, []).append(event.id_message)

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.files import StoredFile
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import QrCode
 from fleetgate.storage.signals import Signals
@@ -38,6 +39,25 @@ QR_TTL_MS = 20_000
 CODE_TTL_MS = 150_000
 CHANNEL = "sandbox"
 _CODE_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def file_payload(file: StoredFile) -> dict[str, Any]:
+    """How a message's stored file travels over the network (the object, not the bytes)."""
+    return {
+        "key": file.key,
+        "size": file.size,
+        "sha256": file.sha256,
+        "mimeType": file.mime_type,
+        "fileName": file.file_name,
+    }
+
+
+def file_of(payload: dict[str, Any]) -> StoredFile | None:
+    """The stored file a message's payload carries, if any."""
+    f = payload.get("file")
+    if not isinstance(f, dict):
+        return None
+    return StoredFile(f["key"], f["size"], f["sha256"], f["mimeType"], f["fileName"])
 
 
 async def linked_phone(session: AsyncSession, id_instance: int) -> str | None:

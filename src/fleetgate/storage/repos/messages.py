@@ -26,6 +26,7 @@ _COLUMNS = (
     M.send_by_api,
     M.queued,
     M.delay_ms,
+    M.media_key,
 )
 
 
@@ -221,3 +222,22 @@ async def chats(session: AsyncSession, id_instance: int, *, limit: int) -> list[
         .limit(limit)
     )
     return [(r[0], r[1] or "") for r in rows]
+
+
+async def attach_media(
+    session: AsyncSession, message_id: int, *, media_key: str, data: str, type_message: str
+) -> None:
+    """A queued message's file is stored now: its key, and its data naming it."""
+    await session.execute(
+        update(M)
+        .where(M.id == message_id)
+        .values(media_key=media_key, data=data, type_message=type_message)
+    )
+
+
+async def media_keys(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    """The media key of each of these messages (by row id) that has one."""
+    rows = await session.execute(
+        select(M.id, M.media_key).where(M.id.in_(ids), M.media_key.is_not(None))
+    )
+    return {r.id: r.media_key for r in rows}

@@ -16,10 +16,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -154,3 +159,77 @@ def _embedded(ip: IPAddress) -> list[IPAddress]:
     if int(ip) > 1 and any(ip in net for net in _EMBEDDING):
         found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return found
+
+
+# The target of the request this task is sending; the backend connects to its addresses.
+_PINNED: ContextVar[Target | None] = ContextVar("fleetgate_pinned_target", default=None)
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to the checked addresses of the request being sent."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        target = _PINNED.get()
+        if target is None or (host, port) != (target.host, target.port):
+            raise TargetRefused(f"no checked addresses for {host}:{port}")
+        failure: Exception | None = None
+        for address in target.addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None  # a Target always has an address
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise TargetRefused("never a Unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class PinnedTransport(httpx.AsyncHTTPTransport):
+    """An httpx transport whose connections go only to the pinned target's addresses."""
+
+    def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext) -> None:
+        super().__init__(limits=limits, verify=ssl_context, trust_env=False)
+        # httpx has no parameter for the network backend: its pool (not opened yet, so
+        # nothing leaks) is replaced by the same pool on the pinning backend.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=PinnedBackend(),
+        )
+
+
+@contextmanager
+def pinned_to(target: Target) -> Iterator[None]:
+    """Within this block, a PinnedBackend of this task connects to ``target``'s addresses."""
+    token = _PINNED.set(target)
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
