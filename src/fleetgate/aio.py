@@ -14,3 +14,14 @@ def being_cancelled() -> bool:
     """
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+async def cancel_and_wait(task: asyncio.Task[None]) -> None:
+    """Cancel a background task and wait until it has ended (its cancellation swallowed)."""
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling() > 0:
+            raise

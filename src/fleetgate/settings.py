@@ -267,6 +267,12 @@ class MediaSettings(BaseModel):
     retention_days: float = Field(
         14, gt=0, description="Stored files are deleted this many days after they arrived."
     )
+    sweep_interval_s: float = Field(
+        3600,
+        gt=0,
+        description="How often a runner deletes expired files, and stored objects a crash "
+        "left without a file row (those once they are a day old).",
+    )
     fetch_timeout_s: float = Field(
         120,
         gt=0,

@@ -291,8 +291,10 @@ class Runner:
             except FetchFailed as exc:
                 await self._send_failed(instance, head, MessageStatus.FAILED, str(exc))
                 continue
-            if file is not None:
-                head = replace(head, data=orjson.dumps(data).decode(), media_key=file.key)
+            if file is not None:  # a fresh link for the engine and the notifications
+                key = head.media_key or file.key
+                data = self.media.with_link(data, id_instance, key)
+                head = replace(head, data=orjson.dumps(data).decode(), media_key=key)
             held = self.held.get(id_instance)
             if held is None:
                 return

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
+from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
 from fleetgate.crypto import TokenCipher
 from fleetgate.domain.files import HEAD_BYTES, StoredFile, extension_of, safe_file_name, sniff
@@ -67,6 +68,7 @@ class Media:
         self._link_ttl_s = media.link_ttl_s
         self._retention_ms = int(media.retention_days * DAY_MS)
         self._fetch_timeout_s = media.fetch_timeout_s
+        self.orphan_age_ms = ORPHAN_AGE_MS
         delivery = settings.delivery
         self._targets = TargetPolicy(
             allow_loopback=delivery.allow_loopback, allow_private=delivery.allow_private
@@ -216,6 +218,20 @@ class Media:
 
     # Sweeping
 
+    async def sweep_forever(self, interval_s: float) -> None:
+        """Sweep now and then every ``interval_s`` until cancelled; a failed sweep is logged
+        and tried again next time."""
+        while True:
+            try:
+                removed = await self.sweep()
+                if removed:
+                    log.info("deleted %d expired files", removed)
+            except Exception:
+                if being_cancelled():
+                    raise
+                log.exception("the media sweep failed; trying again in %g s", interval_s)
+            await asyncio.sleep(interval_s)
+
     async def sweep(self) -> int:
         """Delete expired files, and objects without a row older than a day; how many rows."""
         removed = 0
@@ -234,7 +250,7 @@ class Media:
         return removed
 
     async def _sweep_orphans(self) -> None:
-        old = await self.blobs.keys_older_than((now_ms() - ORPHAN_AGE_MS) / 1000)
+        old = await self.blobs.keys_older_than((now_ms() - self.orphan_age_ms) / 1000)
         for start in range(0, len(old), _SWEEP_BATCH):
             chunk = old[start : start + _SWEEP_BATCH]
             async with self.db.reading() as session:

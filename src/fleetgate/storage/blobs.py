@@ -9,6 +9,8 @@ whole file. An upload that fails part-way leaves no object behind.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +47,10 @@ class BlobRead:
 class BlobStore:
     """Objects by key, in one obstore store."""
 
-    def __init__(self, store: ObjectStore, *, describe: str) -> None:
+    def __init__(self, store: ObjectStore, *, describe: str, folder: Path | None = None) -> None:
         self._store = store
         self.describe = describe
+        self._folder = folder  # the local backend's folder
 
     @classmethod
     def from_settings(cls, media: MediaSettings, data_dir: Path) -> BlobStore:
@@ -65,7 +68,7 @@ class BlobStore:
             return cls(store, describe=f"s3 bucket {media.s3_bucket} at {where}")
         folder = (data_dir / "media").resolve()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return cls(LocalStore(folder), describe=f"local folder {folder}")
+        return cls(LocalStore(folder), describe=f"local folder {folder}", folder=folder)
 
     async def put(self, key: str, chunks: AsyncIterable[bytes]) -> None:
         """Store the bytes ``chunks`` yields under ``key``; an exception raised by ``chunks``
@@ -116,7 +119,15 @@ class BlobStore:
                 pass
 
     async def keys_older_than(self, epoch_s: float) -> list[str]:
-        """Keys of objects last written before ``epoch_s`` (for the orphan sweep)."""
+        """Keys of objects last written before ``epoch_s`` (for the orphan sweep).
+
+        The local backend writes an object to ``<key>#<n>`` and renames it when complete; a
+        process killed meanwhile leaves that part file, which no listing shows: those older
+        than ``epoch_s`` are deleted here. (On S3 an interrupted multipart upload is kept
+        by the bucket until its lifecycle rule aborts it: see docs/media.md.)
+        """
+        if self._folder is not None:
+            await asyncio.to_thread(_drop_parts, self._folder, epoch_s)
         found: list[str] = []
         async for batch in obstore.list(self._store):
             for meta in batch:
@@ -128,3 +139,10 @@ class BlobStore:
 async def _chunks(stream: BytesStream) -> AsyncIterator[bytes]:
     async for chunk in stream:
         yield bytes(chunk)
+
+
+def _drop_parts(folder: Path, epoch_s: float) -> None:
+    for part in folder.glob("*#*"):
+        with contextlib.suppress(FileNotFoundError):
+            if part.stat().st_mtime < epoch_s:
+                part.unlink()

@@ -27,6 +27,7 @@ from fleetgate.domain.messages import Direction, Message
 from fleetgate.errors import InvalidInput, NotFound, NotReady
 from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import engine_calls, journals, messaging
+from fleetgate.services.media import Media
 
 router = APIRouter(
     prefix=PREFIX,
@@ -52,9 +53,11 @@ JOURNAL_MAX = 1000
 NOT_AUTHORIZED_TEXT = "instance account not authorized"
 
 
-def journal_item(m: Message) -> dict[str, Any]:
-    """One message as the journals show it."""
+def journal_item(m: Message, media: Media) -> dict[str, Any]:
+    """One message as the journals show it (a file message with a fresh download link)."""
     data = orjson.loads(m.data)
+    if m.media_key is not None:
+        data = media.with_link(data, m.id_instance, m.media_key)
     shown = messaging.as_sent(data) if m.direction == Direction.OUT else data
     item: dict[str, Any] = {
         "type": "outgoing" if m.direction == Direction.OUT else "incoming",
@@ -78,7 +81,8 @@ def journal_item(m: Message) -> dict[str, Any]:
             item["textMessage"] = value.get("text", "")
             item["extendedTextMessage"] = value
         elif key == "fileMessageData":
-            item |= {k: value.get(k, "") for k in ("downloadUrl", "caption", "fileName")}
+            keys = ("downloadUrl", "caption", "fileName", "mimeType", "jpegThumbnail")
+            item |= {k: value.get(k, "") for k in keys}
         elif key == "locationMessageData":
             item["location"] = value
         elif key == "contactMessageData":
@@ -114,7 +118,7 @@ async def _last(
             since_ms=now_ms() - span * 60_000,
             limit=JOURNAL_MAX,
         )
-    return OrjsonResponse([journal_item(m) for m in found])
+    return OrjsonResponse([journal_item(m, ctx.media) for m in found])
 
 
 @router.get("/lastIncomingMessages/{apiTokenInstance}")
@@ -146,7 +150,7 @@ async def get_chat_history(
             chat_id=body.chatId,
             limit=body.count or 100,
         )
-    return OrjsonResponse([journal_item(m) for m in found])
+    return OrjsonResponse([journal_item(m, ctx.media) for m in found])
 
 
 @router.post("/getMessage/{apiTokenInstance}")
@@ -159,7 +163,7 @@ async def get_message(instance: InstanceDep, request: Request, ctx: ContextDep) 
         )
     if found is None or found.chat_id != body.chatId or found.queued:
         raise NotFound("message not found")
-    return OrjsonResponse(journal_item(found))
+    return OrjsonResponse(journal_item(found, ctx.media))
 
 
 @router.post("/readChat/{apiTokenInstance}")
