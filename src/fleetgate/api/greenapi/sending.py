@@ -147,6 +147,7 @@ async def forward_messages(
                     instance=instance,
                     chat_id=body.chatId,
                     message_data=data,
+                    media_key=source.media_key,  # a file goes on as the same stored file
                 )
             )
     return OrjsonResponse({"messages": ids})
