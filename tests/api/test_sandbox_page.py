@@ -41,7 +41,15 @@ async def test_page_is_served_with_its_script_and_style(client: httpx.AsyncClien
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     html = r.text
-    for element in ('id="token"', 'id="instances"', 'id="qr"', 'id="scan"', 'id="send"'):
+    for element in (
+        'id="token"',
+        'id="instances"',
+        'id="qr"',
+        'id="scan"',
+        'id="send"',
+        'id="file"',
+        'id="sendFile"',
+    ):
         assert element in html
     # No inline code or style: the page's policy would refuse it.
     assert "<script>" not in html and "<style>" not in html
@@ -76,6 +84,14 @@ async def test_every_call_of_the_page_is_a_route_with_that_method(
     spec = (await client.get("/openapi.json")).json()["paths"]
     dead = sorted(call for call in calls if not routed(spec, *call))
     assert dead == [], f"the page calls routes the server does not have: {dead}"
+    # The page sends a phone's text as JSON and its files as a multipart form (FormData): the
+    # route declares both bodies.
+    assert "new FormData()" in script
+    bodies = spec["/sandbox/phones/{phone}/messages"]["post"]["requestBody"]["content"]
+    assert bodies.keys() == {"application/json", "multipart/form-data"}
+    form = bodies["multipart/form-data"]["schema"]
+    assert form["properties"]["file"] == {"type": "string", "format": "binary"}
+    assert {"chatId", "file"} <= set(form["required"])
 
 
 def test_a_renamed_or_rewired_call_is_caught() -> None:

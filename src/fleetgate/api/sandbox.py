@@ -130,7 +130,23 @@ def _chat_phone(chat_id: str) -> str:
     return _phone(phone)
 
 
-@router.post("/phones/{phone}/messages")
+def _phone_message_bodies() -> dict[str, Any]:
+    """The two bodies the phone's messages route takes, for the OpenAPI schema (the route
+    reads its body itself, so FastAPI cannot see them)."""
+    form = PhoneFileFields.model_json_schema()
+    form["properties"]["file"] = {"type": "string", "format": "binary"}
+    form["required"] = [*form.get("required", []), "file"]
+    return {
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": PhoneMessageBody.model_json_schema()},
+                "multipart/form-data": {"schema": form},
+            }
+        }
+    }
+
+
+@router.post("/phones/{phone}/messages", openapi_extra=_phone_message_bodies())
 async def phone_sends(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
