@@ -29,7 +29,8 @@ _HEADERS = {
 }
 
 
-@router.api_route("/{owner}/{key}/{name}", methods=["GET", "HEAD"])
+@router.get("/{owner}/{key}/{name}")
+@router.head("/{owner}/{key}/{name}", include_in_schema=False)
 async def download(
     owner: str,
     key: str,
