@@ -54,6 +54,11 @@ async def test_every_send_method_queues_at_once_and_reaches_the_phone_once_autho
     own, to = new_phone(), new_phone()
     chat = f"{to}@c.us"
     await wait_for_state(client, inst, "notAuthorized")
+    cat = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 64
+    uploaded = await client.post(
+        inst.url("uploadFile"), content=cat, headers={"Content-Type": "image/jpeg"}
+    )
+    url_file = uploaded.json()["urlFile"]
 
     ids = [
         await send(client, inst, "sendMessage", {"chatId": chat, "message": "hello, phone"}),
@@ -61,12 +66,7 @@ async def test_every_send_method_queues_at_once_and_reaches_the_phone_once_autho
             client,
             inst,
             "sendFileByUrl",
-            {
-                "chatId": chat,
-                "urlFile": "https://example.com/files/cat.JPG",
-                "fileName": "cat.JPG",
-                "caption": "a cat",
-            },
+            {"chatId": chat, "urlFile": url_file, "fileName": "cat.JPG", "caption": "a cat"},
         ),
         await send(
             client,
@@ -127,12 +127,13 @@ async def test_every_send_method_queues_at_once_and_reaches_the_phone_once_autho
     }
     assert file["typeMessage"] == "imageMessage"
     assert file["text"] == "a cat"
-    assert file["messageData"]["fileMessageData"] == {
-        "downloadUrl": "https://example.com/files/cat.JPG",
+    file_data = file["messageData"]["fileMessageData"]
+    assert (await client.get(file_data.pop("downloadUrl"))).content == cat
+    assert file_data == {
         "caption": "a cat",
         "fileName": "cat.JPG",
         "jpegThumbnail": "",
-        "mimeType": "",
+        "mimeType": "image/jpeg",
     }
     assert location["typeMessage"] == "locationMessage"
     assert location["messageData"]["locationMessageData"] == {
