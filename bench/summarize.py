@@ -30,6 +30,9 @@ FIGURES = (
     "ready_s",
     "rss_settled_MiB",
     "idle_cpu_%",
+    "MB_per_s",
+    "vs_disk",
+    "rss_growth_MiB",
 )
 
 
