@@ -51,8 +51,9 @@ STORES = ("local", "s3")
 DEFAULT_MB = 100
 CHUNK_BYTES = 256 * 1024  # the client's body chunks and the disk loop's writes
 SAMPLE_S = 0.02
-# Issue #16: uploading 100 MB must not grow the server by more than this.
-GROWTH_TARGET = Target("rss_growth_MiB", 32)
+# Issue #16: uploading 100 MB must not grow the server by more than this (in any round;
+# the first, on a fresh server, grows most: later ones reuse memory the allocator kept).
+GROWTH_TARGET = Target("rss_growth_max_MiB", 32)
 _POOL_BYTES = 4 * 1024 * 1024
 # An ISO media "ftyp" box: the server sniffs the file as video/mp4.
 _MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
@@ -235,7 +236,7 @@ def _runs(
     mb = size / 1_000_000
     disk_rate = statistics.median(mb / s.seconds for s in samples["disk"])
     names = {
-        "disk": "disk write, plain loop",
+        "disk": f"disk write {mb:g} MB, plain loop (with {store})",
         "upload": f"uploadFile {mb:g} MB ({store})",
         "download": f"download urlFile {mb:g} MB ({store})",
         "multipart": f"sendFileByUpload {mb:g} MB ({store})",

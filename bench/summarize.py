@@ -33,6 +33,7 @@ FIGURES = (
     "MB_per_s",
     "vs_disk",
     "rss_growth_MiB",
+    "rss_growth_max_MiB",
 )
 
 
