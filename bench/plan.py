@@ -8,8 +8,8 @@ from bench.driver import Limits
 
 # On the main server of a backend (health always runs: the ratios are taken against it).
 SERVER_WORKLOADS = ("health", "list", "zapi", "create", "state", "send", "longpoll", "webhook")
-# On a server of its own, with the runner on.
-WORKLOADS = (*SERVER_WORKLOADS, "fleet")
+# Each on a server of its own: the fleet with the runner on, media with one instance.
+WORKLOADS = (*SERVER_WORKLOADS, "fleet", "media")
 DEFAULT_SIZES = (10_000, 100_000)
 QUICK_SIZES = (10_000,)
 
@@ -52,6 +52,8 @@ class Plan:
     fleet_timeout_s: float
     # After the fleet is ready: how long to watch the idle server (CPU, RSS).
     settle_s: float
+    # Rounds of the 100 MB transfers (upload, download, multipart; the median is reported).
+    media_rounds: int
 
     def listing(self, size: int) -> Limits:
         """One client, back to back: latency of a whole listing, not server saturation."""
@@ -81,6 +83,7 @@ FULL = Plan(
     fleet=10_000,
     fleet_timeout_s=120,
     settle_s=10,
+    media_rounds=3,
 )
 QUICK = Plan(
     health=Limits(64, 20_000, 3),
@@ -97,4 +100,5 @@ QUICK = Plan(
     fleet=2_000,
     fleet_timeout_s=60,
     settle_s=3,
+    media_rounds=1,
 )

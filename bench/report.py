@@ -69,12 +69,30 @@ BOOT_COLUMNS = (
     "rss_settled_MiB",
     "idle_cpu_%",
 )
+# Files and media: 100 MB transfers, their rate against a plain disk write, server memory.
+MEDIA_COLUMNS = (
+    "backend",
+    "workload",
+    "rounds",
+    "MB_per_s",
+    "vs_disk",
+    "server_cpu_%",
+    "machine_cpu_%",
+    "rss_base_MiB",
+    "rss_peak_MiB",
+    "rss_growth_MiB",
+    "rss_growth_max_MiB",
+    "rss_after_MiB",
+    "target",
+    "met",
+)
 # A run prints each table with the rows that have any of its marker columns.
 TABLES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (LATENCY_COLUMNS, ("conc",)),
     (RESOURCE_COLUMNS, ("server_cpu_%", "rss_peak_MiB")),
     (EVENT_COLUMNS, ("delivered", "parked", "emit_p50_ms")),
     (BOOT_COLUMNS, ("ready_s", "owned_s", "health_s")),
+    (MEDIA_COLUMNS, ("MB_per_s",)),
 )
 
 

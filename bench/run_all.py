@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import instance_api, webhooks, workloads, zapi
+from bench import instance_api, media, webhooks, workloads, zapi
 from bench.backends import BACKENDS, database
 from bench.boot import fleet_boot
 from bench.fleet import InstanceSet, SeededInstance, seed_sets
@@ -72,6 +72,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--fleet-size",
         type=int,
         help="authorized instances the fleet workload boots (default 10000; quick 2000)",
+    )
+    p.add_argument(
+        "--media-store",
+        choices=(*media.STORES, "all"),
+        default="local",
+        help="media store(s) of the media workload (s3: moto's server on 127.0.0.1)",
     )
     p.add_argument("--client", choices=CLIENTS, default="lean", help="load driver's HTTP client")
     p.add_argument(
@@ -131,6 +137,14 @@ class Bench:
                 )
                 self._report_errors(backend, "fleet", run)
                 self.rows.append(run.row(None))
+            if "media" in self.workloads:
+                store = self.args.media_store
+                for name in media.STORES if store == "all" else (store,):
+                    _say(f"[{backend}] media ({name}) ...")
+                    runs = await media.media_bench(
+                        backend, work / f"media-{name}", store=name, repeats=self.plan.media_rounds
+                    )
+                    self.rows += [r.row(None) for r in runs]
 
     async def _main(self, backend: str, work: Path) -> None:
         """The workloads that share one server: health, partner API, instance API, webhooks."""

@@ -30,6 +30,10 @@ FIGURES = (
     "ready_s",
     "rss_settled_MiB",
     "idle_cpu_%",
+    "MB_per_s",
+    "vs_disk",
+    "rss_growth_MiB",
+    "rss_growth_max_MiB",
 )
 
 
