@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import obstore
 from obstore.store import LocalStore, S3Store
@@ -83,6 +84,8 @@ class BlobStore:
 
     async def read(self, key: str, *, start: int = 0, end: int | None = None) -> BlobRead:
         """The object's bytes from ``start`` to ``end`` (exclusive; None: to its end)."""
+        if self._folder is not None:
+            return await _read_local(self._folder / key, start, end)
         options: GetOptions = {}
         if start or end is not None:
             options["range"] = (start, end) if end is not None else {"offset": start}
@@ -146,3 +149,30 @@ def _drop_parts(folder: Path, epoch_s: float) -> None:
         with contextlib.suppress(FileNotFoundError):
             if part.stat().st_mtime < epoch_s:
                 part.unlink()
+
+
+async def _read_local(path: Path, start: int, end: int | None) -> BlobRead:
+    """A local object read straight from its file in large reads (obstore's local store
+    reads 8 KiB at a time: a third of the download rate, docs/benchmarks.md)."""
+    try:
+        handle = await asyncio.to_thread(path.open, "rb")
+    except FileNotFoundError:
+        raise BlobMissing(path.name) from None
+    size = os.fstat(handle.fileno()).st_size
+    first = min(start, size)
+    last = size if end is None else min(end, size)
+    return BlobRead(size=size, start=first, end=last, chunks=_file_chunks(handle, first, last))
+
+
+async def _file_chunks(handle: BinaryIO, start: int, end: int) -> AsyncIterator[bytes]:
+    try:
+        await asyncio.to_thread(handle.seek, start)
+        left = end - start
+        while left > 0:
+            chunk = await asyncio.to_thread(handle.read, min(READ_CHUNK_BYTES, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
