@@ -39,6 +39,7 @@ BODIES: dict[str, type[BaseModel]] = {
     _GREEN % "forwardMessages": sw.ForwardMessagesBody,
     _GREEN % "getChatHistory": sw.ChatHistoryBody,
     _GREEN % "getMessage": sw.MessageRefBody,
+    _GREEN % "downloadFile": sw.MessageRefBody,
     _GREEN % "readChat": sw.ChatBody,
     _GREEN % "checkWhatsapp": sw.PhoneBody,
     _GREEN % "getAvatar": sw.ChatBody,

@@ -84,3 +84,21 @@ async def test_download_file_refuses_what_is_not_a_file_message(
     assert r.status_code == 404
     r = await client.post(inst.url("downloadFile"), json={"chatId": to})
     assert r.status_code == 400
+
+
+async def test_a_file_name_in_any_script_survives_the_form(
+    server: LiveServer, client: httpx.AsyncClient, make_instance: MakeInstance
+) -> None:
+    inst = await make_instance()
+    await authorize(client, inst, new_phone())
+    to = new_phone()
+    name = "\u043e\u0442\u0447\u0451\u0442 \u0444\u0438\u043d\u0430\u043b \U0001f4c4.pdf"
+    r = await client.post(
+        inst.url("sendFileByUpload"),
+        data={"chatId": f"{to}@c.us"},
+        files={"file": (name, PDF, "application/pdf")},
+    )
+    assert r.status_code == 200, r.text
+    assert await _file_at(client, to, inst.partner_token) == PDF
+    (message,) = await inbox(client, to, inst.partner_token)
+    assert message["messageData"]["fileMessageData"]["fileName"] == name

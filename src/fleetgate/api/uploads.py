@@ -165,7 +165,9 @@ class _FormReader:
         self._header_name = b""
 
     def _headers_finished(self) -> None:
-        disposition = self._headers.get(b"content-disposition", b"").decode("utf-8", "replace")
+        # Latin-1 maps every byte to one character and back: the parameters come out as the
+        # bytes that were sent, UTF-8 names included.
+        disposition = self._headers.get(b"content-disposition", b"").decode("latin-1")
         _, options = parse_options_header(disposition)
         name = options.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in options or name == self._file_field:

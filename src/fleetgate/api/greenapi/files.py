@@ -41,7 +41,26 @@ router = APIRouter(
 METHODS = ("uploadFile", "sendFileByUpload", "sendFileByUrl", "downloadFile")
 
 
-@router.post("/uploadFile/{apiTokenInstance}")
+_RAW_FILE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.post(
+    "/uploadFile/{apiTokenInstance}",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/octet-stream": _RAW_FILE,
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            }
+        }
+    },
+)
 async def upload_file(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Store a file (the raw body, named by the GA-Filename header, or a form's ``file``
     part) for sendFileByUrl; answers its urlFile."""
