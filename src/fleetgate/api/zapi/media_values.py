@@ -10,10 +10,12 @@ fetched by the runner when the message's turn comes, as GREEN-API's sendFileByUr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import functools
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -23,12 +25,14 @@ from fleetgate.domain.files import StoredFile, safe_file_name
 from fleetgate.domain.instances import InstanceView
 from fleetgate.errors import InvalidInput
 from fleetgate.services.files import file_message_data
+from fleetgate.services.media import FileTooLarge
 from fleetgate.settings import Settings
 
 URL_MAX = 2048
 # Room in a JSON body for the other fields and the data URI's header, beside the base64.
 BODY_SLACK = 64 * 1024
-_CHUNK = 1024 * 1024
+# Characters of base64 decoded at a time (a multiple of 4: 3 MiB of file).
+_PIECE = 4 * 1024 * 1024
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _STICKER = "stickerMessage"
 _SPACES = (" ", "\n", "\r", "\t")
@@ -66,35 +70,65 @@ async def prepare(
         if len(value) > URL_MAX:
             raise InvalidInput(f"{field} must be a URL of at most {URL_MAX} characters")
         return await _by_url(ctx, instance, value, field, kind, caption, file_name)
-    raw = decoded(value, field)
+    check = functools.partial(base64_start, value, field, ctx.media.max_bytes)
+    # Checking a large file's base64 takes a while: not on the event loop.
+    start = await asyncio.to_thread(check) if len(value) > _PIECE else check()
     file = await ctx.media.store(
-        _chunks(raw), id_instance=instance.id_instance, file_name=file_name
+        _decoded(value, start, field), id_instance=instance.id_instance, file_name=file_name
     )
     link = ctx.media.link(instance.id_instance, file.key, file.file_name)
     data = file_message_data(file, link=link, caption=caption, type_message=_type(kind, file))
     return Prepared(data, file.key, file)
 
 
-def decoded(value: str, field: str) -> bytes:
-    """The bytes of a base64 data URI, or of bare base64. InvalidInput otherwise."""
-    payload = value
+def base64_start(value: str, field: str, limit: int) -> int:
+    """Where the base64 of a data URI (or of bare base64) starts in ``value``, once all of it
+    is checked to decode (InvalidInput) to at most ``limit`` bytes (FileTooLarge)."""
+    start = 0
     if value[:5].lower() == "data:":
-        header, comma, payload = value[5:].partition(",")
-        if not comma or header.rsplit(";", 1)[-1].strip().lower() != "base64":
+        comma = value.find(",")
+        if comma < 0 or value[5:comma].rsplit(";", 1)[-1].strip().lower() != "base64":
             raise InvalidInput(f"{field} must be a base64 data URI: data:<mime>;base64,<data>")
-    # Line-wrapped base64 (76 characters a line) and missing padding are common: tolerated.
-    if any(space in payload for space in _SPACES):
-        payload = "".join(payload.split())
-    payload += "=" * (-len(payload) % 4)
+        start = comma + 1
+    size = 0
+    for piece in base64_pieces(value, start):
+        size += len(_decode(piece, field))
+        if size > limit:
+            raise FileTooLarge(f"{field} is larger than the limit of {limit} bytes")
+    if size == 0:
+        raise InvalidInput(f"{field} holds no data")
+    return start
+
+
+async def _decoded(value: str, start: int, field: str) -> AsyncIterator[bytes]:
+    for piece in base64_pieces(value, start):
+        yield _decode(piece, field)
+
+
+def base64_pieces(text: str, start: int) -> Iterator[str]:
+    """The base64 in ``text[start:]`` in pieces of whole 4-character groups (decoded one at a
+    time: a large file is never copied whole). Line breaks (base64 wrapped at 76 characters)
+    are dropped and missing ``=`` padding is added: both are common."""
+    carry = ""
+    for at in range(start, len(text), _PIECE):
+        piece = carry + text[at : at + _PIECE]
+        if any(space in piece for space in _SPACES):
+            piece = "".join(piece.split())
+        cut = len(piece) - len(piece) % 4
+        carry = piece[cut:]
+        if cut:
+            yield piece[:cut]
+    if carry:
+        yield carry + "=" * (-len(carry) % 4)
+
+
+def _decode(piece: str, field: str) -> bytes:
     try:
-        raw = base64.b64decode(payload, validate=True)
+        return base64.b64decode(piece, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(
             f"{field} must be an http(s) URL or base64 data (data:<mime>;base64,<data>)"
         ) from None
-    if not raw:
-        raise InvalidInput(f"{field} holds no data")
-    return raw
 
 
 async def _by_url(
@@ -132,9 +166,3 @@ async def _by_url(
 def _type(kind: str, file: StoredFile) -> str:
     # WhatsApp shows a sticker only as a sticker; everything else goes as its bytes say.
     return _STICKER if kind == _STICKER else file.type_message
-
-
-async def _chunks(raw: bytes) -> AsyncIterator[bytes]:
-    view = memoryview(raw)
-    for start in range(0, len(raw), _CHUNK):
-        yield bytes(view[start : start + _CHUNK])
