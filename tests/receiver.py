@@ -58,9 +58,15 @@ class Receiver:
     inflight: dict[str, int] = field(default_factory=dict)
     max_inflight: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def hook(self, name: str) -> str:
         return f"{self.url}/hook/{name}"
+
+    def serve(self, name: str, content: bytes) -> str:
+        """A URL that answers ``GET`` with ``content`` (a file to send by URL)."""
+        self.files[name] = content
+        return f"{self.url}/files/{name}"
 
     def behave(self, name: str, **kwargs: Any) -> None:
         self.behaviours[name] = Behaviour(**kwargs)
@@ -133,11 +139,22 @@ class Receiver:
             with self.lock:
                 self.inflight[key] -= 1
 
+    async def _file(self, request: Request) -> Response:
+        content = self.files.get(request.path_params["name"])
+        if content is None:
+            return Response(b"no such file", 404)
+        return Response(content, 200, media_type="application/octet-stream")
+
 
 @contextmanager
 def running_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
-    app = Starlette(routes=[Route("/hook/{name}", receiver._handle, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route("/hook/{name}", receiver._handle, methods=["POST"]),
+            Route("/files/{name}", receiver._file, methods=["GET"]),
+        ]
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

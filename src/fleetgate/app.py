@@ -21,6 +21,7 @@ from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import instance as zapi_instance
 from fleetgate.api.zapi import partner as zapi_partner
 from fleetgate.api.zapi import sending as zapi_sending
+from fleetgate.api.zapi import sending_media as zapi_media
 from fleetgate.api.zapi import webhooks as zapi_webhooks
 from fleetgate.background import start_background
 from fleetgate.context import Context
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     for router in (zapi_partner.router, zapi_instance.router, zapi_webhooks.router):
         app.include_router(router)
     app.include_router(zapi_sending.router)
+    app.include_router(zapi_media.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
     facade = (partner, account, receiving, sending, files, journals)

@@ -451,6 +451,7 @@ CONVERSIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
                 "caption": "look",
                 "mimeType": "image/jpeg",
                 "thumbnailUrl": "",
+                "downloadError": False,
                 "width": 0,
                 "height": 0,
                 "viewOnce": False,
@@ -548,8 +549,12 @@ CONVERSIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
         {"poll": {"question": "Which?", "pollMaxOptions": 0, "options": []}},
     ),
     (
-        {"typeMessage": "stickerMessage", "fileMessageData": FILE},
-        {"text": {"message": ""}, "notification": "stickerMessage"},
+        {"typeMessage": "stickerMessage", "fileMessageData": FILE | {"mimeType": "image/webp"}},
+        {"sticker": {"stickerUrl": "https://files.example/f", "mimeType": "image/webp"}},
+    ),
+    (
+        {"typeMessage": "someNewKindMessage"},
+        {"text": {"message": ""}, "notification": "someNewKindMessage"},
     ),
     ({}, {"text": {"message": ""}, "notification": ""}),
 ]
@@ -567,7 +572,8 @@ def test_received_body_carries_exactly_one_content(
     instance = make_instance(callbacks={"received": URL_A})
     [(_, _, body)] = call(instance, "incomingMessageReceived", message_fields(message_data=data))
     assert {key: body[key] for key in content} == content
-    objects = {"text", "image", "video", "audio", "document", "location", "contact", "poll"}
+    objects = {"text", "image", "video", "audio", "document", "sticker", "location", "contact"}
+    objects |= {"poll"}
     assert len(objects & set(body)) == 1
 
 

@@ -64,7 +64,7 @@ def _poll(multiple: bool) -> dict[str, Any]:
 
 
 def _quoting(data: dict[str, Any], quoted: dict[str, Any]) -> dict[str, Any]:
-    """A reply, shaped as api/greenapi/sending.py's _quoting shapes it (the quoted message's
+    """A reply, shaped as api/sends.py quoting shapes it (the quoted message's
     own messageData under quotedMessage)."""
     text = data.get("textMessageData", {}).get("textMessage", "")
     who = "79005550000@c.us"

@@ -171,6 +171,7 @@ def message_content(data: dict[str, Any]) -> dict[str, Any]:
             "caption": file.get("caption", ""),
             "mimeType": file.get("mimeType", ""),
             "thumbnailUrl": "",
+            "downloadError": False,
             "width": 0,
             "height": 0,
             "viewOnce": False,
@@ -204,6 +205,12 @@ def message_content(data: dict[str, Any]) -> dict[str, Any]:
             "thumbnailUrl": "",
         }
         content = {"document": document}
+    elif kind == "stickerMessage":
+        sticker = {
+            "stickerUrl": file.get("downloadUrl", ""),
+            "mimeType": file.get("mimeType", "") or "image/webp",
+        }
+        content = {"sticker": sticker}
     elif kind == "locationMessage":
         loc = data.get("locationMessageData") or {}
         location = {

@@ -16,13 +16,13 @@ from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.ratelimit import rate_limited
-from fleetgate.api.greenapi.sending import queue_send
 from fleetgate.api.greenapi.sending_wire import (
     MessageRefBody,
     SendFileByUploadFields,
     SendFileByUrlBody,
 )
 from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.sends import queue_send
 from fleetgate.api.uploads import header_text, is_form, store_body, store_form
 from fleetgate.context import Context
 from fleetgate.domain.files import StoredFile, safe_file_name

@@ -21,8 +21,7 @@ from fleetgate.api.greenapi.sending_wire import (
     SendPollBody,
 )
 from fleetgate.api.responses import OrjsonResponse
-from fleetgate.context import Context
-from fleetgate.domain.instances import InstanceView
+from fleetgate.api.sends import queue_send
 from fleetgate.errors import InvalidInput
 from fleetgate.services import journals, messaging, send_queue
 
@@ -51,47 +50,6 @@ _SENDS: dict[str, type[BaseModel]] = {
     "sendContact": SendContactBody,
     "sendPoll": SendPollBody,
 }
-
-
-async def queue_send(
-    ctx: Context,
-    instance: InstanceView,
-    chat_id: str,
-    data: dict[str, Any],
-    quoted_id: str | None,
-    *,
-    media_key: str | None = None,
-) -> str:
-    """Queue a message (a reply to ``quoted_id``, if given); its idMessage."""
-    if quoted_id:
-        data = await _quoting(ctx, instance, chat_id, quoted_id, data)
-    return await ctx.sends.enqueue(instance, chat_id, data, media_key=media_key)
-
-
-async def _quoting(
-    ctx: Context, instance: InstanceView, chat_id: str, quoted_id: str, data: dict[str, Any]
-) -> dict[str, Any]:
-    """A reply to a message of the same chat, shaped as GREEN-API shows quotes."""
-    async with ctx.db.reading() as session:
-        quoted = await journals.find_message(
-            session=session, id_instance=instance.id_instance, id_message=quoted_id
-        )
-    if quoted is None or quoted.chat_id != chat_id:
-        raise InvalidInput("quotedMessageId must be the id of a message of this chat")
-    text = data.get("textMessageData", {}).get("textMessage", "")
-    return data | {
-        "typeMessage": "quotedMessage" if text else data["typeMessage"],
-        "extendedTextMessageData": {
-            "text": text,
-            "stanzaId": quoted.id_message,
-            "participant": quoted.sender,
-        },
-        "quotedMessage": {
-            "stanzaId": quoted.id_message,
-            "participant": quoted.sender,
-            **orjson.loads(quoted.data),
-        },
-    }
 
 
 def _send_route(name: str, model: type[BaseModel]) -> None:

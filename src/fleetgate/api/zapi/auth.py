@@ -93,18 +93,19 @@ async def creating_partner(
         )
 
 
-async def json_body(request: Request, ctx: Context) -> Any:
-    """The JSON body (None if empty); one with another Content-Type is refused (415)."""
-    data = await read_json(request, ctx.settings.http.max_body_bytes)
+async def json_body(request: Request, ctx: Context, limit: int | None = None) -> Any:
+    """The JSON body (None if empty); one with another Content-Type is refused (415). At most
+    ``limit`` bytes (default: the HTTP setting), 413 beyond."""
+    data = await read_json(request, limit or ctx.settings.http.max_body_bytes)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if data is not None and kind != "application/json" and not kind.endswith("+json"):
         raise NotJson("Content-Type must be application/json")
     return data
 
 
-async def parsed(model: type[M], request: Request, ctx: Context) -> M:
+async def parsed(model: type[M], request: Request, ctx: Context, limit: int | None = None) -> M:
     """The JSON body validated by ``model``."""
-    return parse_body(model, await json_body(request, ctx))
+    return parse_body(model, await json_body(request, ctx, limit))
 
 
 InstanceDep = Annotated[InstanceView, Depends(zapi_instance)]
