@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.errors import InvalidInput, NotFound
-from fleetgate.services.media import FileTooLarge, Media, new_key
-from fleetgate.storage.blobs import BlobStore
+from fleetgate.services.media import FileTooLarge, Media
+from fleetgate.storage.blobs import BlobStore, new_key
 from fleetgate.storage.tables import MediaRow
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40

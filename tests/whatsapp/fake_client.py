@@ -5,9 +5,11 @@
 What a client does is chosen by its store's name (the part before any ``/``, the rest only
 tells sessions apart): ``ok`` connects and reports ``connected``; ``qr`` shows a QR code;
 ``fail`` never connects (ClientError every time); ``logout`` connects and is logged out by
-the phone; ``hang`` shows a QR code and never returns from connect, stop or not (as the
-library does once a login window ends unpaired). A store named ``broken`` cannot be
-migrated; a device whose JID starts with ``stale`` is not in any store.
+the phone; ``media`` connects and receives an image of as many bytes as the store's second
+part says (``media/1000``: 1000 bytes, made by :func:`file_of`); ``hang`` shows a QR code and
+never returns from connect, stop or not (as the library does once a login window ends
+unpaired). A store named ``broken`` cannot be migrated; a device whose JID starts with
+``stale`` is not in any store.
 
 The stand-in tells the test what it was asked through log records (``fake: ...``), which the
 worker sends to the engine as ``log`` events.
@@ -15,15 +17,30 @@ worker sends to the engine as ``log`` events.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from typing import Any
 
-from fleetgate_whatsapp.client import ClientError, ClientEvents, FactoryOptions, Store
+from fleetgate_whatsapp.client import (
+    ClientError,
+    ClientEvents,
+    FactoryOptions,
+    FileToSend,
+    Received,
+    Store,
+)
 
 log = logging.getLogger("fake")
 DEVICE = "15550001:3@s.whatsapp.net"
+
+
+def file_of(size: int) -> bytes:
+    """A JPEG-looking file of ``size`` bytes, different in every part."""
+    head = b"\xff\xd8\xff\xe0"
+    body = hashlib.shake_256(b"fleetgate").digest(max(0, size - len(head)))
+    return (head + body)[:size]
 
 
 class FakeClient:
@@ -48,6 +65,13 @@ class FakeClient:
                 threading.Event().wait()
         elif self.mode == "logout":
             self.events.logged_out("LOGGED_OUT")
+        elif self.mode == "media":
+            self.events.connected(self.jid or DEVICE)
+            data = {"typeMessage": "imageMessage", "fileMessageData": {"fileName": "a.jpg"}}
+            content = file_of(int(self.name.split("/")[1]))
+            chat = "15550002@c.us"
+            log.info("fake: receiving %d bytes", len(content))
+            self.events.message(Received("3EB0F1", chat, chat, "", 0, False, data, file=content))
         else:
             self.events.connected(self.jid or DEVICE)
         self.stopped.wait()
@@ -62,9 +86,14 @@ class FakeClient:
     def pair_phone(self, phone: str) -> str:
         return f"CODE-{phone[-4:]}"
 
-    def send(self, chat_id: str, message_data: dict[str, Any]) -> str:
+    def send(
+        self, chat_id: str, message_data: dict[str, Any], file: FileToSend | None = None
+    ) -> str:
         if message_data.get("typeMessage") == "refused":
             raise ClientError("the fake refuses this message")
+        if file is not None:
+            digest = hashlib.sha256(file.content).hexdigest()
+            return f"WA-{len(file.content)}-{digest}-{file.mime_type}-{file.file_name}"
         return f"WA-{chat_id.split('@')[0]}-{message_data.get('textMessage', '')}"
 
     def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:

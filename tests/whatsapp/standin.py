@@ -14,6 +14,7 @@ for every device, as the real schema is).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
@@ -30,7 +31,14 @@ from typing import Any
 
 import orjson
 
-from fleetgate_whatsapp.client import Client, ClientError, ClientEvents, Received, Store
+from fleetgate_whatsapp.client import (
+    Client,
+    ClientError,
+    ClientEvents,
+    FileToSend,
+    Received,
+    Store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +129,17 @@ class Network:
         data = {"typeMessage": "textMessage", "textMessageData": {"textMessage": text}}
         return self.post(from_phone, to_phone, data, sender_name=f"phone {from_phone}")
 
+    def send_file(
+        self, from_phone: str, to_phone: str, data: dict[str, Any], content: bytes | None
+    ) -> str:
+        """The phone sends a file message (``data``: its messageData) with the file's bytes;
+        None: a file the account's device cannot download (expired on the servers)."""
+        id_message = "3EB0" + secrets.token_hex(8).upper()
+        file = base64.b64encode(content).decode() if content is not None else None
+        body = {"id": id_message, "message_data": data, "sender_name": f"phone {from_phone}"}
+        self._insert(to_phone, from_phone, "message", body | {"file": file})
+        return id_message
+
     def send_from_own_phone(self, account: str, to_phone: str, text: str) -> str:
         """The account's phone itself writes to ``to_phone``: its linked devices see the
         message as their own; its id."""
@@ -166,9 +185,20 @@ class Network:
                 conn.execute("SELECT 1 FROM flags WHERE name = ?", (name,)).fetchone() is not None
             )
 
-    def post(self, from_phone: str, to_phone: str, data: dict[str, Any], sender_name: str) -> str:
+    def post(
+        self,
+        from_phone: str,
+        to_phone: str,
+        data: dict[str, Any],
+        sender_name: str,
+        file: FileToSend | None = None,
+    ) -> str:
         id_message = "3EB0" + secrets.token_hex(8).upper()
         body = {"id": id_message, "message_data": data, "sender_name": sender_name}
+        if file is not None:
+            # What the recipient downloads, and what the test checks the sender uploaded.
+            body["file"] = base64.b64encode(file.content).decode()
+            body["file_mime_type"] = file.mime_type
         self._insert(to_phone, from_phone, "message", body)
         return id_message
 
@@ -362,6 +392,11 @@ class StandinClient:
                         )
                     )
             elif kind == "message":
+                file = None
+                if "file" in body and body["file"] is None:
+                    log.warning("stand-in: the file of %s could not be downloaded", body["id"])
+                elif "file" in body:
+                    file = base64.b64decode(body["file"])
                 self.events.message(
                     Received(
                         id_message=body["id"],
@@ -371,6 +406,7 @@ class StandinClient:
                         timestamp_s=at_ms // 1000,
                         from_me=False,
                         message_data=_as_received(body["message_data"]),
+                        file=file,
                     )
                 )
                 self.network.post_receipt(self.phone, from_phone, [body["id"]], "delivered")
@@ -408,7 +444,9 @@ class StandinClient:
             raise ClientError("no login window is open")
         return f"{code[:4]}-{code[4:]}"
 
-    def send(self, chat_id: str, message_data: dict[str, Any]) -> str:
+    def send(
+        self, chat_id: str, message_data: dict[str, Any], file: FileToSend | None = None
+    ) -> str:
         if self.jid is None:
             raise ClientError("the store doesn't contain a device JID")
         to_phone = chat_id.removesuffix("@c.us")
@@ -419,7 +457,9 @@ class StandinClient:
                 conn.execute("INSERT INTO held (chat_id) VALUES (?)", (chat_id,))
             while self.network.flag("hold") and not self._stopped.wait(POLL_S):
                 pass
-        return self.network.post(self.phone, to_phone, message_data, sender_name=self.phone)
+        return self.network.post(
+            self.phone, to_phone, message_data, sender_name=self.phone, file=file
+        )
 
     def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:
         self.network.post_receipt(self.phone, sender.removesuffix("@c.us"), id_messages, "read")

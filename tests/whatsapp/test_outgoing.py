@@ -287,10 +287,10 @@ def test_a_quote_of_a_lid_participant_keeps_it() -> None:
         ("data.fleetgate-unknown", "document", "application/octet-stream"),
     ],
 )
-def test_a_file_by_url_is_media_to_fetch(name: str, kind: str, mime: str) -> None:
+def test_a_file_message_is_media_to_upload(name: str, kind: str, mime: str) -> None:
     out = outgoing(_file(name, caption="look"))
     assert out.message is None
-    assert out.media == Media(kind, f"https://files.example.org/u/{name}", mime, "look", name)
+    assert out.media == Media(kind, mime, "look", name)
     assert out.media is not None and out.media.quoted_id == ""
 
 
@@ -300,7 +300,8 @@ def test_a_sticker_and_a_given_media_type() -> None:
         "fileMessageData": {"downloadUrl": "https://e.org/s?x=1", "mimeType": "image/webp"},
     }
     media = outgoing(data).media
-    assert media == Media("sticker", "https://e.org/s?x=1", "image/webp", "", "s")
+    # The link is not used: the file's bytes come with the send, from the media store.
+    assert media == Media("sticker", "image/webp", "", "")
 
 
 def test_a_file_reply_keeps_the_quote_for_the_built_message() -> None:
@@ -314,8 +315,7 @@ def test_a_file_reply_keeps_the_quote_for_the_built_message() -> None:
 @pytest.mark.parametrize(
     ("file", "error"),
     [
-        ({"downloadUrl": ""}, r"http\(s\) URL \(files received through WhatsApp have none yet\)"),
-        ({"downloadUrl": "ftp://e.org/a.jpg"}, r"must be the file's http\(s\) URL$"),
+        ({"fileName": 5}, "fileMessageData.fileName must be a string"),
         ({"downloadUrl": "https://e.org/a.jpg", "caption": 5}, "fileMessageData.caption must be"),
         ("https://e.org/a.jpg", "fileMessageData must be an object"),
     ],
@@ -379,7 +379,7 @@ def test_an_uploaded_document_video_audio_and_sticker() -> None:
     assert _built("song.mp3").audioMessage.PTT is False
     sticker = {
         "typeMessage": "stickerMessage",
-        "fileMessageData": {"downloadUrl": "https://e.org/s.webp"},
+        "fileMessageData": {"fileName": "s.webp"},
     }
     media = outgoing(sticker).media
     assert media is not None
@@ -555,12 +555,13 @@ def test_other_forwards_carry_the_mark(data: dict[str, Any]) -> None:
     assert part.contextInfo == E.ContextInfo(isForwarded=True, forwardingScore=1)
 
 
-def test_a_forwarded_file_is_fetched_again_and_a_received_one_cannot_be() -> None:
+def test_a_forwarded_file_sent_or_received_is_media_to_upload() -> None:
     media = outgoing(_forwarded(_file("cat.jpg"))).media
     assert media is not None and media.context.isForwarded
-    received_file = _echo(_built("cat.jpg"))
-    with pytest.raises(ValueError, match="files received through WhatsApp have none yet"):
-        outgoing(_forwarded(received_file))
+    # A received one as the runner hands it on: its file (kept by fleetgate) comes with it.
+    received = outgoing(_forwarded(_echo(_built("cat.jpg")))).media
+    assert received is not None and received.context.isForwarded
+    assert (received.kind, received.mime_type) == ("image", "image/jpeg")
 
 
 @pytest.mark.parametrize("score", [0, -1, "1", True])

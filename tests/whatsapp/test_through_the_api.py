@@ -2,11 +2,13 @@
 server, its runner, real worker processes, and the stand-in client behind them (no network
 here). It proves the façade's methods reach the engine and that WhatsApp's own message ids
 line up with ours: the one sendMessage answered stays the message's id on the wire, receipts
-naming WhatsApp's id move it on, and a quote of it reaches WhatsApp under WhatsApp's id."""
+naming WhatsApp's id move it on, and a quote of it reaches WhatsApp under WhatsApp's id. Files
+go out byte for byte, and a received one is downloadable from fleetgate's link."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ from whatsapp_api_client_python.API import GreenAPI
 
 from tests.processes import Cli, Served
 from tests.support import until
+from tests.whatsapp.fake_client import file_of
 from tests.whatsapp.harness import REPO, STANDIN
 from tests.whatsapp.standin import ENV_DIR, Network
 
@@ -174,3 +177,51 @@ async def _is(api: Api, state: str) -> bool:
 
 async def _count(network: Network, count: int) -> bool:
     return len(network.messages_to(CONTACT)) >= count
+
+
+async def test_files_go_out_byte_for_byte_and_received_ones_can_be_downloaded(
+    served: Served, network: Network, partner_token: str, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=served.url, timeout=30) as http:
+        made = await http.post(
+            f"/partner/createInstance/{partner_token}", json={"incomingWebhook": "yes"}
+        )
+        assert made.status_code == 200, made.text
+        api = Api(http, made.json()["idInstance"], made.json()["apiTokenInstance"])
+        await until(lambda: _is(api, "notAuthorized"), "a new device waits to be linked")
+        code = await api.call("POST", "getAuthorizationCode", {"phoneNumber": int(ACCOUNT)})
+        assert network.enter_code(ACCOUNT, code["code"])
+        await until(lambda: _is(api, "authorized"), "linked by the pairing code")
+
+        # Uploaded through the official client: WhatsApp gets these very bytes.
+        photo = tmp_path / "photo.jpg"
+        photo.write_bytes(file_of(2 * 1024 * 1024))
+        green = GreenAPI(str(api.id), api.token, host=served.url, media=served.url)
+        sent = await asyncio.to_thread(
+            green.sending.sendFileByUpload, f"{CONTACT}@c.us", str(photo), "photo.jpg", "look"
+        )
+        assert sent.code == 200, sent.text
+        await until(lambda: _count(network, 1), "the contact got the file")
+        [delivered] = network.messages_to(CONTACT)
+        assert base64.b64decode(delivered["file"]) == photo.read_bytes()
+        assert delivered["message_data"]["typeMessage"] == "imageMessage"
+        assert delivered["message_data"]["fileMessageData"]["caption"] == "look"
+
+        # A document from the contact's phone: notified with a link to fleetgate's copy.
+        report = b"%PDF-1.7 " + bytes(range(256)) * 64
+        phone_data = {"fileName": "q3.pdf", "mimeType": "application/pdf", "downloadUrl": ""}
+        data = {"typeMessage": "documentMessage", "fileMessageData": phone_data}
+        received = network.send_file(CONTACT, ACCOUNT, data, report)
+        incoming: dict[str, Any] = {}
+        for _ in range(10):  # behind whatever else is notified
+            for body in await api.notifications(wanted=1):
+                if body["typeWebhook"] == "incomingMessageReceived":
+                    incoming = body
+            if incoming:
+                break
+        assert incoming["idMessage"] == received
+        notified = incoming["messageData"]["fileMessageData"]
+        assert notified["fileName"] == "q3.pdf"
+        assert notified["downloadUrl"].startswith(f"{served.url}/media/{api.id}/")
+        download = await http.get(notified["downloadUrl"])
+        assert download.status_code == 200 and download.content == report

@@ -8,13 +8,23 @@ of stream and on SIGTERM, even with a connect thread stuck.
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import time
 
 import orjson
+import pytest
 
-from fleetgate_whatsapp.ipc import HEADER, MAX_FRAME, encode
-from fleetgate_whatsapp.ipc import Event as EventFrame
+from fleetgate_whatsapp.ipc import (
+    HEADER,
+    Event,
+    ProtocolError,
+    encode,
+    file_bytes,
+    file_text,
+    frame_limit,
+)
+from tests.whatsapp.fake_client import file_of
 from tests.whatsapp.worker_harness import WAIT_S, worker_process
 
 DEVICE = "15550001:3@s.whatsapp.net"
@@ -60,15 +70,17 @@ def test_every_op_round_trips() -> None:
 
 
 def test_bad_frames_are_refused_and_the_worker_goes_on() -> None:
-    with worker_process() as worker:
+    # Files of at most 1000 bytes: frames are bounded a little over ipc.MAX_FRAME.
+    limit = frame_limit(1000)
+    with worker_process("--media-max-bytes", "1000") as worker:
         worker.send_bytes(HEADER.pack(5) + b"{nope")
         worker.send_bytes(_raw({"t": "call", "id": 41, "op": "format_disk", "sid": 0}))
         worker.send_bytes(_raw({"t": "call", "id": 42, "op": "send", "sid": 1, "args": {}}))
         worker.send_bytes(_raw({"t": "call", "id": 43, "op": "ping", "sid": "zero"}))
         worker.send_bytes(_raw({"t": "call", "id": "44", "op": "ping", "sid": 0}))
         # A frame over the limit is skipped whole: the stream stays in step.
-        worker.send_bytes(HEADER.pack(MAX_FRAME + 1) + b"\0" * (MAX_FRAME + 1))
-        worker.send_bytes(encode(EventFrame(sid=1, kind="replaced")))
+        worker.send_bytes(HEADER.pack(limit + 1) + b"\0" * (limit + 1))
+        worker.send_bytes(encode(Event(sid=1, kind="replaced")))
 
         assert "unknown op 'format_disk'" in worker.reply(41).error
         assert "lacks chat_id, message_data" in worker.reply(42).error
@@ -185,3 +197,34 @@ def test_a_worker_that_keeps_failing_to_connect_asks_to_be_replaced() -> None:
         worker.wait(lambda: worker.closed, "end of stream")
         assert worker.logs("5 connect attempts: the library keeps a store open for each")
         assert worker.logs("fake: stop fail/1")
+
+
+def test_files_cross_the_socket_whole_both_ways() -> None:
+    size = 20 * 1024 * 1024
+    content = file_of(size)
+    digest = hashlib.sha256(content).hexdigest()
+    image = {"typeMessage": "imageMessage", "fileMessageData": {"fileName": "a.jpg"}}
+    with worker_process() as worker:
+        worker.ok("open", 1, store="ok/1", jid=DEVICE)
+        worker.wait_event(1, "connected")
+        file = {"content": file_text(content), "mime_type": "image/jpeg", "file_name": "a.jpg"}
+        sent = worker.ok("send", 1, chat_id="15550002@c.us", message_data=image, file=file)
+        assert sent == f"WA-{size}-{digest}-image/jpeg-a.jpg"
+
+        worker.ok("open", 2, store=f"media/{size}", jid=DEVICE)
+        received = worker.wait_event(2, "message").data
+        assert hashlib.sha256(file_bytes(received.pop("file"))).hexdigest() == digest
+        assert received["message_data"] == image
+
+        bad = worker.call("send", 1, chat_id="x@c.us", message_data=image, file={"content": "%"})
+        assert not bad.ok and bad.error == "file must be base64 text"
+        unnamed = {"content": "", "mime_type": "image/jpeg"}
+        bad = worker.call("send", 1, chat_id="x@c.us", message_data=image, file=unnamed)
+        assert not bad.ok and bad.error == "file.mime_type and file.file_name must be strings"
+
+
+def test_a_file_over_the_frame_limit_is_refused_before_it_is_written() -> None:
+    big = Event(sid=1, kind="message", data={"file": "A" * (frame_limit(1000) + 1)})
+    with pytest.raises(ProtocolError, match="is over"):
+        encode(big, frame_limit(1000))
+    assert len(encode(big, frame_limit(2000))) > frame_limit(1000)

@@ -4,21 +4,25 @@ pushed through the library's own ctypes dispatch, as its Go layer delivers them.
 This imports the library into the test process (its protobuf classes are needed). Nothing
 here connects. What it proves: each connection-level event reaches ClientEvents in fleetgate's
 terms, the JID of ``connected`` comes from the device record the library hands over first
-(no ``get_me``), QR codes carry their life, and the login window's end is seen. Messages,
-receipts and presence go through translate.py and are tested with it.
+(no ``get_me``), QR codes carry their life, and the login window's end is seen, and received
+media that cannot be downloaded still arrives. Messages, receipts and presence go through
+translate.py and are tested with it.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fleetgate_whatsapp import proto
 from fleetgate_whatsapp.client import FactoryOptions, Store
+from tests.whatsapp.events import message_ev
 
 # neonize_client first: it undoes what importing the library does to the process (a root
 # logging handler, a sys.path entry); the library's modules are then taken as they are.
@@ -28,6 +32,7 @@ binder = importlib.import_module("neonize._binder")
 events_module = importlib.import_module("neonize.events")
 
 DEVICE = "15550001:7@s.whatsapp.net"
+E = proto.e2e
 
 
 class Recorder:
@@ -114,3 +119,29 @@ def test_device_jids_round_trip_to_the_stored_text() -> None:
         assert neonize_client.device_jid_text(neonize_client.device_jid(text)) == text
     with pytest.raises(Exception, match="is not a device JID"):
         neonize_client.device_jid("15550001:x@s.whatsapp.net")
+
+
+def test_received_media_that_cannot_be_had_arrives_without_its_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Offline the download fails (no connection): the message is still reported, without
+    its file, with one log line; a file announced over the limit is not even tried."""
+    factory = neonize_client.NeonizeFactory(FactoryOptions(media_max_bytes=1000))
+    recorder = Recorder()
+    client = factory.client(Store(str(tmp_path / "store.db")), DEVICE, recorder)
+    lib = client._new_library_client()
+    try:
+        small = E.ImageMessage(mimetype="image/jpeg", fileLength=500, caption="hi")
+        large = E.VideoMessage(mimetype="video/mp4", fileLength=1001)
+        with caplog.at_level(logging.WARNING, logger="fleetgate_whatsapp.neonize_client"):
+            _deliver(lib, message_ev(E.Message(imageMessage=small), id_message="3EB0A"))
+            _deliver(lib, message_ev(E.Message(ptvMessage=large), id_message="3EB0B"))
+    finally:
+        client.stop()
+    reported = [args[0] for name, args in recorder.calls if name == "message"]
+    assert [(r.id_message, r.file) for r in reported] == [("3EB0A", None), ("3EB0B", None)]
+    assert reported[0].message_data["fileMessageData"]["caption"] == "hi"
+    assert [r.getMessage() for r in caplog.records] == [
+        "the imageMessage of message 3EB0A could not be downloaded: not connected",
+        "the ptvMessage of message 3EB0B is not downloaded: 1001 bytes, over the limit of 1000",
+    ]

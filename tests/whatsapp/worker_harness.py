@@ -19,11 +19,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fleetgate_whatsapp.ipc import HEADER, Call, Event, Reply, body_length, decode, encode
+from fleetgate_whatsapp.client import FactoryOptions
+from fleetgate_whatsapp.ipc import (
+    HEADER,
+    Call,
+    Event,
+    Reply,
+    body_length,
+    decode,
+    encode,
+    frame_limit,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = "tests.whatsapp.fake_client:FakeFactory"
 WAIT_S = 30.0
+# A worker's frames with its default --media-max-bytes.
+MAX_FRAME = frame_limit(FactoryOptions().media_max_bytes)
 
 
 class WorkerProcess:
@@ -45,7 +57,7 @@ class WorkerProcess:
 
     def send_call(self, op: str, sid: int = 0, **args: Any) -> int:
         call_id = next(self._ids)
-        self.send_bytes(encode(Call(id=call_id, op=op, sid=sid, args=args)))
+        self.send_bytes(encode(Call(id=call_id, op=op, sid=sid, args=args), MAX_FRAME))
         return call_id
 
     def send_bytes(self, data: bytes) -> None:
@@ -116,7 +128,7 @@ class WorkerProcess:
                 header = self._read_exact(HEADER.size)
                 if header is None:
                     break
-                body = self._read_exact(body_length(header))
+                body = self._read_exact(body_length(header, MAX_FRAME))
                 if body is None:
                     break
                 frame = decode(body)
@@ -132,15 +144,16 @@ class WorkerProcess:
                 self._cond.notify_all()
 
     def _read_exact(self, size: int) -> bytes | None:
-        data = bytearray()
-        while len(data) < size:
+        data, got = bytearray(size), 0
+        view = memoryview(data)
+        while got < size:
             try:
-                chunk = self.sock.recv(size - len(data))
+                count = self.sock.recv_into(view[got:])
             except OSError:
                 return None
-            if not chunk:
+            if not count:
                 return None
-            data += chunk
+            got += count
         return bytes(data)
 
 

@@ -20,7 +20,6 @@ import functools
 import hashlib
 import logging
 import re
-import secrets
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
@@ -34,7 +33,7 @@ from fleetgate.crypto import TokenCipher
 from fleetgate.domain.files import HEAD_BYTES, StoredFile, extension_of, safe_file_name, sniff
 from fleetgate.errors import BodyTooLarge, InvalidInput, NotFound
 from fleetgate.settings import Settings
-from fleetgate.storage.blobs import BlobStore
+from fleetgate.storage.blobs import BlobStore, new_key
 from fleetgate.storage.db import Database
 from fleetgate.storage.repos import media as repo
 from fleetgate.targets import PinnedTransport, TargetPolicy, TargetRefused, pinned_to
@@ -264,11 +263,6 @@ class Media:
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
-
-
-def new_key() -> str:
-    """A fresh random key (128 bits, URL-safe): a file row's or an object's."""
-    return secrets.token_urlsafe(16)
 
 
 def _with_key(file: StoredFile, key: str) -> StoredFile:

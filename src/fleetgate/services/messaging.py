@@ -18,7 +18,8 @@ from fleetgate.engines.base import IncomingMessage
 from fleetgate.errors import NotReady
 from fleetgate.ids import new_message_id
 from fleetgate.services import engine_calls, outbox
-from fleetgate.services.media import Media, new_key
+from fleetgate.services.media import Media
+from fleetgate.storage.blobs import new_key
 from fleetgate.storage.repos import instances as instances_repo
 from fleetgate.storage.repos import messages as repo
 from fleetgate.storage.signals import Signals

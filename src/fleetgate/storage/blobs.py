@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,12 @@ if TYPE_CHECKING:
 PART_BYTES = 5 * 1024 * 1024
 PART_CONCURRENCY = 2
 READ_CHUNK_BYTES = 256 * 1024
+
+
+def new_key() -> str:
+    """A fresh random key (128 bits, URL-safe): an object's, or a file row's. Engines that put
+    received files in the store name them with it too."""
+    return secrets.token_urlsafe(16)
 
 
 class BlobMissing(Exception):

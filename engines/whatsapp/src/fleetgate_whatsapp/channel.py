@@ -45,8 +45,9 @@ class BadFrame(ProtocolError):
 class Channel:
     """Reads frames (main thread) and writes them (its own thread) on one stream socket."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, max_frame: int = MAX_FRAME) -> None:
         self._sock = sock
+        self.max_frame = max_frame
         self._out: queue.Queue[Frame | None] = queue.Queue(_QUEUE_MAX)
         self.broken = threading.Event()  # the engine's end is gone
         self._writer = threading.Thread(target=self._write_loop, name="ipc-writer", daemon=True)
@@ -59,10 +60,10 @@ class Channel:
         if header is None:
             return None
         (length,) = HEADER.unpack(header)
-        if length > MAX_FRAME:
+        if length > self.max_frame:
             if not self._skip(length):
                 return None
-            raise BadFrame(f"frame of {length} bytes is over {MAX_FRAME}", None)
+            raise BadFrame(f"frame of {length} bytes is over {self.max_frame}", None)
         body = self._read_exact(length)
         if body is None:
             return None
@@ -103,7 +104,7 @@ class Channel:
             if frame is None:
                 return
             try:
-                data = _encode(frame)
+                data = _encode(frame, self.max_frame)
                 if data:
                     self._sock.sendall(data)
             except OSError:
@@ -113,15 +114,17 @@ class Channel:
                 return
 
     def _read_exact(self, size: int) -> bytes | None:
-        buffer = bytearray()
-        while len(buffer) < size:
+        # Straight into one buffer: a frame with a file is tens of megabytes.
+        buffer = bytearray(size)
+        view, got = memoryview(buffer), 0
+        while got < size:
             try:
-                chunk = self._sock.recv(min(size - len(buffer), _CHUNK))
+                count = self._sock.recv_into(view[got:], min(size - got, _CHUNK * 16))
             except OSError:
                 return None
-            if not chunk:
+            if not count:
                 return None
-            buffer += chunk
+            got += count
         return bytes(buffer)
 
     def _skip(self, size: int) -> bool:
@@ -133,10 +136,10 @@ class Channel:
         return True
 
 
-def _encode(frame: Frame) -> bytes:
+def _encode(frame: Frame, limit: int) -> bytes:
     """A frame's bytes; a reply that cannot be encoded becomes an error reply."""
     try:
-        return encode(frame)
+        return encode(frame, limit)
     except (ProtocolError, TypeError) as exc:
         if isinstance(frame, Reply):
             log.error("reply %d cannot be sent: %s", frame.id, exc)

@@ -40,6 +40,18 @@ class Received:
     timestamp_s: int
     from_me: bool
     message_data: dict[str, Any]  # GREEN-API messageData: typeMessage and its data
+    # A media message's file, downloaded; None when it has none, or it could not be had
+    # (too large, the download failed: the client logs why).
+    file: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileToSend:
+    """The file of a file message: its bytes, from fleetgate's media store."""
+
+    content: bytes
+    mime_type: str  # told from the bytes by fleetgate
+    file_name: str
 
 
 class ClientEvents(Protocol):
@@ -100,8 +112,11 @@ class Client(Protocol):
     def pair_phone(self, phone: str) -> str:
         """A pairing code (``ABCD-EFGH``) the phone ``phone`` can type instead of the QR."""
 
-    def send(self, chat_id: str, message_data: dict[str, Any]) -> str:
-        """Send a message described by a GREEN-API ``messageData``; returns WhatsApp's id."""
+    def send(
+        self, chat_id: str, message_data: dict[str, Any], file: FileToSend | None = None
+    ) -> str:
+        """Send a message described by a GREEN-API ``messageData`` (and, for a file message,
+        its ``file``, which the client uploads); returns WhatsApp's id."""
 
     def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:
         """Send read receipts for incoming messages of ``sender`` in ``chat_id``."""
@@ -129,12 +144,9 @@ class FactoryOptions:
     """What a worker tells the factory it makes (from the worker's command line)."""
 
     log_level: int = 20  # logging.INFO; the library's own log level follows it
-    # Media sent by URL is fetched by the worker: at most this many bytes, within this time,
-    # from addresses fleetgate's webhook policy allows (delivery/targets.py).
-    media_max_bytes: int = 64 * 1024 * 1024
-    media_timeout_s: float = 60.0
-    media_allow_loopback: bool = False
-    media_allow_private: bool = False
+    # The largest file a message carries (fleetgate's media.max_file_bytes): a received file
+    # announced larger is not downloaded.
+    media_max_bytes: int = 100 * 1024 * 1024
 
 
 # ``--client MODULE:NAME`` names a ClientFactory, or a callable that makes one from the options.

@@ -18,7 +18,10 @@ from typing import Any
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import IncomingMessage, QrCode, SessionEvents
+from fleetgate.storage.blobs import BlobStore
 from fleetgate.storage.db import is_busy, is_unavailable
+from fleetgate_whatsapp.ipc import ProtocolError, file_bytes
+from fleetgate_whatsapp.received import store_received
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,10 @@ class Device:
         auth: dict[str, Any] | None,
         alive: Callable[[], bool],
         ours: Callable[[str], str] = str,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.sid = sid
+        self._blobs = blobs  # where received files go (None: they are not kept)
         # Our id of a message WhatsApp names by its own (a receipt can come before the runner
         # wrote WhatsApp's id down); the id itself when this process did not send it.
         self._ours = ours
@@ -144,7 +149,20 @@ class Device:
         return None
 
     async def _message(self, data: dict[str, Any]) -> None:
-        """A message that arrived, or (``from_me``) one the account's own phone sent."""
+        """A message that arrived, or (``from_me``) one the account's own phone sent; a file
+        the worker downloaded with it is stored first (once: not again if reporting waits
+        out a database outage)."""
+        file = None
+        if "file" in data and self._blobs is not None:
+            try:
+                # Tens of megabytes of base64: decoded beside the event loop, not on it.
+                content = await asyncio.to_thread(file_bytes, data["file"])
+            except ProtocolError as exc:
+                log.warning("whatsapp instance %s: a received file: %s", self.sid, exc)
+            else:
+                file = await store_received(
+                    self._blobs, content, data["message_data"], str(data["id_message"])
+                )
         message = IncomingMessage(
             id_message=str(data["id_message"]),
             chat_id=str(data["chat_id"]),
@@ -153,6 +171,7 @@ class Device:
             message_data=dict(data["message_data"]),
             from_me=bool(data["from_me"]),
             at_ms=int(data["timestamp_s"]) * 1000 or None,
+            file=file,
         )
         await self.durably(lambda: self.events.message_received(message))
 

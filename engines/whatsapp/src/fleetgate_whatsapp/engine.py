@@ -12,7 +12,6 @@ import logging
 from collections.abc import Mapping
 
 from fleetgate.engines.base import EngineHost, SessionEvents, SessionSpec
-from fleetgate.settings import Settings
 from fleetgate_whatsapp.locations import StoreLocations
 from fleetgate_whatsapp.session import WhatsAppSession
 from fleetgate_whatsapp.settings import WhatsAppSettings
@@ -53,7 +52,8 @@ class WhatsAppEngine:
                 stop_timeout_s=cfg.stop_timeout_s,
                 env=dict(worker_env or {}),
                 output_dir=(host.settings.data_dir / "whatsapp" / "workers").resolve(),
-                worker_args=worker_args(host.settings),
+                worker_args=["--log-level", host.settings.log_level],
+                max_file_bytes=host.settings.media.max_file_bytes,
             )
         )
         # Running sessions by instance id.
@@ -94,14 +94,3 @@ class WhatsAppEngine:
     def _detach(self, session: WhatsAppSession) -> None:
         if self.sessions.get(session.sid) is session:
             del self.sessions[session.sid]
-
-
-def worker_args(settings: Settings) -> list[str]:
-    """Worker options that follow fleetgate's settings: its log level, and the webhook policy
-    for the files a message names by URL (the same addresses are refused)."""
-    args = ["--log-level", settings.log_level]
-    if settings.delivery.allow_loopback:
-        args.append("--media-allow-loopback")
-    if settings.delivery.allow_private:
-        args.append("--media-allow-private")
-    return args

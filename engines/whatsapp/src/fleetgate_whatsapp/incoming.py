@@ -77,6 +77,15 @@ def received(ev: Any, *, me: str = "") -> Received | None:
     )
 
 
+def media_part(msg: Any) -> tuple[str, Any] | None:
+    """The media a message carries, as (its Message field name, the part), or None: what the
+    client downloads (the file :func:`received` describes)."""
+    for name in MEDIA_FIELDS:
+        if msg.HasField(name):
+            return name, getattr(msg, name)
+    return None
+
+
 def receipt_status(ev: Any) -> str | None:
     """The status a ``ReceiptEv`` moves our messages to, or None (receipts of our own devices,
     retries, errors: nothing to tell)."""
@@ -284,7 +293,8 @@ def _file(kind: str, media: Any, id_message: str) -> dict[str, Any]:
     # Only documents have a name of their own; GREEN-API names other files after the message.
     name = media.fileName if kind == "documentMessage" else ""
     file: dict[str, Any] = {
-        "downloadUrl": "",  # downloading received media is not done yet
+        # fleetgate links its own copy here once the engine stored the downloaded file
+        "downloadUrl": "",
         "caption": getattr(media, "caption", ""),
         "fileName": name or f"{id_message}{extension_of(media.mimetype)}",
         "jpegThumbnail": _b64(getattr(media, "JPEGThumbnail", b"")),

@@ -11,19 +11,48 @@ them). Three kinds of frame:
 
 The ops and event kinds, with their fields, are listed in :data:`OPS` and :data:`EVENTS`; a
 frame that names anything else, or lacks a field, is refused with :class:`ProtocolError`.
+
+Files travel whole inside a frame, base64 in a JSON string (a ``send`` call's ``file``, a
+``message`` event's ``file``): one frame per file keeps a call and its bytes one unit, which
+a crash cannot split. Frames are therefore bounded by :func:`frame_limit` of the largest file
+allowed, not by :data:`MAX_FRAME` alone.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import struct
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-# A frame larger than this is a bug or an attack on the socket, never a message.
+# A frame without a file larger than this is a bug or an attack on the socket, never a message.
 MAX_FRAME = 16 * 1024 * 1024
 HEADER = struct.Struct(">I")
+
+
+def frame_limit(max_file_bytes: int) -> int:
+    """The largest frame allowed when files of up to ``max_file_bytes`` travel in frames: the
+    file's base64 text plus room for everything else a message carries."""
+    return 4 * -(-max_file_bytes // 3) + MAX_FRAME
+
+
+def file_text(content: bytes) -> str:
+    """A file's bytes as a frame carries them."""
+    return base64.b64encode(content).decode("ascii")
+
+
+def file_bytes(text: object) -> bytes:
+    """A file's bytes from a frame (ProtocolError for anything but base64 text)."""
+    if not isinstance(text, str):
+        raise ProtocolError("file must be base64 text")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("file must be base64 text") from None
+
 
 # op -> the argument names it needs (its result is in the comment).
 OPS: dict[str, tuple[str, ...]] = {
@@ -31,7 +60,9 @@ OPS: dict[str, tuple[str, ...]] = {
     "close": (),  # stop the connection, keep the keys -> None
     "logout": (),  # unlink the device and delete its keys -> None
     "pair_phone": ("phone",),  # -> the pairing code
-    "send": ("chat_id", "message_data"),  # -> WhatsApp's message id
+    # -> WhatsApp's message id; a file message also has ``file`` {content (base64), mime_type,
+    # file_name}: its bytes, which the worker uploads
+    "send": ("chat_id", "message_data"),
     "mark_read": ("chat_id", "sender", "id_messages"),  # -> None
     "exists": ("phone",),  # -> bool
     "ping": (),  # -> the worker's pid (sid 0)
@@ -57,7 +88,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
         "timestamp_s",
         "from_me",
         "message_data",
-    ),
+    ),  # a media message whose file was downloaded also has ``file``: its bytes (base64)
     "receipt": ("chat_id", "id_messages", "status"),
     "presence": ("chat_id", "status", "last_seen_ms"),
     # sid 0: a log record of the worker (its stdout and stderr belong to the Go library);
@@ -96,8 +127,8 @@ class Event:
 Frame = Call | Reply | Event
 
 
-def encode(frame: Frame) -> bytes:
-    """The bytes of one frame, header included."""
+def encode(frame: Frame, limit: int = MAX_FRAME) -> bytes:
+    """The bytes of one frame, header included (ProtocolError when over ``limit``)."""
     if isinstance(frame, Call):
         obj: dict[str, Any] = {"t": "call", "id": frame.id, "op": frame.op, "sid": frame.sid}
         obj["args"] = frame.args
@@ -107,16 +138,16 @@ def encode(frame: Frame) -> bytes:
     else:
         obj = {"t": "event", "sid": frame.sid, "kind": frame.kind, "data": frame.data}
     body = orjson.dumps(obj)
-    if len(body) > MAX_FRAME:
-        raise ProtocolError(f"frame of {len(body)} bytes is over {MAX_FRAME}")
+    if len(body) > limit:
+        raise ProtocolError(f"frame of {len(body)} bytes is over {limit}")
     return HEADER.pack(len(body)) + body
 
 
-def body_length(header: bytes) -> int:
-    """The body length a header announces (ProtocolError when over the limit)."""
+def body_length(header: bytes, limit: int = MAX_FRAME) -> int:
+    """The body length a header announces (ProtocolError when over ``limit``)."""
     (length,) = HEADER.unpack(header)
-    if length > MAX_FRAME:
-        raise ProtocolError(f"frame of {length} bytes is over {MAX_FRAME}")
+    if length > limit:
+        raise ProtocolError(f"frame of {length} bytes is over {limit}")
     return int(length)
 
 

@@ -23,15 +23,20 @@ module does about the library (facts from the research note on neonize 0.5.2):
   a connect left hanging never shares a key with the next one.
 - **Migration without connecting**: Go ``GetAllDevices`` runs the store's upgrade; its
   ``"error: ..."`` answer is reported as is (neonize's own wrapper turns it into a ValueError).
-- **Media** is fetched by ``media.py`` and uploaded here; the message is built here from the
-  upload's answer, so no library helper ever sees a URL. Video and audio go without duration
-  and thumbnail: the library needs ffmpeg for those, which the worker does not require.
+- **Media** to send comes as bytes with the call (fleetgate stored the file first) and is
+  uploaded here; the message is built here from the upload's answer, so no library helper
+  ever sees a URL or a path. Video and audio go without duration and thumbnail: the library
+  needs ffmpeg for those, which the worker does not require. Received media is downloaded
+  here, in the message's callback (so messages stay in order), unless it is announced larger
+  than ``media_max_bytes``; a download that fails leaves the message without its file, with
+  one log line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import importlib
 import logging
 import shutil
@@ -42,12 +47,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fleetgate.targets import TargetPolicy
+from fleetgate_whatsapp import proto, translate
 from fleetgate_whatsapp import store as stores
-from fleetgate_whatsapp import translate
-from fleetgate_whatsapp.client import ClientError, ClientEvents, FactoryOptions, Store
+from fleetgate_whatsapp.client import (
+    ClientError,
+    ClientEvents,
+    FactoryOptions,
+    FileToSend,
+    Received,
+    Store,
+)
 from fleetgate_whatsapp.gate import Hold, LibraryGate
-from fleetgate_whatsapp.media import MediaFetcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,14 +128,6 @@ class NeonizeFactory:
             log.info("ffmpeg is not installed: video and audio are sent without duration")
         # The library warns about ffmpeg at every connect; once (above) is enough.
         logging.getLogger("neonize.utils.ffmpeg").setLevel(logging.ERROR)
-        self.media = MediaFetcher(
-            TargetPolicy(
-                allow_loopback=self.options.media_allow_loopback,
-                allow_private=self.options.media_allow_private,
-            ),
-            max_bytes=self.options.media_max_bytes,
-            timeout_s=self.options.media_timeout_s,
-        )
         self._log_callback = _binder.func_callback_bytes2(_golog.log_whatsmeow)
         self._uuids = iter(range(1, sys.maxsize))
         self._uuid_lock = threading.Lock()
@@ -213,15 +215,22 @@ class NeonizeClient:
         code: str = self._call(lambda lib: lib.PairPhone(digits, True))
         return code
 
-    def send(self, chat_id: str, message_data: dict[str, Any]) -> str:
+    def send(
+        self, chat_id: str, message_data: dict[str, Any], file: FileToSend | None = None
+    ) -> str:
         if not self._running:
-            raise ClientError("not connected")  # before fetching any file for nothing
+            raise ClientError("not connected")  # before uploading any file for nothing
         try:
             outgoing = translate.outgoing(message_data)
             to = translate.jid_of(chat_id)
         except ValueError as exc:
             raise ClientError(str(exc)) from None
-        message = outgoing.message if outgoing.media is None else self._media(outgoing.media)
+        if outgoing.media is None:
+            message = outgoing.message
+        elif file is None:
+            raise ClientError("a file message needs its file")
+        else:
+            message = self._media(outgoing.media, file)
         response = self._call(lambda lib: lib.send_message(to, message))
         return str(response.ID)
 
@@ -282,16 +291,41 @@ class NeonizeClient:
             if held is not None:
                 held.release()
 
-    def _media(self, media: translate.Media) -> Any:
-        """Fetch, upload and describe a file (``translate.Outgoing.media``)."""
-        fetched = self._factory.media.fetch(media.url)
+    def _media(self, media: translate.Media, file: FileToSend) -> Any:
+        """Upload and describe a file (``translate.Outgoing.media``)."""
         library_type = getattr(_enum.MediaType, _UPLOAD_TYPES[media.kind])
-        upload = self._call(lambda lib: lib.upload(fetched.content, library_type))
-        # What the server said, unless it said nothing useful: then what the name suggests.
-        mime_type = fetched.content_type
-        if mime_type in _GENERIC_TYPES:
+        upload = self._call(lambda lib: lib.upload(file.content, library_type))
+        # What the bytes say, unless they said nothing useful: then what the message says.
+        mime_type = file.mime_type
+        if mime_type.split(";", 1)[0] in _GENERIC_TYPES:
             mime_type = media.mime_type
         return translate.media_message(media, upload, mime_type=mime_type)
+
+    def _download(self, received: Received, ev: Any) -> bytes | None:
+        """The file of a received media message, or None (logged) when it cannot be had."""
+        found = translate.media_part(ev.Message)
+        if found is None:
+            return None
+        name, part = found
+        limit = self._factory.options.media_max_bytes
+        what = f"the {name} of message {received.id_message}"
+        if part.fileLength > limit:
+            log.warning(
+                "%s is not downloaded: %d bytes, over the limit of %d", what, part.fileLength, limit
+            )
+            return None
+        # DownloadAny takes the first media it finds; a round video note downloads as a video.
+        only = proto.Message()
+        getattr(only, "videoMessage" if name == "ptvMessage" else name).CopyFrom(part)
+        try:
+            content: bytes = self._call(lambda lib: lib.download_any(only))
+        except ClientError as exc:
+            log.warning("%s could not be downloaded: %s", what, exc)
+            return None
+        if len(content) > limit:
+            log.warning("%s is not kept: %d bytes, over the limit of %d", what, len(content), limit)
+            return None
+        return content
 
     # -- callbacks (on the library's thread of this connect) ---------------------------------
 
@@ -390,8 +424,13 @@ class NeonizeClient:
     def _message(self, ev: Any) -> None:
         me = f"{self._jid.partition('@')[0].partition(':')[0]}@c.us" if self._jid else ""
         received = translate.received(ev, me=me)
-        if received is not None:
-            self._events.message(received)
+        if received is None:
+            return
+        if "fileMessageData" in received.message_data:
+            file = self._download(received, ev)
+            if file is not None:
+                received = dataclasses.replace(received, file=file)
+        self._events.message(received)
 
     def _receipt(self, ev: Any) -> None:
         status = translate.receipt_status(ev)

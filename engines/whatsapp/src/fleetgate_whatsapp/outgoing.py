@@ -1,5 +1,5 @@
 """What to send for a GREEN-API ``messageData``: a ready ``waE2E.Message``, or a file that the
-client fetches and uploads first.
+client uploads first (its bytes come with the call, from fleetgate's media store).
 
 It takes what fleetgate's send queue hands an engine (``api/greenapi/sending_wire.py`` and
 ``sending.py`` make it):
@@ -8,8 +8,9 @@ It takes what fleetgate's send queue hands an engine (``api/greenapi/sending_wir
   ``extendedTextMessageData``) and ``quotedMessage`` {stanzaId, participant, the quoted message}
   in either form, fleetgate's (its messageData) or GREEN-API's (flattened). An optional
   top-level ``linkPreview`` (GREEN-API's default: true) asks for a link preview.
-- sendFileByUrl: ``image|video|audio|documentMessage`` with ``fileMessageData``; a quote adds
-  ``quotedMessage`` as above.
+- sendFileByUrl, sendFileByUpload: ``image|video|audio|document|stickerMessage`` with
+  ``fileMessageData`` (its caption, name and type; its ``downloadUrl`` is not used: the file
+  was stored before the send); a quote adds ``quotedMessage`` as above.
 - sendLocation, sendContact, sendPoll: their ``*MessageData``.
 - forwardMessages: the forwarded message's messageData, as sent or received, with
   ``isForwarded`` and ``forwardingScore`` at its top. A forward quotes nothing.
@@ -44,19 +45,17 @@ OTHERS = ("locationMessage", "contactMessage", "contactsArrayMessage", "pollMess
 SENDABLE = (*TEXTS, *MEDIA_KINDS, *OTHERS)
 _CAPTIONED = ("image", "video", "document")
 _URL = re.compile(r"https?://[^\s<>\"']+")
-_HTTP = re.compile(r"https?://[^\s]+")
 
 
 @dataclass(frozen=True, slots=True)
 class Media:
-    """A file to send. The client fetches ``url``, uploads the bytes as WhatsApp media of
-    ``kind`` (image, video, audio, document; a sticker as an image) and builds the message
-    with :func:`media_message`. ``mime_type`` comes from the messageData or the file name's
+    """A file to send. The client uploads its bytes as WhatsApp media of ``kind`` (image,
+    video, audio, document; a sticker as an image) and builds the message with
+    :func:`media_message`. ``mime_type`` comes from the messageData or the file name's
     extension; the client may know better from the bytes. ``context``: the ContextInfo of a
     quote or a forward, or None."""
 
     kind: str
-    url: str
     mime_type: str
     caption: str
     file_name: str
@@ -162,15 +161,10 @@ def _text(data: dict[str, Any], context: Any) -> Outgoing:
 
 def _media(data: dict[str, Any], kind: str, context: Any) -> Media:
     file = _obj(data, "fileMessageData")
-    url = file.get("downloadUrl")
-    if not isinstance(url, str) or not _HTTP.fullmatch(url):
-        why = " (files received through WhatsApp have none yet)" if url == "" else ""
-        raise ValueError(f"fileMessageData.downloadUrl must be the file's http(s) URL{why}")
     name = _str(file, "fileName", "fileMessageData", optional=True)
-    name = name or url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     mime = _str(file, "mimeType", "fileMessageData", optional=True) or mime_of(name)
     caption = _str(file, "caption", "fileMessageData", optional=True)
-    return Media(MEDIA_KINDS[kind], url, mime, caption, name, context)
+    return Media(MEDIA_KINDS[kind], mime, caption, name, context)
 
 
 def _other(data: dict[str, Any], kind: Any) -> Any:

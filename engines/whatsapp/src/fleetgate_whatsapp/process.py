@@ -86,8 +86,15 @@ class SupervisorConfig:
     output_dir: Path | None = None
     # Added to the workers' environment (the tests point the stand-in at its network).
     env: Mapping[str, str] = field(default_factory=dict)
-    # Further worker options: the log level, what file URLs may point at (the webhook policy).
+    # Further worker options (the log level).
     worker_args: Sequence[str] = ()
+    # The largest file a message carries (fleetgate's media.max_file_bytes): files travel in
+    # frames, which are bounded accordingly; a larger received file is not downloaded.
+    max_file_bytes: int = 100 * 1024 * 1024
+
+    @property
+    def max_frame(self) -> int:
+        return ipc.frame_limit(self.max_file_bytes)
 
 
 class Phase(enum.Enum):
@@ -164,7 +171,9 @@ class Worker:
         future: asyncio.Future[ipc.Reply] = asyncio.get_running_loop().create_future()
         self._pending[call_id] = (future, op, on_reply or _nothing)
         try:
-            frame = ipc.encode(ipc.Call(id=call_id, op=op, sid=sid, args=args))
+            frame = ipc.encode(
+                ipc.Call(id=call_id, op=op, sid=sid, args=args), self.config.max_frame
+            )
             async with self._write_lock:
                 writer.write(frame)
                 await writer.drain()
@@ -277,6 +286,8 @@ class Worker:
                     "--client",
                     self.config.client_factory,
                     *output_args,
+                    "--media-max-bytes",
+                    str(self.config.max_file_bytes),
                     *self.config.worker_args,
                     pass_fds=(child.fileno(),),
                     stdin=asyncio.subprocess.DEVNULL,
@@ -318,7 +329,7 @@ class Worker:
         try:
             while True:
                 header = await reader.readexactly(ipc.HEADER.size)
-                body = await reader.readexactly(ipc.body_length(header))
+                body = await reader.readexactly(ipc.body_length(header, self.config.max_frame))
                 self._route(ipc.decode(body))
         except asyncio.IncompleteReadError:
             return ""  # the socket closed: the process ended (or is ending)

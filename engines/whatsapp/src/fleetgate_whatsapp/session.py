@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.files import StoredFile
 from fleetgate.engines.base import (
     ALREADY_AUTHORIZED,
     EngineError,
@@ -25,6 +26,7 @@ from fleetgate.engines.base import (
     SessionEvents,
     SessionSpec,
 )
+from fleetgate.storage.blobs import BlobMissing
 from fleetgate_whatsapp import ipc
 from fleetgate_whatsapp.device import Device, Next
 from fleetgate_whatsapp.process import Phase, Worker, WorkerLost
@@ -39,6 +41,10 @@ STARTING_TEXT = "instance in starting process try later"
 NOT_AUTHORIZED_TEXT = "instance account not authorized"
 # WhatsApp ids of recent sends by our id, so a send retried after a crash is not sent twice.
 _SENT_REMEMBERED = 1000
+# Messages the worker uploads a file for (outgoing.MEDIA_KINDS; that module loads protobufs).
+_FILE_TYPES = frozenset(
+    {"imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage"}
+)
 
 
 @dataclass(slots=True)
@@ -76,6 +82,7 @@ class WhatsAppSession:
             spec.auth,
             lambda: self._running,
             ours=lambda remote: self._ours.get(remote, remote),
+            blobs=engine.host.blobs,
         )
         self._started = False
         self._running = False
@@ -183,13 +190,33 @@ class WhatsAppSession:
         known = self._sent.get(message.id_message)
         if known is not None:
             return known
-        args = {"chat_id": message.chat_id, "message_data": message.message_data}
+        args: dict[str, Any] = {"chat_id": message.chat_id, "message_data": message.message_data}
+        if message.file is not None:
+            args["file"] = await self._file(message.file)
+        elif message.message_data.get("typeMessage") in _FILE_TYPES:
+            raise EngineError("a file message needs its file")
         remote = str(await self._call("send", args))
         self._sent[message.id_message] = remote
         self._ours[remote] = message.id_message
         while len(self._sent) > _SENT_REMEMBERED:
             self._ours.pop(self._sent.popitem(last=False)[1], None)
         return remote
+
+    async def _file(self, file: StoredFile) -> dict[str, Any]:
+        """A file message's file as the ``send`` call carries it: its bytes, from the media
+        store (the worker uploads bytes; it fetches nothing)."""
+        limit = self.engine.host.settings.media.max_file_bytes
+        if file.size > limit:
+            raise EngineError(f"the file is over {limit} bytes")
+        try:
+            content = await self.engine.host.blobs.read_all(file.key)
+        except BlobMissing:
+            raise EngineError("the file of this message is no longer kept") from None
+        if len(content) != file.size:
+            raise EngineError("the file of this message changed in the media store")
+        # Tens of megabytes: encoded beside the event loop, not on it.
+        text = await asyncio.to_thread(ipc.file_text, content)
+        return {"content": text, "mime_type": file.mime_type, "file_name": file.file_name}
 
     async def read_chat(self, chat_id: str, id_messages: list[str]) -> None:
         if not id_messages or not self._running or self.device.jid is None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetgate_whatsapp.client import Client, ClientError, ClientFactory, Received, Store
-from fleetgate_whatsapp.ipc import Event
+from fleetgate_whatsapp.ipc import Event, file_text
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,11 @@ class SessionEvents:
         self._emit("replaced")
 
     def message(self, message: Received) -> None:
-        self._emit("message", **dataclasses.asdict(message))
+        data = {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
+        file = data.pop("file")
+        if file is not None:
+            data["file"] = file_text(file)
+        self._emit("message", **data)
 
     def receipt(self, *, chat_id: str, id_messages: list[str], status: str) -> None:
         self._emit("receipt", chat_id=chat_id, id_messages=list(id_messages), status=status)

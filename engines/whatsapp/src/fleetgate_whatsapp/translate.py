@@ -15,6 +15,7 @@ from fleetgate_whatsapp.chats import chat_id_of, jid_of, sender_chat_id, source_
 from fleetgate_whatsapp.incoming import (
     Poll,
     chat_presence,
+    media_part,
     poll_of,
     poll_update,
     presence,
@@ -31,6 +32,7 @@ __all__ = [
     "chat_presence",
     "jid_of",
     "media_message",
+    "media_part",
     "outgoing",
     "poll_of",
     "poll_update",

@@ -46,10 +46,11 @@ from fleetgate_whatsapp.client import (
     ClientError,
     ClientFactory,
     FactoryOptions,
+    FileToSend,
     MakeFactory,
     Store,
 )
-from fleetgate_whatsapp.ipc import Call, Event, Reply
+from fleetgate_whatsapp.ipc import Call, Event, ProtocolError, Reply, file_bytes, frame_limit
 from fleetgate_whatsapp.sessions import Backoff, Session
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ class Worker:
             data = args["message_data"]
             if not isinstance(data, dict):
                 raise ClientError("message_data must be an object")
-            return session.client.send(_text(args, "chat_id"), data)
+            return session.client.send(_text(args, "chat_id"), data, _file(args))
         if call.op == "mark_read":
             ids = args["id_messages"]
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -255,6 +256,23 @@ def _text(args: dict[str, Any], key: str) -> str:
     return value
 
 
+def _file(args: dict[str, Any]) -> FileToSend | None:
+    """The file a ``send`` call carries, or None."""
+    file = args.get("file")
+    if file is None:
+        return None
+    if not isinstance(file, dict):
+        raise ClientError("file must be an object")
+    try:
+        content = file_bytes(file.get("content"))
+    except ProtocolError as exc:
+        raise ClientError(str(exc)) from None
+    mime_type, file_name = file.get("mime_type"), file.get("file_name")
+    if not isinstance(mime_type, str) or not isinstance(file_name, str):
+        raise ClientError("file.mime_type and file.file_name must be strings")
+    return FileToSend(content, mime_type, file_name)
+
+
 def _jid(args: dict[str, Any]) -> str | None:
     value = args["jid"]
     if value is None:
@@ -326,10 +344,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--stop-wait", type=float, default=5.0, help="wait for a stopped connect (s)")
     add("--call-threads", type=int, default=64, help="calls served at once")
     add("--recycle-after", type=int, default=2000, help="connect attempts, then exit 75")
-    add("--media-max-bytes", type=int, default=defaults.media_max_bytes)
-    add("--media-timeout", type=float, default=defaults.media_timeout_s)
-    add("--media-allow-loopback", action="store_true", help="media URLs may be on loopback")
-    add("--media-allow-private", action="store_true", help="media URLs may be private")
+    add(
+        "--media-max-bytes",
+        type=int,
+        default=defaults.media_max_bytes,
+        help="the largest file a message carries (frames are bounded accordingly)",
+    )
     return parser.parse_args(argv)
 
 
@@ -339,7 +359,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     if not isinstance(level, int):
         sys.exit(f"unknown log level {args.log_level!r}")
     sock = socket.socket(fileno=args.fd)
-    channel = Channel(sock)
+    channel = Channel(sock, frame_limit(args.media_max_bytes))
     root = logging.getLogger()
     root.handlers[:] = [IpcLogHandler(channel, level)]
     root.setLevel(level)
@@ -348,9 +368,6 @@ def main(argv: list[str] | None = None) -> NoReturn:
     options = FactoryOptions(
         log_level=level,
         media_max_bytes=args.media_max_bytes,
-        media_timeout_s=args.media_timeout,
-        media_allow_loopback=args.media_allow_loopback,
-        media_allow_private=args.media_allow_private,
     )
     try:
         factory = load_factory(args.client, options)
