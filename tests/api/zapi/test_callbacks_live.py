@@ -12,7 +12,6 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -24,14 +23,14 @@ from fleetgate.settings import DeliverySettings
 from tests.receiver import Received, Receiver, running_receiver
 from tests.sending import bearer, new_phone, phone_sends, wait_inbox
 from tests.support import (
-    Instance,
     LiveServer,
     MakePartner,
     authorize,
     server_fixture,
     wait_for_state,
 )
-from tests.zapi_client import ZapiInstance, ZapiPartner
+from tests.zapi_callbacks import Linked, hook, linked, wait_body
+from tests.zapi_client import ZapiInstance
 
 Json = dict[str, Any]
 # A momment must be this close to the test's clock (ms): same machine, but a slow CI.
@@ -39,44 +38,10 @@ CLOCK_SLACK_MS = 30_000
 FAST_DELIVERY = DeliverySettings(timeout_s=2.0, pause_s=0.3, give_up_after_s=3.0, poll_s=0.2)
 
 
-@dataclass
-class Linked:
-    """A Z-API instance, the same instance on the GREEN-API paths, and its account number."""
-
-    zapi: ZapiInstance
-    green: Instance
-    phone: str
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as r:
         yield r
-
-
-async def new_instance(
-    http: httpx.AsyncClient, partner_token: str, **options: Any
-) -> tuple[ZapiInstance, Instance]:
-    zapi = await ZapiPartner(http, partner_token).new_instance("callbacks", **options)
-    return zapi, Instance(int(zapi.id), zapi.token, partner_token)
-
-
-async def hook(zapi: ZapiInstance, kind: str, url: str) -> None:
-    """Set one callback URL (kind as in ``update-webhook-{kind}``)."""
-    r = await zapi.set_webhook(kind, url)
-    assert (r.status_code, r.json()) == (200, {"value": True}), r.text
-
-
-async def linked(
-    http: httpx.AsyncClient, partner_token: str, hooks: dict[str, str], **options: Any
-) -> Linked:
-    """A new instance with these callback URLs set before it is linked to a new phone."""
-    zapi, green = await new_instance(http, partner_token, **options)
-    for kind, url in hooks.items():
-        await hook(zapi, kind, url)
-    phone = new_phone()
-    await authorize(http, green, phone)
-    return Linked(zapi, green, phone)
 
 
 async def notify_sent_by_me(zapi: ZapiInstance, on: bool) -> None:
@@ -91,21 +56,6 @@ async def send_text(zapi: ZapiInstance, phone: str, text: str) -> Json:
     assert set(answer) >= {"zaapId", "messageId", "id"}, answer
     assert answer["id"] == answer["messageId"]
     return answer
-
-
-async def wait_body(
-    receiver: Receiver, name: str, match: dict[str, Any], timeout: float = 15.0
-) -> Json:
-    """The first body at ``name`` whose keys include ``match`` (bounded wait)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for got in receiver.of(name):
-            body: Json = got.body
-            if all(body.get(k) == v for k, v in match.items()):
-                return body
-        await asyncio.sleep(0.02)
-    seen = [r.body for r in receiver.of(name, ok_only=False)]
-    raise AssertionError(f"{name}: no body with {match} within {timeout} s; got {seen}")
 
 
 async def wait_barrier(

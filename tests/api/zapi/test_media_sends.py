@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from fleetgate.context import Context
 from fleetgate.services import partners
 from fleetgate.storage.tables import MediaRow
-from tests.api.zapi.test_callbacks_live import hook, linked, wait_body
 from tests.receiver import Receiver, running_receiver
 from tests.sending import bearer, eventually, new_phone, phone_sends, wait_inbox
 from tests.support import LiveServer, server_fixture
+from tests.zapi_callbacks import hook, linked, wait_body
 from tests.zapi_client import ZapiInstance
 
 Json = dict[str, Any]
