@@ -22,10 +22,12 @@ import logging
 import re
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
@@ -103,13 +105,13 @@ class Media:
             await self.add_row(session, file, id_instance=id_instance, key=key)
 
     async def add_row(
-        self, session: Any, file: StoredFile, *, id_instance: int | None, key: str
+        self, session: AsyncSession, file: StoredFile, *, id_instance: int | None, key: str
     ) -> None:
         """A file row ``key`` for the stored object ``file.key``, in the caller's transaction."""
         now = now_ms()
         await repo.add(
             session,
-            StoredFile(key, file.size, file.sha256, file.mime_type, file.file_name),
+            replace(file, key=key),
             id_instance=id_instance,
             object_key=file.key,
             created_ms=now,
@@ -130,7 +132,7 @@ class Media:
         if found is None:
             return None
         file, id_instance, object_key = found
-        return _with_key(file, object_key), id_instance
+        return replace(file, key=object_key), id_instance
 
     # Links
 
@@ -263,10 +265,6 @@ class Media:
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
-
-
-def _with_key(file: StoredFile, key: str) -> StoredFile:
-    return StoredFile(key, file.size, file.sha256, file.mime_type, file.file_name)
 
 
 class _Counted:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.domain.files import StoredFile
@@ -66,7 +66,3 @@ async def objects_in_use(session: AsyncSession, object_keys: list[str]) -> set[s
         select(MediaRow.object_key).where(MediaRow.object_key.in_(object_keys)).distinct()
     )
     return set(rows)
-
-
-async def count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(MediaRow)) or 0)

@@ -233,11 +233,3 @@ async def attach_media(
         .where(M.id == message_id)
         .values(media_key=media_key, data=data, type_message=type_message)
     )
-
-
-async def media_keys(session: AsyncSession, ids: list[int]) -> dict[int, str]:
-    """The media key of each of these messages (by row id) that has one."""
-    rows = await session.execute(
-        select(M.id, M.media_key).where(M.id.in_(ids), M.media_key.is_not(None))
-    )
-    return {r.id: r.media_key for r in rows}
