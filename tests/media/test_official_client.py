@@ -18,6 +18,7 @@ import httpx
 import pytest
 from whatsapp_api_client_python.API import GreenAPI
 
+from fleetgate.clock import now_ms
 from tests.media.conftest import MAX_FILE_BYTES, MediaServer
 from tests.media.samples import fetched, pdf, png, sha256
 from tests.sending import Json, bearer, inbox, new_phone, notifications_until, wait_inbox
@@ -261,3 +262,39 @@ async def test_send_file_by_url_fetches_it_or_fails_the_message(
     assert sha256(await fetched(file_data["downloadUrl"])) == sha256(FETCHED)
     await check_download_file(pair, pair.chat, good.data["idMessage"], FETCHED)
     assert await media_server.rows() == rows_before + 1  # the failed fetches kept nothing
+
+
+async def test_own_links_are_read_from_the_store(
+    media_server: MediaServer, media_client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """A link fleetgate gave this instance is sent from the store, even once expired; a link
+    it gave another instance is refused."""
+    pair = await linked_pair(media_server, media_client)
+    picture = tmp_path / "own.png"
+    picture.write_bytes(PICTURE)
+    uploaded = await asyncio.to_thread(pair.api.sending.uploadFile, str(picture))
+    url_file: str = uploaded.data["urlFile"]
+    path = url_file.split("?")[0].removeprefix(media_server.url)
+    _, _, owner, key, _ = path.split("/")
+    expires = now_ms() // 1000 - 60
+    signature = media_server.ctx.cipher.sign_link(f"{owner}/{key}/{expires}")
+    expired = f"{media_server.url}{path}?expires={expires}&signature={signature}"
+    assert (await media_client.get(expired)).status_code == 404
+
+    sent = await asyncio.to_thread(
+        pair.api.sending.sendFileByUrl, pair.chat, expired, "own.png", "old link"
+    )
+    assert sent.code == 200, sent.error
+    (message,) = await wait_inbox(media_client, pair.other, pair.inst.partner_token, 1, WAIT_S)
+    assert message["idMessage"] == sent.data["idMessage"]
+    assert message["typeMessage"] == "imageMessage"
+    link = message["messageData"]["fileMessageData"]["downloadUrl"]
+    assert sha256(await fetched(link)) == sha256(PICTURE)
+
+    stranger = await media_server.new_instance(media_client)
+    r = await media_client.post(
+        stranger.url("sendFileByUrl"),
+        json={"chatId": pair.chat, "urlFile": url_file, "fileName": "own.png"},
+    )
+    assert r.status_code == 400, r.text
+    assert "another instance" in r.json()["description"]
