@@ -79,8 +79,9 @@ async def store_form(
     except ClientDisconnect:
         raise InvalidInput("the request body ended early") from None
     except BaseException:
+        # The file may already be recorded (a fault after its part ended): drop row and bytes.
         if reader.form.file is not None:
-            await media.blobs.delete([reader.form.file.key])
+            await media.forget(reader.form.file)
         raise
     return reader.form
 
