@@ -21,6 +21,8 @@ from fleetgate.storage.signals import Signals
 
 # What an engine's EngineError says when asked to pair an account that is linked already.
 ALREADY_AUTHORIZED = "instance account already authorized"
+# What a call answers when the instance's engine does not implement it (runner/calls.py).
+NOT_SUPPORTED = "this method is not supported by the instance's engine"
 
 
 class EngineError(Exception):

@@ -26,6 +26,7 @@ from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import Message, MessageStatus
 from fleetgate.engines.base import EngineError, OutgoingMessage, Session, SessionSpec
 from fleetgate.engines.registry import EngineRegistry
+from fleetgate.runner import calls
 from fleetgate.runner.events import InstanceEvents
 from fleetgate.services import engine_calls, files, messaging
 from fleetgate.services.media import FetchFailed, Media
@@ -353,32 +354,10 @@ class Runner:
                 )
             ]
         for call_id, id_instance, method, args in pending:
-            result = await self._run_call(
-                self.held[id_instance].session, method, orjson.loads(args)
-            )
+            result = await calls.answer(self.held[id_instance].session, method, orjson.loads(args))
             async with self.db.transaction() as session:
                 await calls_repo.answer(session, call_id, result)
                 await self.signals.send(session, engine_calls.DONE_CHANNEL, str(call_id))
-
-    async def _run_call(self, session: Session, method: str, args: dict[str, object]) -> str:
-        try:
-            if method == engine_calls.QR:
-                qr = await session.qr()
-                return engine_calls.pack_ok({"payload": qr.payload, "expiresMs": qr.expires_ms})
-            if method == engine_calls.PAIRING_CODE:
-                return engine_calls.pack_ok(await session.pairing_code(str(args["phone"])))
-            if method == engine_calls.EXISTS:
-                return engine_calls.pack_ok(await session.exists(str(args["phone"])))
-            if method == engine_calls.READ_CHAT:
-                ids = [str(i) for i in args["ids"]]  # type: ignore[attr-defined]
-                await session.read_chat(str(args["chatId"]), ids)
-                return engine_calls.pack_ok(True)
-        except EngineError as exc:
-            return engine_calls.pack_error(str(exc))
-        except Exception:
-            log.exception("engine call %s failed", method)
-            return engine_calls.pack_error(engine_calls.STARTING_TEXT)
-        return engine_calls.pack_error(f"unknown engine call {method}")
 
 
 def _nothing() -> None:

@@ -1,0 +1,69 @@
+"""How a session answers the calls the API makes into it (services/engine_calls.py): one
+handler per call name.
+
+A handler takes the session and the call's arguments and returns what the caller gets (JSON).
+A call an engine does not implement answers NOT_SUPPORTED in the façade's format: engines
+implement the optional methods they can (:func:`optional` finds them), and the engine contract
+suite holds every engine to the answer either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fleetgate.engines.base import NOT_SUPPORTED, EngineError, Session
+from fleetgate.services import engine_calls
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, dict[str, Any]], Awaitable[Any]]
+
+
+def optional(session: Session, name: str) -> Callable[..., Awaitable[Any]]:
+    """The session's method ``name``, or EngineError(NOT_SUPPORTED) if its engine has none."""
+    method = getattr(session, name, None)
+    if method is None:
+        raise EngineError(NOT_SUPPORTED)
+    return method  # type: ignore[no-any-return]
+
+
+async def _qr(session: Session, args: dict[str, Any]) -> Any:
+    qr = await session.qr()
+    return {"payload": qr.payload, "expiresMs": qr.expires_ms}
+
+
+async def _pairing_code(session: Session, args: dict[str, Any]) -> Any:
+    return await session.pairing_code(str(args["phone"]))
+
+
+async def _exists(session: Session, args: dict[str, Any]) -> Any:
+    return await session.exists(str(args["phone"]))
+
+
+async def _read_chat(session: Session, args: dict[str, Any]) -> Any:
+    await session.read_chat(str(args["chatId"]), [str(i) for i in args["ids"]])
+    return True
+
+
+HANDLERS: dict[str, Handler] = {
+    engine_calls.QR: _qr,
+    engine_calls.PAIRING_CODE: _pairing_code,
+    engine_calls.EXISTS: _exists,
+    engine_calls.READ_CHAT: _read_chat,
+}
+
+
+async def answer(session: Session, method: str, args: dict[str, Any]) -> str:
+    """The packed answer of ``session`` to the call ``method(args)``."""
+    handler = HANDLERS.get(method)
+    if handler is None:
+        return engine_calls.pack_error(f"unknown engine call {method}")
+    try:
+        return engine_calls.pack_ok(await handler(session, args))
+    except EngineError as exc:
+        return engine_calls.pack_error(str(exc))
+    except Exception:
+        log.exception("engine call %s failed", method)
+        return engine_calls.pack_error(engine_calls.STARTING_TEXT)
