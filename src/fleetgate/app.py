@@ -8,9 +8,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetgate.api import fallback, media, sandbox, system, unavailable
+from fleetgate.api import fallback, media, sandbox, sandbox_groups, system, unavailable
 from fleetgate.api.admin import client_token, dead_letters
-from fleetgate.api.greenapi import account, files, journals, partner, receiving, sending
+from fleetgate.api.greenapi import account, files, groups, journals, partner, receiving, sending
 from fleetgate.api.middleware import (
     MethodCaseMiddleware,
     MetricsMiddleware,
@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(files.router)
     app.include_router(media.router)
     app.include_router(journals.router)
+    app.include_router(groups.router)
     app.include_router(sandbox.router)
+    app.include_router(sandbox_groups.router)
     app.include_router(dead_letters.router)
     app.include_router(client_token.router)
     for router in (zapi_partner.router, zapi_instance.router, zapi_webhooks.router):
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_media.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
-    facade = (partner, account, receiving, sending, files, journals)
+    facade = (partner, account, receiving, sending, files, journals, groups)
     app.add_middleware(
         MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )

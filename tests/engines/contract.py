@@ -36,12 +36,14 @@ from fleetgate.context import Context
 from fleetgate.domain.instances import State
 from fleetgate.domain.partners import Partner
 from fleetgate.engines.base import (
+    NOT_SUPPORTED,
     Engine,
     EngineError,
     Session,
     SessionSpec,
 )
-from fleetgate.services import partners
+from fleetgate.runner import calls
+from fleetgate.services import engine_calls, partners
 from fleetgate.settings import Settings
 from tests.factories import create_instances, running_context
 from tests.support import BACKENDS, fresh_database
@@ -188,6 +190,10 @@ def wid_of(phone: str) -> str:
 
 class EngineContract(EngineHarness):
     """What the runner relies on from every engine's sessions."""
+
+    # Whether the engine has group chats (engines/base.py GroupSession); without them every
+    # group call must answer NOT_SUPPORTED.
+    GROUPS: ClassVar[bool] = False
 
     async def _marker(
         self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
@@ -410,3 +416,65 @@ class EngineContract(EngineHarness):
         assert all(state == State.NOT_AUTHORIZED for state, _ in other_events.states)
         assert all(auth is None for auth in other_events.auths)
         assert (await other.qr()).payload
+
+    async def test_group_calls_work_or_answer_not_supported(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        _, session, _ = await self._linked(engine, open_session, new_instance, link)
+        other = wid_of(OTHER_PHONE)
+
+        async def call(method: str, **args: Any) -> Any:
+            return json.loads(await calls.answer(session, method, args))
+
+        made = await call(engine_calls.CREATE_GROUP, groupName="Contract", chatIds=[other])
+        if not self.GROUPS:
+            assert made == {"error": NOT_SUPPORTED}
+            for method in GROUP_CALLS:
+                assert await call(method, groupId="1203630000@g.us") == {"error": NOT_SUPPORTED}
+            return
+        group = made["ok"]["chatId"]
+        assert group.endswith("@g.us")
+        assert made["ok"]["groupInviteLink"].startswith("https://")
+
+        async def data() -> dict[str, Any]:
+            found: dict[str, Any] = (await call(engine_calls.GROUP_DATA, groupId=group))["ok"]
+            return found
+
+        seen = await data()
+        assert seen["owner"] == wid_of(PHONE)
+        assert {p["id"]: p["isAdmin"] for p in seen["participants"]} == {
+            wid_of(PHONE): True,
+            other: False,
+        }
+        on_other = {"groupId": group, "participantChatId": other}
+        assert await call(engine_calls.UPDATE_GROUP_NAME, groupId=group, groupName="B") == {
+            "ok": ""
+        }
+        assert (await data())["subject"] == "B"
+        assert await call(engine_calls.SET_GROUP_ADMIN, **on_other) == {"ok": ""}
+        assert await call(engine_calls.REMOVE_GROUP_ADMIN, **on_other) == {"ok": ""}
+        # A refusal is an answer with its reason, not an error.
+        assert (await call(engine_calls.ADD_GROUP_PARTICIPANT, **on_other))["ok"]
+        assert await call(engine_calls.REMOVE_GROUP_PARTICIPANT, **on_other) == {"ok": ""}
+        assert [p["id"] for p in (await data())["participants"]] == [wid_of(PHONE)]
+        assert await call(engine_calls.ADD_GROUP_PARTICIPANT, **on_other) == {"ok": ""}
+        settings = {"allowParticipantsSendMessages": False}
+        assert await call(engine_calls.UPDATE_GROUP_SETTINGS, groupId=group, **settings) == {
+            "ok": ""
+        }
+        assert await call(engine_calls.LEAVE_GROUP, groupId=group) == {"ok": ""}
+        assert [p["id"] for p in (await data())["participants"]] == [other]
+        assert (await call(engine_calls.LEAVE_GROUP, groupId=group))["ok"]
+
+
+GROUP_CALLS = (
+    engine_calls.GROUP_DATA,
+    engine_calls.UPDATE_GROUP_NAME,
+    engine_calls.ADD_GROUP_PARTICIPANT,
+    engine_calls.REMOVE_GROUP_PARTICIPANT,
+    engine_calls.SET_GROUP_ADMIN,
+    engine_calls.REMOVE_GROUP_ADMIN,
+    engine_calls.LEAVE_GROUP,
+    engine_calls.SET_GROUP_PICTURE,
+    engine_calls.UPDATE_GROUP_SETTINGS,
+)

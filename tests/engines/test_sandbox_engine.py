@@ -71,6 +71,8 @@ class SandboxFixtures:
 class TestSandboxEngineContract(SandboxFixtures, EngineContract):
     """The shared engine contract, for the sandbox engine on both databases."""
 
+    GROUPS = True
+
 
 async def scan(ctx: Context, phone: str, payload: str, partner: Partner) -> int | None:
     async with ctx.db.transaction() as session:

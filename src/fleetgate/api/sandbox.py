@@ -28,7 +28,7 @@ from fleetgate.domain.partners import Partner
 from fleetgate.engines.sandbox.network import PRESENCES
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits, is_phone, parse_instance_id
-from fleetgate.services import sandbox_phones
+from fleetgate.services import sandbox_groups, sandbox_phones
 from fleetgate.services.files import file_message_data
 from fleetgate.services.sandbox_phones import NO_SUCH_INSTANCE, NOT_YOURS
 
@@ -156,6 +156,17 @@ async def phone_sends(
     if is_form(request):
         return await _phone_sends_file(_phone(phone), request, partner, ctx)
     body = parse_body(PhoneMessageBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    if body.chatId.endswith("@g.us"):  # a group the phone is a member of
+        async with ctx.db.transaction() as session:
+            id_message = await sandbox_groups.send_text(
+                session=session,
+                signals=ctx.signals,
+                partner=partner,
+                phone=_phone(phone),
+                group_id=body.chatId,
+                text=body.message,
+            )
+        return OrjsonResponse({"idMessage": id_message})
     sender, to_phone = _phone(phone), _chat_phone(body.chatId)
     async with ctx.db.transaction() as session:
         id_message = await sandbox_phones.send_text(
@@ -217,11 +228,14 @@ async def phone_inbox(
         events = await sandbox_phones.inbox(session=session, phone=phone, limit=digits_value(limit))
     items = []
     for event in events:
-        data = orjson.loads(event.payload)["messageData"]
+        payload = orjson.loads(event.payload)
+        data = payload["messageData"]
         items.append(
             {
                 "idMessage": event.id_message,
-                "chatId": f"{event.from_phone}@c.us",
+                # A group message shows in the group's chat, its author as sender.
+                "chatId": payload.get("groupId", f"{event.from_phone}@c.us"),
+                "sender": f"{event.from_phone}@c.us",
                 "timestamp": event.at_ms // 1000,
                 "timestampMs": event.at_ms,
                 "typeMessage": data.get("typeMessage", ""),

@@ -23,6 +23,7 @@ class MessageStatus(enum.StrEnum):
     READ = "read"
     FAILED = "failed"
     NO_ACCOUNT = "noAccount"
+    NOT_IN_GROUP = "notInGroup"
     EXPIRED = "expired"
     UNREAD = "unread"
 
@@ -30,7 +31,12 @@ class MessageStatus(enum.StrEnum):
 # Receipt statuses of outgoing messages, in the order they can advance.
 RECEIPT_ORDER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 # Statuses of outgoing messages that never left.
-FAILED_STATUSES = (MessageStatus.FAILED, MessageStatus.NO_ACCOUNT, MessageStatus.EXPIRED)
+FAILED_STATUSES = (
+    MessageStatus.FAILED,
+    MessageStatus.NO_ACCOUNT,
+    MessageStatus.NOT_IN_GROUP,
+    MessageStatus.EXPIRED,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,10 @@ class EngineError(Exception):
     """A session could not do what was asked; the text is shown to the API caller."""
 
 
+class NotInGroup(EngineError):
+    """A message to a group we are not (or no longer) a member of: its status is notInGroup."""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionSpec:
     """What a session needs to know about its instance."""
@@ -73,6 +77,8 @@ class IncomingMessage:
     at_ms: int | None = None
     # A file message's file, put in the media store by the engine (``file.key``: its object).
     file: StoredFile | None = None
+    # The chat's name when it is not the sender's (a group's subject).
+    chat_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +143,47 @@ class Session(Protocol):
 
     async def poke(self) -> None:
         """Something may have changed for this session outside it; look again."""
+
+
+class GroupSession(Protocol):
+    """Group chats: optional methods (runner/calls.py answers NOT_SUPPORTED without them).
+
+    Groups and participants are chat ids (``…@g.us``, ``…@c.us``). A change answers "" when
+    done, or why not (not an admin, not a member, no such group, ...): a refusal is an answer,
+    not an error. An EngineError is kept for what the session cannot do at all.
+    """
+
+    async def create_group(self, name: str, participants: list[str]) -> dict[str, str]:
+        """A new group we own with these members: ``{"chatId", "groupInviteLink"}``."""
+
+    async def group_data(self, group_id: str) -> dict[str, Any] | None:
+        """getGroupData's answer for the group, or None if there is no such group."""
+
+    async def update_group_name(self, group_id: str, name: str) -> str:
+        """Rename the group."""
+
+    async def add_group_participant(self, group_id: str, participant: str) -> str:
+        """Add a member (we must be an admin)."""
+
+    async def remove_group_participant(self, group_id: str, participant: str) -> str:
+        """Remove a member (we must be an admin)."""
+
+    async def set_group_admin(self, group_id: str, participant: str) -> str:
+        """Make a member an admin."""
+
+    async def remove_group_admin(self, group_id: str, participant: str) -> str:
+        """Take a member's admin rights."""
+
+    async def leave_group(self, group_id: str) -> str:
+        """Leave the group."""
+
+    async def set_group_picture(self, group_id: str, picture: StoredFile) -> str:
+        """Set the group's picture (a file in the media store)."""
+
+    async def update_group_settings(
+        self, group_id: str, *, members_edit: bool | None, members_send: bool | None
+    ) -> str:
+        """Whether members who are not admins may edit the group and send to it."""
 
 
 class Engine(Protocol):

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fleetgate.engines.base import NOT_SUPPORTED, EngineError, Session
+from fleetgate.runner import group_calls
 from fleetgate.services import engine_calls
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ HANDLERS: dict[str, Handler] = {
     engine_calls.PAIRING_CODE: _pairing_code,
     engine_calls.EXISTS: _exists,
     engine_calls.READ_CHAT: _read_chat,
+    **group_calls.handlers(optional),
 }
 
 

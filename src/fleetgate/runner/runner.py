@@ -24,7 +24,7 @@ from fleetgate.aio import being_cancelled
 from fleetgate.clock import DAY_MS, now_ms
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import Message, MessageStatus
-from fleetgate.engines.base import EngineError, OutgoingMessage, Session, SessionSpec
+from fleetgate.engines.base import EngineError, NotInGroup, OutgoingMessage, Session, SessionSpec
 from fleetgate.engines.registry import EngineRegistry
 from fleetgate.runner import calls
 from fleetgate.runner.events import InstanceEvents
@@ -304,7 +304,12 @@ class Runner:
                     OutgoingMessage(head.id_message, head.chat_id, data, file)
                 )
             except EngineError as exc:
-                await self._send_failed(instance, head, MessageStatus.FAILED, str(exc))
+                status = (
+                    MessageStatus.NOT_IN_GROUP
+                    if isinstance(exc, NotInGroup)
+                    else MessageStatus.FAILED
+                )
+                await self._send_failed(instance, head, status, str(exc))
                 continue
             read: list[str] = []
             async with self.db.transaction() as session:

@@ -177,7 +177,9 @@ async def record_incoming(
             "outgoingMessageReceived" if message.from_me else "incomingMessageReceived",
             {
                 "idMessage": message.id_message,
-                "senderData": _sender_data(message.chat_id, message.sender, message.sender_name),
+                "senderData": _sender_data(
+                    message.chat_id, message.sender, message.sender_name, message.chat_name
+                ),
                 "messageData": data,
             },
         )
@@ -270,10 +272,10 @@ def _rank(status: str) -> int:
     return RECEIPT_ORDER.index(status) + 1 if status in RECEIPT_ORDER else -1
 
 
-def _sender_data(chat_id: str, sender: str, name: str) -> dict[str, str]:
+def _sender_data(chat_id: str, sender: str, name: str, chat_name: str = "") -> dict[str, str]:
     return {
         "chatId": chat_id,
-        "chatName": name,
+        "chatName": chat_name or name,
         "sender": sender,
         "senderName": name,
         "senderContactName": name,

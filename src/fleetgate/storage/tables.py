@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, Text, false
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fleetgate.domain.instances import Plan, State
@@ -268,6 +268,36 @@ class SandboxEventRow(Base):
     at_ms: Mapped[int] = mapped_column(EpochMs)
 
     __table_args__ = (Index(None, "to_phone", "id"), {"sqlite_autoincrement": True})
+
+
+class SandboxGroupRow(Base):
+    """A group chat of the sandbox network; its members are in sandbox_group_members."""
+
+    __tablename__ = "sandbox_groups"
+
+    group_id: Mapped[str] = mapped_column(text(40), primary_key=True)
+    subject: Mapped[str] = mapped_column(text(100))
+    owner: Mapped[str] = mapped_column(text(20))
+    created_ms: Mapped[int] = mapped_column(EpochMs)
+    subject_ms: Mapped[int] = mapped_column(EpochMs)
+    subject_owner: Mapped[str] = mapped_column(text(20))
+    invite_code: Mapped[str] = mapped_column(text(32))
+    # The group picture as a message's file payload (JSON: the media store's object), or NULL.
+    picture: Mapped[str | None] = mapped_column(Text)
+    # updateGroupSettings: may members who are not admins edit the group / send messages.
+    members_edit: Mapped[bool] = mapped_column(Flag, default=True, server_default=true())
+    members_send: Mapped[bool] = mapped_column(Flag, default=True, server_default=true())
+
+
+class SandboxGroupMemberRow(Base):
+    """A phone in a sandbox group (an instance's linked phone or a virtual one)."""
+
+    __tablename__ = "sandbox_group_members"
+
+    group_id: Mapped[str] = mapped_column(text(40), primary_key=True)
+    phone: Mapped[str] = mapped_column(text(20), primary_key=True, index=True)
+    admin: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    joined_ms: Mapped[int] = mapped_column(EpochMs)
 
 
 class MessageRow(Base):

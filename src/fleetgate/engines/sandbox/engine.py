@@ -14,12 +14,14 @@ from fleetgate.engines.base import (
     EngineError,
     EngineHost,
     IncomingMessage,
+    NotInGroup,
     OutgoingMessage,
     QrCode,
     SessionEvents,
     SessionSpec,
 )
-from fleetgate.engines.sandbox import network
+from fleetgate.engines.sandbox import groups, network
+from fleetgate.engines.sandbox.group_session import GroupMethods
 from fleetgate.ids import is_digits
 
 _SWEEP_BATCH = 1000
@@ -65,7 +67,7 @@ class SandboxEngine:
             del self._sessions[session.id_instance]
 
 
-class SandboxSession:
+class SandboxSession(GroupMethods):
     """One instance connected to the virtual network."""
 
     def __init__(self, engine: SandboxEngine, spec: SessionSpec, events: SessionEvents) -> None:
@@ -137,11 +139,13 @@ class SandboxSession:
         if phone is None or not self._running:
             raise EngineError("instance account not authorized")
         to_phone = message.chat_id.removesuffix("@c.us")
-        if not is_digits(to_phone):
-            raise EngineError("the sandbox network has no groups; send to <phone>@c.us")
         payload: dict[str, Any] = {"messageData": message.message_data, "senderName": phone}
         if message.file is not None:
             payload["file"] = network.file_payload(message.file)
+        if message.chat_id.endswith("@g.us"):
+            return await self._send_to_group(phone, message, payload)
+        if not is_digits(to_phone):
+            raise EngineError("chatId must be <phone>@c.us or <group>@g.us")
         async with self.engine.host.db.transaction() as session:
             await network.post_message(
                 session,
@@ -152,6 +156,23 @@ class SandboxSession:
                 payload=payload,
             )
 
+    async def _send_to_group(
+        self, phone: str, message: OutgoingMessage, payload: dict[str, Any]
+    ) -> None:
+        async with self.engine.host.db.transaction() as session:
+            refused = await groups.post_message(
+                session,
+                self.engine.host.signals,
+                from_phone=phone,
+                group_id=message.chat_id,
+                id_message=message.id_message,
+                payload=payload,
+            )
+        if refused == groups.NOT_MEMBER:
+            raise NotInGroup(refused)
+        if refused:
+            raise EngineError(refused)
+
     async def exists(self, phone: str) -> bool:
         async with self.engine.host.db.reading() as session:
             return await network.phone_exists(session, phone)
@@ -161,14 +182,19 @@ class SandboxSession:
         if phone is None or not id_messages:
             return
         async with self.engine.host.db.transaction() as session:
-            await network.post_receipts(
-                session,
-                self.engine.host.signals,
-                from_phone=phone,
-                to_phone=chat_id.removesuffix("@c.us"),
-                id_messages=id_messages,
-                status=MessageStatus.READ,
-            )
+            if chat_id.endswith("@g.us"):  # each author gets receipts for their own messages
+                by_sender = await network.senders_of(session, phone, id_messages)
+            else:
+                by_sender = {chat_id.removesuffix("@c.us"): id_messages}
+            for sender, ids in by_sender.items():
+                await network.post_receipts(
+                    session,
+                    self.engine.host.signals,
+                    from_phone=phone,
+                    to_phone=sender,
+                    id_messages=ids,
+                    status=MessageStatus.READ,
+                )
 
     async def _take_in(self, phone: str) -> None:
         """Hand what the network holds for our phone to the events, then move our cursor."""
@@ -187,11 +213,12 @@ class SandboxSession:
                     await self.events.message_received(
                         IncomingMessage(
                             id_message=event.id_message,
-                            chat_id=chat_id,
+                            chat_id=str(payload.get("groupId", chat_id)),
                             sender=chat_id,
                             sender_name=str(payload.get("senderName", "")),
                             message_data=_as_received(payload["messageData"]),
                             file=network.file_of(payload),
+                            chat_name=str(payload.get("groupName", "")),
                         )
                     )
                     delivered.setdefault(event.from_phone, []).append(event.id_message)

@@ -244,6 +244,24 @@ async def _insert_new(
     )
 
 
+async def hold_phone(session: AsyncSession, phone: str, partner_id: int) -> None:
+    """Give ``phone`` to the partner unless somebody holds it already (groups.py)."""
+    await _hold(session, phone, partner_id)
+
+
+async def post_event(
+    session: AsyncSession,
+    signals: Signals,
+    kind: str,
+    from_phone: str,
+    to_phone: str,
+    id_message: str,
+    payload: dict[str, Any],
+) -> None:
+    """Put one event in ``to_phone``'s feed and wake its instances (groups.py)."""
+    await _post(session, signals, kind, from_phone, to_phone, id_message, payload)
+
+
 async def _linked_elsewhere(session: AsyncSession, phone: str, partner_id: int) -> bool:
     """Whether ``phone`` is linked to an instance of another partner."""
     stmt = (
@@ -430,6 +448,23 @@ async def messages_from(session: AsyncSession, *, to_phone: str, from_phone: str
         SandboxEventRow.kind == MESSAGE,
     )
     return list(await session.scalars(stmt))
+
+
+async def senders_of(
+    session: AsyncSession, phone: str, id_messages: list[str]
+) -> dict[str, list[str]]:
+    """Who sent ``phone`` each of these messages: ids by sender."""
+    rows = await session.execute(
+        select(SandboxEventRow.from_phone, SandboxEventRow.id_message).where(
+            SandboxEventRow.to_phone == phone,
+            SandboxEventRow.kind == MESSAGE,
+            SandboxEventRow.id_message.in_(id_messages),
+        )
+    )
+    found: dict[str, list[str]] = {}
+    for sender, id_message in rows:
+        found.setdefault(sender, []).append(id_message)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
