@@ -346,7 +346,7 @@ async def test_get_contacts_lists_the_chats_and_get_contact_info_describes_one(
     await authorize(client, inst, own)
     assert await get(client, inst, "getContacts") == []
     await send(client, inst, "sendMessage", {"chatId": f"{quiet}@c.us", "message": "hello?"})
-    await send(client, inst, "sendMessage", {"chatId": group, "message": "fails: no groups"})
+    await send(client, inst, "sendMessage", {"chatId": group, "message": "fails: not in it"})
     await wait_inbox(client, quiet, inst.partner_token, 1)
     await phone_sends(client, inst.partner_token, peer, own, "hi there")
     await wait_incoming(client, inst, 1)

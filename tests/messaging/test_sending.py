@@ -220,7 +220,7 @@ async def test_send_message_accepts_optional_fields_groups_and_the_longest_messa
     assert first["body"]["textMessageData"]["textMessage"] == longest
 
 
-async def test_a_message_to_a_group_fails_in_the_sandbox_with_a_failed_status(
+async def test_a_message_to_a_group_we_are_not_in_gets_the_not_in_group_status(
     client: httpx.AsyncClient, make_instance: MakeInstance
 ) -> None:
     inst = await make_instance(outgoingWebhook="yes", outgoingAPIMessageWebhook="yes")
@@ -229,15 +229,15 @@ async def test_a_message_to_a_group_fails_in_the_sandbox_with_a_failed_status(
     id_message = await send(client, inst, "sendMessage", {"chatId": group, "message": "hi all"})
 
     bodies = await notifications_until(
-        client, inst, lambda b: "failed" in statuses_of(b, id_message)
+        client, inst, lambda b: "notInGroup" in statuses_of(b, id_message)
     )
-    (failed,) = [b for b in bodies if b.get("status") == "failed"]
+    (failed,) = [b for b in bodies if b.get("status") == "notInGroup"]
     assert failed["chatId"] == group
     assert failed["sendByApi"] is True
-    assert failed["description"] == "the sandbox network has no groups; send to <phone>@c.us"
+    assert failed["description"] == "not a member of the group"
     # Nothing was "sent", so no outgoingAPIMessageReceived either.
     assert [b["typeWebhook"] for b in bodies] == ["outgoingMessageStatus"]
-    assert statuses_of(bodies, id_message) == ["failed"]
+    assert statuses_of(bodies, id_message) == ["notInGroup"]
     assert await queue_count(client, inst) == 0
 
 
