@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from fleetgate.api import sandbox
+from fleetgate.api import sandbox, sandbox_groups
 from fleetgate.api.admin.dead_letters import ReplayBody
+from fleetgate.api.greenapi import groups_wire as grw
 from fleetgate.api.greenapi import sending_wire as sw
 from fleetgate.api.greenapi import wire as gw
 from fleetgate.api.zapi import wire as zw
@@ -44,11 +45,27 @@ BODIES: dict[str, type[BaseModel]] = {
     _GREEN % "checkWhatsapp": sw.PhoneBody,
     _GREEN % "getAvatar": sw.ChatBody,
     _GREEN % "getContactInfo": sw.ChatBody,
+    _GREEN % "createGroup": grw.CreateGroupBody,
+    _GREEN % "updateGroupName": grw.GroupNameBody,
+    _GREEN % "getGroupData": grw.GroupBody,
+    _GREEN % "leaveGroup": grw.GroupBody,
+    _GREEN % "updateGroupSettings": grw.GroupSettingsBody,
+    **{
+        _GREEN % name: grw.ParticipantBody
+        for name in (
+            "addGroupParticipant",
+            "removeGroupParticipant",
+            "setGroupAdmin",
+            "removeAdmin",
+        )
+    },
     _PHONE % "scan": sandbox.ScanBody,
     _PHONE % "link": sandbox.CodeBody,
     _PHONE % "messages": sandbox.PhoneMessageBody,
     _PHONE % "read": sandbox.PhoneReadBody,
     _PHONE % "presence": sandbox.PhonePresenceBody,
+    _PHONE % "groups": sandbox_groups.NewGroupBody,
+    _PHONE % "groups/{groupId}/{action}": sandbox_groups.GroupActionBody,
     "/admin/dead-letters/replay": ReplayBody,
     "/instances/integrator/on-demand": zw.CreateBody,
     "/instances/integrator/on-demand/batch-delete": zw.BatchDelete,

@@ -55,8 +55,8 @@ ANONYMOUS = "positive, generated credentials"
 # The negative pass has nothing to make invalid in an operation with neither a query nor a
 # body: its path parameters are fixed or plain strings, and a header is a string anyway.
 # Schemathesis finds it Unsatisfiable; any other Unsatisfiable operation fails the test, and
-# so does this set outgrowing its size today.
-NOTHING_TO_INVALIDATE_MAX = 33
+# so does this set outgrowing its size today (35 with the two GET routes of a phone's groups).
+NOTHING_TO_INVALIDATE_MAX = 35
 _PARAM = re.compile(r"{(\w+)}")
 
 

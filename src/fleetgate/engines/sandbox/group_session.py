@@ -27,9 +27,10 @@ class GroupMethods:
 
     engine: SandboxEngine
 
-    @property
-    def phone(self) -> str | None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # SandboxSession's: the phone the instance is linked to, if any
+
+        @property
+        def phone(self) -> str | None: ...
 
     def _me(self) -> str:
         phone = self.phone
