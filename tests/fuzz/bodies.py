@@ -65,6 +65,7 @@ BODIES: dict[str, type[BaseModel]] = {
     _PHONE % "read": sandbox.PhoneReadBody,
     _PHONE % "presence": sandbox.PhonePresenceBody,
     _PHONE % "groups": sandbox_groups.NewGroupBody,
+    _PHONE % "groups/{groupId}/invite": sandbox_groups.InviteBody,
     _PHONE % "groups/{groupId}/{action}": sandbox_groups.GroupActionBody,
     "/admin/dead-letters/replay": ReplayBody,
     "/instances/integrator/on-demand": zw.CreateBody,

@@ -289,6 +289,8 @@ def message_text(data: dict[str, Any]) -> str:
         return str(data["extendedTextMessageData"].get("text", ""))
     if "fileMessageData" in data:
         return str(data["fileMessageData"].get("caption", ""))
+    if "groupInviteMessageData" in data:
+        return str(data["groupInviteMessageData"].get("caption", ""))
     return ""
 
 

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep
-from fleetgate.api.bodies import NO_CONTROL, parse_body, read_json
+from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
@@ -109,6 +109,32 @@ async def group_data(phone: str, groupId: str, partner: PartnerDep, ctx: Context
             session=session, partner=partner, phone=_phone(phone), group_id=_group(groupId)
         )
     return OrjsonResponse(found)
+
+
+class InviteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    chatId: Annotated[str, AfterValidator(_member)]
+    caption: str = Field("", max_length=MESSAGE_MAX)
+
+
+@router.post("/{groupId}/invite")
+async def send_invite(
+    phone: str, groupId: str, request: Request, partner: PartnerDep, ctx: ContextDep
+) -> Response:
+    """The phone (an admin of the group) sends a number a private invite to the group: a
+    ``groupInviteMessage`` in their chat (``{chatId, caption?}``); ``{"idMessage"}``."""
+    body = parse_body(InviteBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    async with ctx.db.transaction() as session:
+        id_message = await sandbox_groups.send_invite(
+            session=session,
+            signals=ctx.signals,
+            partner=partner,
+            phone=_phone(phone),
+            group_id=_group(groupId),
+            to_phone=body.chatId,
+            caption=body.caption,
+        )
+    return OrjsonResponse({"idMessage": id_message})
 
 
 @router.post("/{groupId}/{action}")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.domain.partners import Partner
-from fleetgate.engines.sandbox import groups
+from fleetgate.engines.sandbox import groups, network
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import new_message_id
 from fleetgate.services.sandbox_phones import claim
@@ -88,6 +88,38 @@ async def act(
             members_send=members_send,
         )
     raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}")
+
+
+async def send_invite(
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    partner: Partner,
+    phone: str,
+    group_id: str,
+    to_phone: str,
+    caption: str,
+) -> str:
+    """The phone, an admin of the group, sends ``to_phone`` a private invite to it (a
+    groupInviteMessage in their chat); its idMessage."""
+    me = await claim(session=session, partner=partner, phone=phone)
+    group = await groups.get(session, group_id)
+    if group is None:
+        raise NotFound(groups.NO_GROUP)
+    row = await groups.member(session, group_id, me)
+    if row is None or not row.admin:
+        raise InvalidInput(groups.NOT_ADMIN)
+    id_message = new_message_id()
+    data = groups.invite_message_data(group, sender=me, caption=caption)
+    await network.post_message(
+        session,
+        signals,
+        from_phone=me,
+        to_phone=to_phone,
+        id_message=id_message,
+        payload={"messageData": data, "senderName": me},
+    )
+    return id_message
 
 
 async def send_text(

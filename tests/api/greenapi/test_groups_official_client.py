@@ -452,3 +452,54 @@ async def test_two_instances_in_a_group_read_receipts_go_to_each_author(
         client, member_inst, lambda seen: "read" in statuses_of(seen, id_message)
     )
     assert statuses_of(seen, id_message)[-1] == "read"
+
+
+async def test_a_phone_sends_the_instance_a_private_group_invite(
+    server: LiveServer, client: httpx.AsyncClient, make_instance: MakeInstance
+) -> None:
+    inst = await make_instance(incomingWebhook="yes")
+    me, owner, member = new_phone(), new_phone(), new_phone()
+    await authorize(client, inst, me)
+    r = await client.post(
+        f"/sandbox/phones/{owner}/groups",
+        json={"groupName": "Invited", "chatIds": [chat(member)]},
+        headers=bearer(inst.partner_token),
+    )
+    group, link = r.json()["chatId"], r.json()["groupInviteLink"]
+    invite = f"/sandbox/phones/{owner}/groups/{group}/invite"
+    r = await client.post(
+        invite, json={"chatId": chat(me), "caption": "join us"}, headers=bearer(inst.partner_token)
+    )
+    assert r.status_code == 200, r.text
+    id_message = r.json()["idMessage"]
+    bodies = await notifications_until(
+        client, inst, lambda seen: any(x.get("idMessage") == id_message for x in seen)
+    )
+    got = bodies[-1]
+    assert got["typeWebhook"] == "incomingMessageReceived"
+    assert got["senderData"]["chatId"] == chat(owner)  # a private message, not in the group
+    assert got["messageData"] == {
+        "typeMessage": "groupInviteMessage",
+        "groupInviteMessageData": {
+            "groupJid": group,
+            "inviteCode": link.removeprefix("https://chat.whatsapp.com/"),
+            "inviteExpiration": "0",
+            "groupName": "Invited",
+            "caption": "join us",
+            "name": owner,
+            "jpegThumbnail": "",
+        },
+    }
+    # Only an admin has the invite code to send.
+    r = await client.post(
+        f"/sandbox/phones/{member}/groups/{group}/invite",
+        json={"chatId": chat(me)},
+        headers=bearer(inst.partner_token),
+    )
+    assert (r.status_code, r.json()) == (400, {"error": "NOT_ENOUGH_RIGHTS"})
+    r = await client.post(
+        f"/sandbox/phones/{owner}/groups/120363000000000003@g.us/invite",
+        json={"chatId": chat(me)},
+        headers=bearer(inst.partner_token),
+    )
+    assert (r.status_code, r.json()) == (404, {"error": "group not found"})

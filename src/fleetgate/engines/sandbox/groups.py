@@ -133,6 +133,22 @@ def invite_link(group: SandboxGroupRow) -> str:
     return INVITE_PREFIX + group.invite_code
 
 
+def invite_message_data(group: SandboxGroupRow, *, sender: str, caption: str) -> dict[str, Any]:
+    """A private invite to the group as GREEN-API shows it (``groupInviteMessage``, §8)."""
+    return {
+        "typeMessage": "groupInviteMessage",
+        "groupInviteMessageData": {
+            "groupJid": group.group_id,
+            "inviteCode": group.invite_code,
+            "inviteExpiration": "0",
+            "groupName": group.subject,
+            "caption": caption,
+            "name": sender,
+            "jpegThumbnail": "",
+        },
+    }
+
+
 async def _admin_check(
     session: AsyncSession, group_id: str, actor: str
 ) -> tuple[SandboxGroupRow | None, str]:
