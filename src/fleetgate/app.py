@@ -8,9 +8,19 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetgate.api import fallback, media, sandbox, system, unavailable
+from fleetgate.api import fallback, media, sandbox, sandbox_chats, system, unavailable
 from fleetgate.api.admin import client_token, dead_letters
-from fleetgate.api.greenapi import account, files, journals, partner, receiving, sending
+from fleetgate.api.greenapi import (
+    account,
+    buttons,
+    calls,
+    chats,
+    files,
+    journals,
+    partner,
+    receiving,
+    sending,
+)
 from fleetgate.api.middleware import (
     MethodCaseMiddleware,
     MetricsMiddleware,
@@ -62,7 +72,10 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(files.router)
     app.include_router(media.router)
     app.include_router(journals.router)
+    for router in (chats.router, calls.router, buttons.router):
+        app.include_router(router)
     app.include_router(sandbox.router)
+    app.include_router(sandbox_chats.router)
     app.include_router(dead_letters.router)
     app.include_router(client_token.router)
     for router in (zapi_partner.router, zapi_instance.router, zapi_webhooks.router):
@@ -71,7 +84,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_media.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
-    facade = (partner, account, receiving, sending, files, journals)
+    facade = (partner, account, receiving, sending, files, journals, chats, calls, buttons)
     app.add_middleware(
         MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )

@@ -23,6 +23,12 @@ QR = "qr"
 PAIRING_CODE = "pairing_code"
 READ_CHAT = "read_chat"
 EXISTS = "exists"
+# Chats and sent messages (optional: engines/base.py ChatSession).
+DELETE_MESSAGE = "delete_message"
+EDIT_MESSAGE = "edit_message"
+SEND_TYPING = "send_typing"
+ARCHIVE_CHAT = "archive_chat"
+SET_DISAPPEARING = "set_disappearing"
 
 RUNNER_CHANNEL = "runner"
 DONE_CHANNEL = "call-done"

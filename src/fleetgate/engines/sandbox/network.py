@@ -328,6 +328,19 @@ async def post_presence(
     await _post(session, signals, PRESENCE, from_phone, to_phone, "", {"status": status})
 
 
+async def post_event(
+    session: AsyncSession,
+    signals: Signals,
+    kind: str,
+    from_phone: str,
+    to_phone: str,
+    id_message: str,
+    payload: dict[str, Any],
+) -> None:
+    """Put an event of another module's kind (chats.py: calls, blocks) on the network."""
+    await _post(session, signals, kind, from_phone, to_phone, id_message, payload)
+
+
 async def _post(
     session: AsyncSession,
     signals: Signals,
