@@ -7,7 +7,7 @@ it); errors are ``{"error": "<text>"}``.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,6 +54,11 @@ class CallBody(_InChat):
     isVideo: bool = False
 
 
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    """The route's JSON body for the OpenAPI schema (the route reads it itself)."""
+    return {"requestBody": {"content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
 _Body = TypeVar("_Body", bound=BaseModel)
 
 
@@ -61,7 +66,7 @@ async def _parse(model: type[_Body], request: Request, ctx: Context) -> _Body:
     return parse_body(model, await read_json(request, ctx.settings.http.max_body_bytes))
 
 
-@router.post("/phones/{phone}/edit")
+@router.post("/phones/{phone}/edit", openapi_extra=_json(EditBody))
 async def phone_edits(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -80,7 +85,7 @@ async def phone_edits(
     return OrjsonResponse({"idMessage": id_edit})
 
 
-@router.post("/phones/{phone}/delete")
+@router.post("/phones/{phone}/delete", openapi_extra=_json(MessageActionBody))
 async def phone_deletes(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -98,7 +103,7 @@ async def phone_deletes(
     return OrjsonResponse({"idMessage": id_delete})
 
 
-@router.post("/phones/{phone}/react")
+@router.post("/phones/{phone}/react", openapi_extra=_json(ReactBody))
 async def phone_reacts(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -118,7 +123,7 @@ async def phone_reacts(
     return OrjsonResponse({"idMessage": id_reaction})
 
 
-@router.post("/phones/{phone}/vote")
+@router.post("/phones/{phone}/vote", openapi_extra=_json(VoteBody))
 async def phone_votes(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -137,7 +142,7 @@ async def phone_votes(
     return OrjsonResponse({"idMessage": id_vote})
 
 
-@router.post("/phones/{phone}/call")
+@router.post("/phones/{phone}/call", openapi_extra=_json(CallBody))
 async def phone_calls(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -157,7 +162,7 @@ async def phone_calls(
     return OrjsonResponse({"idCall": id_call})
 
 
-@router.post("/phones/{phone}/block")
+@router.post("/phones/{phone}/block", openapi_extra=_json(_InChat))
 async def phone_blocks(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -175,10 +180,17 @@ async def phone_blocks(
 
 
 @router.get("/phones/{phone}/presence")
-async def phone_sees_presence(phone: str, partner: PartnerDep, ctx: ContextDep) -> Response:
-    """What the phone last saw of each chat partner: typing, recording, online, ..."""
+async def phone_sees_presence(
+    phone: str, partner: PartnerDep, ctx: ContextDep, chatId: str | None = None
+) -> Response:
+    """What the phone last saw of each chat partner (or of ``chatId`` only): typing,
+    recording, online, ..."""
     own = _phone(phone)
+    if chatId is not None:
+        _chat_phone(chatId)
     async with ctx.db.transaction() as session:
         await sandbox_phones.claim(session=session, partner=partner, phone=own)
         seen = await sandbox_chats.presence_seen(session=session, phone=own)
+    if chatId is not None:
+        seen = {chatId: seen[chatId]} if chatId in seen else {}
     return OrjsonResponse({"presence": seen})

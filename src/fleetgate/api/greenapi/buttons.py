@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
 
 from fleetgate.api.bodies import parse_body, read_json
 from fleetgate.api.deps import ContextDep
@@ -11,6 +10,7 @@ from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.chats_wire import (
     SendInteractiveButtonsBody,
     SendInteractiveButtonsReplyBody,
+    json_body,
 )
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.ratelimit import rate_limited
@@ -40,13 +40,9 @@ async def _send(
     return OrjsonResponse({"idMessage": id_message})
 
 
-def _schema(model: type[BaseModel]) -> dict[str, object]:
-    return {"requestBody": {"content": {"application/json": {"schema": model.model_json_schema()}}}}
-
-
 @router.post(
     "/sendInteractiveButtons/{apiTokenInstance}",
-    openapi_extra=_schema(SendInteractiveButtonsBody),
+    openapi_extra=json_body(SendInteractiveButtonsBody),
 )
 async def send_interactive_buttons(
     instance: InstanceDep, request: Request, ctx: ContextDep
@@ -57,7 +53,7 @@ async def send_interactive_buttons(
 
 @router.post(
     "/sendInteractiveButtonsReply/{apiTokenInstance}",
-    openapi_extra=_schema(SendInteractiveButtonsReplyBody),
+    openapi_extra=json_body(SendInteractiveButtonsReplyBody),
 )
 async def send_interactive_buttons_reply(
     instance: InstanceDep, request: Request, ctx: ContextDep

@@ -23,6 +23,7 @@ from fleetgate.api.greenapi.chats_wire import (
     DisappearingBody,
     EditMessageBody,
     SendTypingBody,
+    json_body,
 )
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.ratelimit import rate_limited
@@ -125,19 +126,19 @@ async def _archive(
     return _empty()
 
 
-@router.post("/archiveChat/{apiTokenInstance}")
+@router.post("/archiveChat/{apiTokenInstance}", openapi_extra=json_body(ChatOnlyBody))
 async def archive_chat(instance: InstanceDep, request: Request, ctx: ContextDep) -> Response:
     """Archive a chat (one with a message in it). Empty answer."""
     return await _archive(ctx, instance, request, archived=True)
 
 
-@router.post("/unarchiveChat/{apiTokenInstance}")
+@router.post("/unarchiveChat/{apiTokenInstance}", openapi_extra=json_body(ChatOnlyBody))
 async def unarchive_chat(instance: InstanceDep, request: Request, ctx: ContextDep) -> Response:
     """Unarchive an archived chat. Empty answer."""
     return await _archive(ctx, instance, request, archived=False)
 
 
-@router.post("/setDisappearingChat/{apiTokenInstance}")
+@router.post("/setDisappearingChat/{apiTokenInstance}", openapi_extra=json_body(DisappearingBody))
 async def set_disappearing_chat(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -166,7 +167,7 @@ async def set_disappearing_chat(
     )
 
 
-@router.post("/deleteMessage/{apiTokenInstance}")
+@router.post("/deleteMessage/{apiTokenInstance}", openapi_extra=json_body(DeleteMessageBody))
 async def delete_message(instance: InstanceDep, request: Request, ctx: ContextDep) -> Response:
     """Delete a message for everyone (one the instance sent), or with ``onlySenderDelete``
     only on the instance's side. The journals then flag it ``isDeleted``. Empty answer."""
@@ -186,7 +187,7 @@ async def delete_message(instance: InstanceDep, request: Request, ctx: ContextDe
     return _empty()
 
 
-@router.post("/editMessage/{apiTokenInstance}")
+@router.post("/editMessage/{apiTokenInstance}", openapi_extra=json_body(EditMessageBody))
 async def edit_message(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Replace the text of a text message the instance sent; the journals then show the new
     text with ``isEdited``. Answers the message's idMessage."""
@@ -227,7 +228,7 @@ async def _record(
         )
 
 
-@router.post("/sendTyping/{apiTokenInstance}")
+@router.post("/sendTyping/{apiTokenInstance}", openapi_extra=json_body(SendTypingBody))
 async def send_typing(instance: InstanceDep, request: Request, ctx: ContextDep) -> Response:
     """Show the chat that the instance is typing (or recording), 1000..20000 ms. Empty answer."""
     body = parse_body(SendTypingBody, await _body(request, ctx))
