@@ -50,15 +50,16 @@ def change_target(data: dict[str, Any]) -> str | None:
 
 
 def _edited_text(data: dict[str, Any], text: str) -> dict[str, Any]:
-    """``data`` with its text (or a file's caption) replaced."""
+    """``data`` with its text replaced wherever it holds it (a reply holds it twice), or a
+    file's caption."""
+    edited = dict(data)
     if "textMessageData" in data:
-        return data | {"textMessageData": data["textMessageData"] | {"textMessage": text}}
+        edited["textMessageData"] = data["textMessageData"] | {"textMessage": text}
     if "extendedTextMessageData" in data:
-        extended = data["extendedTextMessageData"] | {"text": text}
-        return data | {"extendedTextMessageData": extended}
+        edited["extendedTextMessageData"] = data["extendedTextMessageData"] | {"text": text}
     if "fileMessageData" in data:
-        return data | {"fileMessageData": data["fileMessageData"] | {"caption": text}}
-    return data
+        edited["fileMessageData"] = data["fileMessageData"] | {"caption": text}
+    return edited
 
 
 async def apply_change(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.domain.chats import Call, ChatInfo
@@ -12,13 +14,17 @@ M = MessageRow
 
 
 async def chat_row(session: AsyncSession, id_instance: int, chat_id: str) -> ChatRow:
-    """The instance's row for ``chat_id``, added (defaults) if it had none."""
-    row = await session.get(ChatRow, (id_instance, chat_id))
-    if row is None:
-        row = ChatRow(id_instance=id_instance, chat_id=chat_id, archived=False)
-        row.ephemeral_expiration, row.ephemeral_ms = 0, 0
-        session.add(row)
-        await session.flush()
+    """The instance's row for ``chat_id``, added (defaults) if it had none; two requests
+    adding it at once both get the one row (the primary key decides, the loser's INSERT does
+    nothing)."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    await session.execute(
+        insert(ChatRow)
+        .values(id_instance=id_instance, chat_id=chat_id)
+        .on_conflict_do_nothing(index_elements=["id_instance", "chat_id"])
+    )
+    row = await session.get(ChatRow, (id_instance, chat_id), populate_existing=True)
+    assert row is not None
     return row
 
 
