@@ -8,9 +8,28 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetgate.api import fallback, media, sandbox, sandbox_groups, system, unavailable
+from fleetgate.api import (
+    fallback,
+    media,
+    sandbox,
+    sandbox_chats,
+    sandbox_groups,
+    system,
+    unavailable,
+)
 from fleetgate.api.admin import client_token, dead_letters
-from fleetgate.api.greenapi import account, files, groups, journals, partner, receiving, sending
+from fleetgate.api.greenapi import (
+    account,
+    buttons,
+    calls,
+    chats,
+    files,
+    groups,
+    journals,
+    partner,
+    receiving,
+    sending,
+)
 from fleetgate.api.middleware import (
     MethodCaseMiddleware,
     MetricsMiddleware,
@@ -63,8 +82,11 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(media.router)
     app.include_router(journals.router)
     app.include_router(groups.router)
+    for router in (chats.router, calls.router, buttons.router):
+        app.include_router(router)
     app.include_router(sandbox.router)
     app.include_router(sandbox_groups.router)
+    app.include_router(sandbox_chats.router)
     app.include_router(dead_letters.router)
     app.include_router(client_token.router)
     for router in (zapi_partner.router, zapi_instance.router, zapi_webhooks.router):
@@ -73,7 +95,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_media.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
-    facade = (partner, account, receiving, sending, files, journals, groups)
+    facade = (partner, account, receiving, sending, files, journals, groups, chats, calls, buttons)
     app.add_middleware(
         MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )

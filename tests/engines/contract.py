@@ -217,6 +217,29 @@ class EngineContract(EngineHarness):
         await events.wait_for_state(State.AUTHORIZED, wid_of(PHONE), timeout=self.EVENT_TIMEOUT_S)
         return id_instance, session, events
 
+    async def test_chat_calls_are_done_or_not_supported(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        """The optional chat calls (engines/base.py ChatSession): a linked session does each
+        one or answers NOT_SUPPORTED, the text the façades show; never another failure."""
+        _, session, _ = await self._linked(engine, open_session, new_instance, link)
+        chat = wid_of(OTHER_PHONE)
+        asked = {
+            engine_calls.DELETE_MESSAGE: {"chatId": chat, "idMessage": "A1", "forEveryone": True},
+            engine_calls.EDIT_MESSAGE: {
+                "chatId": chat,
+                "idMessage": "A1",
+                "idEdit": "A2",
+                "text": "new",
+            },
+            engine_calls.SEND_TYPING: {"chatId": chat, "recording": False, "durationMs": 1000},
+            engine_calls.ARCHIVE_CHAT: {"chatId": chat, "archived": True},
+            engine_calls.SET_DISAPPEARING: {"chatId": chat, "expiration": 86400},
+        }
+        for method, args in asked.items():
+            answer = json.loads(await calls.answer(session, method, args))
+            assert answer in ({"ok": True}, {"error": NOT_SUPPORTED}), (method, answer)
+
     async def test_start_of_unlinked_instance_reports_not_authorized(
         self, engine: Engine, open_session: OpenSession, new_instance: NewInstance
     ) -> None:

@@ -243,7 +243,24 @@ async def phone_inbox(
                 "messageData": data,
             }
         )
-    return OrjsonResponse({"messages": items})
+    return OrjsonResponse({"messages": fold_changes(items)})
+
+
+def fold_changes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Show each edit and deletion on the message it changes too (``isEdited`` with the new
+    text, ``isDeleted``), as a phone's chat shows them."""
+    by_id = {item["idMessage"]: item for item in items}
+    for item in items:
+        data = item["messageData"]
+        change = data.get("editedMessageData") or data.get("deletedMessageData")
+        target = by_id.get(change.get("stanzaId")) if isinstance(change, dict) else None
+        if target is None:
+            continue
+        if "editedMessageData" in data:
+            target |= {"isEdited": True, "text": str(change.get("textMessage", ""))}
+        else:
+            target["isDeleted"] = True
+    return items
 
 
 @router.post("/phones/{phone}/read")

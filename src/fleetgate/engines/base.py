@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fleetgate.domain.chats import CallStatus
 from fleetgate.domain.files import StoredFile
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
@@ -82,6 +83,18 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class CallEvent:
+    """A call placed to the account (or, ``from_me``, by its own phone) changed status:
+    ringing (offer), then how it ended. ``id_call`` is the same for every status of a call."""
+
+    id_call: str
+    chat_id: str
+    status: CallStatus
+    is_video: bool = False
+    from_me: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class EngineHost:
     """What the process lends an engine: the database, its wake-up signals, and the settings
     (an engine reads its own section of the environment, and the data dir, from them)."""
@@ -110,6 +123,12 @@ class SessionEvents(Protocol):
 
     async def presence(self, *, chat_id: str, status: str, last_seen_ms: int | None) -> None:
         """A contact's presence in a chat changed (online, typing, recording, ...)."""
+
+    async def call(self, call: CallEvent) -> None:
+        """A call changed status (delivered at least once)."""
+
+    async def blocked(self, *, chat_id: str) -> None:
+        """A contact blocked the account."""
 
 
 class Session(Protocol):
@@ -184,6 +203,28 @@ class GroupSession(Protocol):
         self, group_id: str, *, members_edit: bool | None, members_send: bool | None
     ) -> str:
         """Whether members who are not admins may edit the group and send to it."""
+
+
+class ChatSession(Protocol):
+    """Optional session methods for chats and sent messages (runner/calls.py answers
+    NOT_SUPPORTED for an engine without them). Edits and deletions of messages, reactions and
+    poll votes arrive through ``SessionEvents.message_received`` as messages of their own
+    (typeMessage editedMessage, deletedMessage, reactionMessage, pollUpdateMessage)."""
+
+    async def delete_message(self, chat_id: str, id_message: str, *, for_everyone: bool) -> None:
+        """Delete a message of the chat (for everyone, or only on the account's devices)."""
+
+    async def edit_message(self, chat_id: str, id_message: str, *, id_edit: str, text: str) -> None:
+        """Replace the text of a message the account sent; ``id_edit`` names the edit."""
+
+    async def send_typing(self, chat_id: str, *, recording: bool, duration_ms: int) -> None:
+        """Show the chat that the account is typing (or recording) for a while."""
+
+    async def archive_chat(self, chat_id: str, *, archived: bool) -> None:
+        """Archive or unarchive a chat on the account's devices."""
+
+    async def set_disappearing(self, chat_id: str, *, expiration_s: int) -> None:
+        """Set the chat's disappearing-messages timer (0: off)."""
 
 
 class Engine(Protocol):

@@ -48,12 +48,53 @@ async def _read_chat(session: Session, args: dict[str, Any]) -> Any:
     return True
 
 
+async def _delete_message(session: Session, args: dict[str, Any]) -> Any:
+    delete = optional(session, "delete_message")
+    await delete(
+        str(args["chatId"]), str(args["idMessage"]), for_everyone=bool(args["forEveryone"])
+    )
+    return True
+
+
+async def _edit_message(session: Session, args: dict[str, Any]) -> Any:
+    edit = optional(session, "edit_message")
+    await edit(
+        str(args["chatId"]), str(args["idMessage"]), id_edit=str(args["idEdit"]), text=args["text"]
+    )
+    return True
+
+
+async def _send_typing(session: Session, args: dict[str, Any]) -> Any:
+    typing = optional(session, "send_typing")
+    await typing(
+        str(args["chatId"]), recording=bool(args["recording"]), duration_ms=int(args["durationMs"])
+    )
+    return True
+
+
+async def _archive_chat(session: Session, args: dict[str, Any]) -> Any:
+    archive = optional(session, "archive_chat")
+    await archive(str(args["chatId"]), archived=bool(args["archived"]))
+    return True
+
+
+async def _set_disappearing(session: Session, args: dict[str, Any]) -> Any:
+    disappearing = optional(session, "set_disappearing")
+    await disappearing(str(args["chatId"]), expiration_s=int(args["expiration"]))
+    return True
+
+
 HANDLERS: dict[str, Handler] = {
     engine_calls.QR: _qr,
     engine_calls.PAIRING_CODE: _pairing_code,
     engine_calls.EXISTS: _exists,
     engine_calls.READ_CHAT: _read_chat,
     **group_calls.handlers(optional),
+    engine_calls.DELETE_MESSAGE: _delete_message,
+    engine_calls.EDIT_MESSAGE: _edit_message,
+    engine_calls.SEND_TYPING: _send_typing,
+    engine_calls.ARCHIVE_CHAT: _archive_chat,
+    engine_calls.SET_DISAPPEARING: _set_disappearing,
 }
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fleetgate.clock import now_ms
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import MessageStatus
-from fleetgate.engines.base import IncomingMessage, Session
-from fleetgate.services import messaging, outbox, states
+from fleetgate.engines.base import CallEvent, IncomingMessage, Session
+from fleetgate.services import chats, messaging, outbox, states
 from fleetgate.services.media import Media
 from fleetgate.services.zapi_callbacks import PRESENCE_EVENT
 from fleetgate.storage.db import Database
@@ -110,6 +110,33 @@ class InstanceEvents:
                     instance=instance,
                     type_webhook=PRESENCE_EVENT,
                     fields={"chatId": chat_id, "status": status, "lastSeen": last_seen_ms},
+                )
+
+    async def call(self, call: CallEvent) -> None:
+        if not self.active:
+            return
+        async with self.db.transaction() as session:
+            instance = await self._instance(session)
+            if instance is not None:
+                await chats.record_call(
+                    session=session,
+                    signals=self.signals,
+                    instance=instance,
+                    id_call=call.id_call,
+                    chat_id=call.chat_id,
+                    status=call.status,
+                    is_video=call.is_video,
+                    from_me=call.from_me,
+                )
+
+    async def blocked(self, *, chat_id: str) -> None:
+        if not self.active:
+            return
+        async with self.db.transaction() as session:
+            instance = await self._instance(session)
+            if instance is not None:
+                await chats.record_block(
+                    session=session, signals=self.signals, instance=instance, chat_id=chat_id
                 )
 
     async def _instance(self, session: AsyncSession) -> InstanceView | None:

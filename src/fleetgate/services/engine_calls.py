@@ -34,6 +34,12 @@ REMOVE_GROUP_ADMIN = "remove_group_admin"
 LEAVE_GROUP = "leave_group"
 SET_GROUP_PICTURE = "set_group_picture"
 UPDATE_GROUP_SETTINGS = "update_group_settings"
+# Chats and sent messages (optional: engines/base.py ChatSession).
+DELETE_MESSAGE = "delete_message"
+EDIT_MESSAGE = "edit_message"
+SEND_TYPING = "send_typing"
+ARCHIVE_CHAT = "archive_chat"
+SET_DISAPPEARING = "set_disappearing"
 
 RUNNER_CHANNEL = "runner"
 DONE_CHANNEL = "call-done"

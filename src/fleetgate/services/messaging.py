@@ -17,7 +17,7 @@ from fleetgate.domain.messages import RECEIPT_ORDER, Direction, Message, Message
 from fleetgate.engines.base import IncomingMessage
 from fleetgate.errors import NotReady
 from fleetgate.ids import new_message_id
-from fleetgate.services import engine_calls, outbox
+from fleetgate.services import chats, engine_calls, outbox
 from fleetgate.services.media import Media
 from fleetgate.storage.blobs import new_key
 from fleetgate.storage.repos import instances as instances_repo
@@ -138,7 +138,22 @@ async def record_incoming(
 ) -> bool:
     """Journal and notify an incoming message, or one the account's own phone sent
     (``from_me``: an outgoing message, sent); False if it had arrived before. A file it
-    carries gets a file row of the instance, and the message a download link to it."""
+    carries gets a file row of the instance, and the message a download link to it. An edit
+    or deletion changes the message it names instead (services/chats.py)."""
+    type_webhook = "outgoingMessageReceived" if message.from_me else "incomingMessageReceived"
+    if chats.change_target(message.message_data) is not None:
+        await chats.record_change(
+            session=session,
+            signals=signals,
+            instance=instance,
+            type_webhook=type_webhook,
+            id_change=message.id_message,
+            chat_id=message.chat_id,
+            sender=message.sender,
+            sender_name=message.sender_name,
+            change=message.message_data,
+        )
+        return False
     data, media_key = message.message_data, None
     if message.file is not None:
         media_key = new_key()
@@ -169,12 +184,12 @@ async def record_incoming(
     )
     if added and message.file is not None and media_key is not None:
         await media.add_row(session, message.file, id_instance=instance.id_instance, key=media_key)
-    if added:
+    if added and chats.wanted(instance, data):
         await _emit(
             session,
             signals,
             instance,
-            "outgoingMessageReceived" if message.from_me else "incomingMessageReceived",
+            type_webhook,
             {
                 "idMessage": message.id_message,
                 "senderData": _sender_data(

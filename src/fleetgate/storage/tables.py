@@ -382,3 +382,44 @@ class MediaRow(Base):
     file_name: Mapped[str] = mapped_column(text(255))
     created_ms: Mapped[int] = mapped_column(EpochMs)
     expires_ms: Mapped[int] = mapped_column(EpochMs, index=True)
+
+
+class ChatRow(Base):
+    """What an instance set on one of its chats: archived, and the disappearing-messages timer.
+
+    A chat without a row has neither; the chat list itself comes from the journal.
+    """
+
+    __tablename__ = "chats"
+
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(text(100), primary_key=True)
+    archived: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    # Seconds after which new messages disappear (0: off), and when that was set.
+    ephemeral_expiration: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ephemeral_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+
+
+class CallRow(Base):
+    """A call placed to (``in``) or by (``out``) an instance: the call journals."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"))
+    id_call: Mapped[str] = mapped_column(text(64))
+    direction: Mapped[str] = mapped_column(text(3))
+    chat_id: Mapped[str] = mapped_column(text(100))
+    is_video: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    # offer while ringing, then pickUp, hangUp or declined.
+    status: Mapped[str] = mapped_column(text(16))
+    # When it started ringing, and when it last changed (its end, once it ended).
+    started_ms: Mapped[int] = mapped_column(EpochMs)
+    at_ms: Mapped[int] = mapped_column(EpochMs)
+    duration_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        Index(None, "id_instance", "id_call", unique=True),
+        Index(None, "id_instance", "direction", "at_ms"),
+        {"sqlite_autoincrement": True},
+    )

@@ -26,7 +26,7 @@ from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import Direction, Message
 from fleetgate.errors import InvalidInput, NotFound, NotReady
 from fleetgate.ids import digits_value, is_digits
-from fleetgate.services import engine_calls, journals, messaging
+from fleetgate.services import chats, engine_calls, journals, messaging
 from fleetgate.services.media import Media
 
 router = APIRouter(
@@ -58,7 +58,11 @@ def journal_item(m: Message, media: Media) -> dict[str, Any]:
     data = orjson.loads(m.data)
     if m.media_key is not None:
         data = media.with_link(data, m.id_instance, m.media_key)
-    shown = messaging.as_sent(data) if m.direction == Direction.OUT else data
+    if m.direction == Direction.OUT:
+        # An edit or deletion flags the entry (services/chats.py); as_sent keeps only the text.
+        shown = messaging.as_sent(data) | {k: data[k] for k in chats.CHANGE_FLAGS if k in data}
+    else:
+        shown = data
     item: dict[str, Any] = {
         "type": "outgoing" if m.direction == Direction.OUT else "incoming",
         "idMessage": m.id_message,
@@ -92,7 +96,8 @@ def journal_item(m: Message, media: Media) -> dict[str, Any]:
     return item
 
 
-def _minutes(raw: str | None, body: Any) -> int:
+def minutes_of(raw: str | None, body: Any) -> int:
+    """The ``minutes`` of a journal request: the query's, else the body's, else 1440."""
     if raw is None and isinstance(body, dict) and "minutes" in body:
         raw = str(body["minutes"])  # the official async client sends it as a GET body
     if raw is None or raw == "":
@@ -109,7 +114,7 @@ async def _last(
     direction: Direction,
     minutes: str | None,
 ) -> OrjsonResponse:
-    span = _minutes(minutes, await read_json(request, ctx.settings.http.max_body_bytes))
+    span = minutes_of(minutes, await read_json(request, ctx.settings.http.max_body_bytes))
     async with ctx.db.reading() as session:
         found = await journals.recent(
             session=session,
@@ -262,6 +267,9 @@ async def get_contact_info(
                 session=session, id_instance=instance.id_instance, limit=JOURNAL_MAX
             )
         )
+        state = await chats.chat_info(
+            session=session, id_instance=instance.id_instance, chat_id=chat_id
+        )
     name = names.get(chat_id, "")
     return OrjsonResponse(
         {
@@ -274,10 +282,10 @@ async def get_contact_info(
             "products": [],
             "chatId": chat_id,
             "lastSeen": None,
-            "isArchive": False,
-            "isDisappearing": False,
+            "isArchive": state.archived,
+            "isDisappearing": state.ephemeral_expiration > 0,
             "isMute": False,
-            "messageExpiration": 0,
+            "messageExpiration": state.ephemeral_expiration,
             "muteExpiration": None,
             "isBusiness": False,
         }

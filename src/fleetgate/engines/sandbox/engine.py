@@ -7,10 +7,12 @@ from typing import Any
 
 import orjson
 
+from fleetgate.domain.chats import CallStatus, deleted, edited
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import (
     ALREADY_AUTHORIZED,
+    CallEvent,
     EngineError,
     EngineHost,
     IncomingMessage,
@@ -20,9 +22,9 @@ from fleetgate.engines.base import (
     SessionEvents,
     SessionSpec,
 )
-from fleetgate.engines.sandbox import groups, network
+from fleetgate.engines.sandbox import chats, groups, network
 from fleetgate.engines.sandbox.group_session import GroupMethods
-from fleetgate.ids import is_digits
+from fleetgate.ids import is_digits, new_message_id
 
 _SWEEP_BATCH = 1000
 
@@ -196,6 +198,55 @@ class SandboxSession(GroupMethods):
                     status=MessageStatus.READ,
                 )
 
+    async def delete_message(self, chat_id: str, id_message: str, *, for_everyone: bool) -> None:
+        """For everyone: the other side gets a deletedMessage; else nothing leaves the device."""
+        if for_everyone:
+            await self._post_change(chat_id, new_message_id(), deleted(id_message))
+
+    async def edit_message(self, chat_id: str, id_message: str, *, id_edit: str, text: str) -> None:
+        await self._post_change(chat_id, id_edit, edited(id_message, text))
+
+    async def send_typing(self, chat_id: str, *, recording: bool, duration_ms: int) -> None:
+        """The other side sees us typing (or recording); the network keeps no timer."""
+        phone, to_phone = self._chat_phones(chat_id)
+        async with self.engine.host.db.transaction() as session:
+            await network.post_presence(
+                session,
+                self.engine.host.signals,
+                from_phone=phone,
+                to_phone=to_phone,
+                status="RECORDING" if recording else "COMPOSING",
+            )
+
+    async def archive_chat(self, chat_id: str, *, archived: bool) -> None:
+        """Archiving is a setting of the account's own devices: the network sees nothing."""
+        self._chat_phones(chat_id)
+
+    async def set_disappearing(self, chat_id: str, *, expiration_s: int) -> None:
+        """Kept by the instance's chat settings; the virtual phones show no timer."""
+        self._chat_phones(chat_id)
+
+    def _chat_phones(self, chat_id: str) -> tuple[str, str]:
+        phone = self.phone
+        if phone is None or not self._running:
+            raise EngineError("instance account not authorized")
+        to_phone = chat_id.removesuffix("@c.us")
+        if not is_digits(to_phone):
+            raise EngineError("the sandbox network has no groups; use <phone>@c.us")
+        return phone, to_phone
+
+    async def _post_change(self, chat_id: str, id_event: str, data: dict[str, Any]) -> None:
+        phone, to_phone = self._chat_phones(chat_id)
+        async with self.engine.host.db.transaction() as session:
+            await network.post_message(
+                session,
+                self.engine.host.signals,
+                from_phone=phone,
+                to_phone=to_phone,
+                id_message=id_event,
+                payload={"messageData": data, "senderName": phone},
+            )
+
     async def _take_in(self, phone: str) -> None:
         """Hand what the network holds for our phone to the events, then move our cursor."""
         db, signals = self.engine.host.db, self.engine.host.signals
@@ -227,6 +278,17 @@ class SandboxSession(GroupMethods):
                     await self.events.presence(
                         chat_id=chat_id, status=payload["status"], last_seen_ms=last_seen
                     )
+                elif event.kind == chats.CALL:
+                    await self.events.call(
+                        CallEvent(
+                            id_call=event.id_message,
+                            chat_id=chat_id,
+                            status=CallStatus(payload["status"]),
+                            is_video=bool(payload.get("isVideo", False)),
+                        )
+                    )
+                elif event.kind == chats.BLOCK:
+                    await self.events.blocked(chat_id=chat_id)
                 else:
                     await self.events.receipt(
                         id_message=event.id_message,

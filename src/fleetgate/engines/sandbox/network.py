@@ -258,7 +258,7 @@ async def post_event(
     id_message: str,
     payload: dict[str, Any],
 ) -> None:
-    """Put one event in ``to_phone``'s feed and wake its instances (groups.py)."""
+    """Put one event in ``to_phone``'s feed and wake its instances (groups.py, chats.py)."""
     await _post(session, signals, kind, from_phone, to_phone, id_message, payload)
 
 

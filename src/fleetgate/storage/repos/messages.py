@@ -233,3 +233,8 @@ async def attach_media(
         .where(M.id == message_id)
         .values(media_key=media_key, data=data, type_message=type_message)
     )
+
+
+async def set_data(session: AsyncSession, message_id: int, data: str) -> None:
+    """Replace a message's data (an edit or a deletion shown in the journals)."""
+    await session.execute(update(M).where(M.id == message_id).values(data=data))
