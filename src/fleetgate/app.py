@@ -10,7 +10,16 @@ from fastapi import FastAPI
 
 from fleetgate.api import fallback, media, sandbox, system, unavailable
 from fleetgate.api.admin import client_token, dead_letters
-from fleetgate.api.greenapi import account, files, journals, partner, receiving, sending
+from fleetgate.api.greenapi import (
+    account,
+    extras,
+    files,
+    journals,
+    partner,
+    receiving,
+    sending,
+    statuses,
+)
 from fleetgate.api.middleware import (
     MethodCaseMiddleware,
     MetricsMiddleware,
@@ -62,6 +71,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(files.router)
     app.include_router(media.router)
     app.include_router(journals.router)
+    app.include_router(statuses.router)
+    app.include_router(extras.router)
     app.include_router(sandbox.router)
     app.include_router(dead_letters.router)
     app.include_router(client_token.router)
@@ -71,7 +82,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_media.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
-    facade = (partner, account, receiving, sending, files, journals)
+    facade = (partner, account, receiving, sending, files, journals, statuses, extras)
     app.add_middleware(
         MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )

@@ -34,13 +34,14 @@ async def enqueue(
     message_data: dict[str, Any],
     delay_ms: int = 0,
     media_key: str | None = None,
+    request: dict[str, Any] | None = None,
 ) -> str:
     """Put a message at the tail of the instance's send queue; its idMessage.
 
     ``delay_ms`` asks for a longer pause before it than the instance's own. An instance set
     not to queue while disconnected refuses the message then (NotReady).
     """
-    values = queued_message(instance, chat_id, message_data, delay_ms, media_key)
+    values = queued_message(instance, chat_id, message_data, delay_ms, media_key, request)
     await repo.add(session, **values)
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
     return str(values["id_message"])
@@ -52,8 +53,10 @@ def queued_message(
     message_data: dict[str, Any],
     delay_ms: int,
     media_key: str | None = None,
+    request: dict[str, Any] | None = None,
 ) -> dict[str, object]:
-    """The row of a message put at the tail of the send queue (see :func:`enqueue`)."""
+    """The row of a message put at the tail of the send queue (see :func:`enqueue`).
+    ``request``: what the request that queued it said (``{"type", "body"}``), for the queue."""
     if (
         instance.options.get("disable_enqueue_when_disconnected")
         and instance.state != State.AUTHORIZED
@@ -74,6 +77,7 @@ def queued_message(
         "queued": True,
         "delay_ms": delay_ms,
         "media_key": media_key,
+        "request": None if request is None else orjson.dumps(request).decode(),
     }
 
 
