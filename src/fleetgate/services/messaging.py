@@ -182,7 +182,7 @@ async def record_incoming(
             {
                 "idMessage": message.id_message,
                 "senderData": _sender_data(message.chat_id, message.sender, message.sender_name),
-                "messageData": data,
+                "messageData": flat_quote(data),
             },
         )
     return added
@@ -248,10 +248,41 @@ async def with_remote_quotes(
     return mapped
 
 
-def as_sent(data: dict[str, Any]) -> dict[str, Any]:
-    """How a sent text shows in outgoing notifications (an extended text, as real ones do)."""
-    if data.get("typeMessage") != "textMessage":
+_FILE_KEYS = ("downloadUrl", "caption", "fileName", "jpegThumbnail", "mimeType")
+
+
+def flat_quote(data: dict[str, Any]) -> dict[str, Any]:
+    """Message data whose ``quotedMessage`` shows as GREEN-API documents it: the quoted
+    message's fields beside ``stanzaId``, ``participant`` and ``typeMessage`` (``textMessage``,
+    the file keys, ``location``, ``contact``), not nested in its ``…MessageData`` object.
+
+    The stored data keeps the nested form, which engines read to build the reply.
+    """
+    quoted = data.get("quotedMessage")
+    if not isinstance(quoted, dict):
         return data
+    flat: dict[str, Any] = {}
+    for key, value in quoted.items():
+        if key == "textMessageData" and isinstance(value, dict):
+            flat["textMessage"] = value.get("textMessage", "")
+        elif key == "extendedTextMessageData" and isinstance(value, dict):
+            flat["textMessage"] = value.get("text", "")
+        elif key == "fileMessageData" and isinstance(value, dict):
+            flat |= {k: value.get(k, "") for k in _FILE_KEYS}
+        elif key == "locationMessageData":
+            flat["location"] = value
+        elif key == "contactMessageData":
+            flat["contact"] = value
+        else:
+            flat[key] = value
+    return data | {"quotedMessage": flat}
+
+
+def as_sent(data: dict[str, Any]) -> dict[str, Any]:
+    """How a sent message shows in outgoing notifications: a text as an extended text, as
+    real ones do; a quote in its documented flat form."""
+    if data.get("typeMessage") != "textMessage":
+        return flat_quote(data)
     text = data["textMessageData"]["textMessage"]
     return {
         "typeMessage": "extendedTextMessage",

@@ -58,7 +58,7 @@ def journal_item(m: Message, media: Media) -> dict[str, Any]:
     data = orjson.loads(m.data)
     if m.media_key is not None:
         data = media.with_link(data, m.id_instance, m.media_key)
-    shown = messaging.as_sent(data) if m.direction == Direction.OUT else data
+    shown = messaging.as_sent(data) if m.direction == Direction.OUT else messaging.flat_quote(data)
     item: dict[str, Any] = {
         "type": "outgoing" if m.direction == Direction.OUT else "incoming",
         "idMessage": m.id_message,
