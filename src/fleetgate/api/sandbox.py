@@ -287,7 +287,22 @@ class PhoneViewBody(BaseModel):
     idMessage: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
 
 
-@router.post("/phones/{phone}/statuses")
+def _phone_status_bodies() -> dict[str, Any]:
+    """The two bodies the phone's statuses route takes, for the OpenAPI schema."""
+    form = PhoneStatusFields.model_json_schema()
+    form["properties"]["file"] = {"type": "string", "format": "binary"}
+    form["required"] = [*form.get("required", []), "file"]
+    return {
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": PhoneStatusBody.model_json_schema()},
+                "multipart/form-data": {"schema": form},
+            }
+        }
+    }
+
+
+@router.post("/phones/{phone}/statuses", openapi_extra=_phone_status_bodies())
 async def phone_posts_status(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -355,7 +370,14 @@ async def phone_statuses(phone: str, partner: PartnerDep, ctx: ContextDep) -> Re
     return OrjsonResponse({"statuses": items})
 
 
-@router.post("/phones/{phone}/statuses/read")
+@router.post(
+    "/phones/{phone}/statuses/read",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": PhoneViewBody.model_json_schema()}}
+        }
+    },
+)
 async def phone_views_status(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:

@@ -192,6 +192,10 @@ async def test_contacts_and_profile_picture(
     assert await fetched(set_picture.data["urlAvatar"]) == PICTURE
     avatar = (await call(api.account.getWaSettings)).data["avatar"]
     assert await fetched(avatar) == PICTURE
+    own_avatar = await call(api.serviceMethods.getAvatar, f"{own}@c.us")
+    assert own_avatar.code == 200, own_avatar.error
+    assert await fetched(own_avatar.data["urlAvatar"]) == PICTURE
+    assert (await call(api.serviceMethods.getAvatar, chat)).data["urlAvatar"] == ""
     not_image = tmp_path / "x.jpg"
     not_image.write_bytes(b"just some text")
     assert (await call(api.account.setProfilePicture, str(not_image))).code == 400

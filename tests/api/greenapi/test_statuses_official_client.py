@@ -13,7 +13,7 @@ from whatsapp_api_client_python.API import GreenAPI
 
 from tests.media.samples import fetched, png, sha256
 from tests.sending import Json, bearer, eventually, inbox, new_phone, phone_sends
-from tests.support import LiveServer, MakeInstance, authorize
+from tests.support import LiveServer, MakeInstance, MakePartner, authorize
 
 PICTURE = png(width=4, height=7, seed=3)
 # A tiny WAV file (RIFF header + 8 bytes of silence): what a voice status carries.
@@ -207,3 +207,48 @@ async def test_statuses_need_an_authorized_account_and_valid_bodies(
         assert r.status_code == 400, (body, r.text)
     r = await client.get(inst.url("getIncomingStatuses"), params={"minutes": "zero"})
     assert r.status_code == 400
+
+
+async def test_only_the_partner_holding_a_phone_acts_as_it_for_statuses(
+    client: httpx.AsyncClient, make_instance: MakeInstance, make_partner: MakePartner
+) -> None:
+    inst = await make_instance()
+    token, other_token = inst.partner_token, await make_partner()
+    own, friend = new_phone(), new_phone()
+    await authorize(client, inst, own)
+    await phone_sends(client, token, friend, own, "hi")
+    posted = await client.post(
+        f"/sandbox/phones/{friend}/statuses", json={"message": "mine"}, headers=bearer(token)
+    )
+    assert posted.status_code == 200, posted.text
+    id_message = posted.json()["idMessage"]
+    sent = await client.post(inst.url("sendTextStatus"), json={"message": "to friend"})
+    assert sent.status_code == 200, sent.text
+
+    # Another partner can neither post as the phone, nor read nor view what it received.
+    not_yours = {"error": "this number is not one of your phones"}
+    refused = [
+        await client.post(
+            f"/sandbox/phones/{friend}/statuses", json={"message": "x"}, headers=bearer(other_token)
+        ),
+        await client.get(f"/sandbox/phones/{friend}/statuses", headers=bearer(other_token)),
+        await client.post(
+            f"/sandbox/phones/{friend}/statuses/read",
+            json={"chatId": f"{own}@c.us", "idMessage": sent.json()["idMessage"]},
+            headers=bearer(other_token),
+        ),
+    ]
+    assert [(r.status_code, r.json()) for r in refused] == [(404, not_yours)] * 3
+    stats = await client.get(
+        inst.url("getStatusStatistic"), params={"idMessage": sent.json()["idMessage"]}
+    )
+    assert [s["status"] for s in stats.json()] == ["delivered"]  # nobody viewed it
+    incoming = (await client.get(inst.url("getIncomingStatuses"))).json()
+    assert [s["idMessage"] for s in incoming] == [id_message]  # nothing posted by the other
+    # A status the phone never received cannot be viewed.
+    r = await client.post(
+        f"/sandbox/phones/{friend}/statuses/read",
+        json={"chatId": f"{own}@c.us", "idMessage": "NOPE"},
+        headers=bearer(token),
+    )
+    assert r.status_code == 404

@@ -50,7 +50,30 @@ _PERSONAL_CHAT = rf"^{CHAT_PHONE}@c\.us$"
 NOT_WORKING = "the method is temporarily not working"
 
 
-@router.post("/setProfilePicture/{apiTokenInstance}")
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its JSON body itself."""
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
+
+
+# What the retired methods took (they answer 403 whatever they are given).
+_RETIRED_BODY = {
+    "type": "object",
+    "properties": {"chatId": {"type": "string"}, "message": {"type": "string"}},
+    "required": ["chatId", "message"],
+}
+
+
+_PICTURE_FORM = {
+    "type": "object",
+    "properties": {"file": {"type": "string", "format": "binary"}},
+    "required": ["file"],
+}
+
+
+@router.post(
+    "/setProfilePicture/{apiTokenInstance}",
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": _PICTURE_FORM}}}},
+)
 async def set_profile_picture(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -134,7 +157,10 @@ def _fields(body: ContactBody) -> dict[str, Any]:
     }
 
 
-@router.post("/addContact/{apiTokenInstance}")
+@router.post(
+    "/addContact/{apiTokenInstance}",
+    openapi_extra=_json_body(ContactBody.model_json_schema()),
+)
 async def add_contact(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Add a number to the contacts: ``{"addContact": true}``; 400 if it is one already, 404
     if it has no account."""
@@ -157,7 +183,10 @@ async def add_contact(instance: InstanceDep, request: Request, ctx: ContextDep) 
     return OrjsonResponse({"addContact": True})
 
 
-@router.post("/editContact/{apiTokenInstance}")
+@router.post(
+    "/editContact/{apiTokenInstance}",
+    openapi_extra=_json_body(ContactBody.model_json_schema()),
+)
 async def edit_contact(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Change a contact's names: ``{"editContact": true}``; 404 for a number not in the
     contacts."""
@@ -177,7 +206,10 @@ async def edit_contact(instance: InstanceDep, request: Request, ctx: ContextDep)
     return OrjsonResponse({"editContact": True})
 
 
-@router.post("/deleteContact/{apiTokenInstance}")
+@router.post(
+    "/deleteContact/{apiTokenInstance}",
+    openapi_extra=_json_body(ContactRefBody.model_json_schema()),
+)
 async def delete_contact(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -201,7 +233,10 @@ class SendLinkBody(BaseModel):
     quotedMessageId: MessageId | None = None
 
 
-@router.post("/sendLink/{apiTokenInstance}")
+@router.post(
+    "/sendLink/{apiTokenInstance}",
+    openapi_extra=_json_body(SendLinkBody.model_json_schema()),
+)
 async def send_link(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Send a link as a text with its preview; answers idMessage like sendMessage."""
     body = parse_body(SendLinkBody, await read_json(request, ctx.settings.http.max_body_bytes))
@@ -225,7 +260,13 @@ def _retired(name: str) -> None:
         return OrjsonResponse(green_body(403, NOT_WORKING), status_code=403)
 
     retired.__doc__ = f"{name}: switched off by GREEN-API; answers 403 as it does."
-    router.add_api_route(f"/{name}/{{apiTokenInstance}}", retired, methods=["POST"], name=name)
+    router.add_api_route(
+        f"/{name}/{{apiTokenInstance}}",
+        retired,
+        methods=["POST"],
+        name=name,
+        openapi_extra=_json_body(_RETIRED_BODY),
+    )
 
 
 for _name in RETIRED_403:
