@@ -146,6 +146,7 @@ async def test_statuses_both_ways(
     )
     assert r.status_code == 200, r.text
     friend_status = r.json()["idMessage"]
+    assert (await call(api.contacts.addContact, f"{friend}@c.us", "Best", "Friend")).code == 200
     incoming = await call(api.statuses.getIncomingStatuses)
     assert incoming.code == 200, incoming.error
     [item] = incoming.data
@@ -157,6 +158,7 @@ async def test_statuses_both_ways(
         f"{friend}@c.us",
     )
     assert item["textMessage"] == "friend's news"
+    assert (item["senderName"], item["senderContactName"]) == (friend, "Best Friend")
     assert item["extendedTextMessage"]["backgroundColor"] == "#445566"
 
     # A phone's file status too, with a link the instance can download.

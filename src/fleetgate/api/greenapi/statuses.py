@@ -34,7 +34,7 @@ from fleetgate.domain.files import StoredFile, safe_file_name
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.errors import InvalidInput
 from fleetgate.ids import digits_value, is_digits, new_message_id
-from fleetgate.services import engine_calls
+from fleetgate.services import contacts, engine_calls
 from fleetgate.services.files import file_message_data
 from fleetgate.services.media import FetchFailed
 
@@ -221,7 +221,28 @@ async def _statuses(
     found = await _call(
         ctx, instance, engine_calls.STATUSES, {"incoming": incoming, "sinceMs": since}
     )
-    return [await _item(ctx, instance, s, incoming=incoming) for s in found]
+    items = [await _item(ctx, instance, s, incoming=incoming) for s in found]
+    if incoming:
+        names = await _contact_names(ctx, instance, {i["senderId"] for i in items})
+        for i in items:
+            i["senderContactName"] = names.get(i["senderId"], "")
+    return items
+
+
+async def _contact_names(
+    ctx: Context, instance: InstanceView, chat_ids: set[str]
+) -> dict[str, str]:
+    """The names the instance's address book (addContact) gives these chats."""
+    names = {}
+    async with ctx.db.reading() as session:
+        for chat_id in chat_ids:
+            found = await contacts.find(
+                session=session, id_instance=instance.id_instance, chat_id=chat_id
+            )
+            if found is not None:
+                parts = (found.get("firstName", ""), found.get("lastName", ""))
+                names[chat_id] = " ".join(p for p in parts if p)
+    return names
 
 
 async def _item(
