@@ -23,12 +23,14 @@ from fleetgate.api.greenapi import (
     buttons,
     calls,
     chats,
+    extras,
     files,
     groups,
     journals,
     partner,
     receiving,
     sending,
+    statuses,
 )
 from fleetgate.api.middleware import (
     MethodCaseMiddleware,
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(groups.router)
     for router in (chats.router, calls.router, buttons.router):
         app.include_router(router)
+    app.include_router(statuses.router)
+    app.include_router(extras.router)
     app.include_router(sandbox.router)
     app.include_router(sandbox_groups.router)
     app.include_router(sandbox_chats.router)
@@ -95,7 +99,10 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_media.router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
-    facade = (partner, account, receiving, sending, files, journals, groups, chats, calls, buttons)
+    facade = (
+        *(partner, account, receiving, sending, files, journals),
+        *(groups, chats, calls, buttons, statuses, extras),
+    )
     app.add_middleware(
         MethodCaseMiddleware, method_names=[name for m in facade for name in m.METHODS]
     )

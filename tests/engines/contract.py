@@ -43,6 +43,7 @@ from fleetgate.engines.base import (
     SessionSpec,
 )
 from fleetgate.runner import calls
+from fleetgate.runner.calls import answer
 from fleetgate.services import engine_calls, partners
 from fleetgate.settings import Settings
 from tests.factories import create_instances, running_context
@@ -488,6 +489,45 @@ class EngineContract(EngineHarness):
         assert await call(engine_calls.LEAVE_GROUP, groupId=group) == {"ok": ""}
         assert [p["id"] for p in (await data())["participants"]] == [other]
         assert (await call(engine_calls.LEAVE_GROUP, groupId=group))["ok"]
+
+    async def test_statuses_are_posted_listed_counted_and_deleted_or_not_supported(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        """The optional status methods, through the runner's call table: an engine that has
+        them keeps its own statuses; one that lacks them answers NOT_SUPPORTED to each."""
+        _, session, _ = await self._linked(engine, open_session, new_instance, link)
+        id_message = secrets.token_hex(10).upper()
+        text = {"text": "contract", "backgroundColor": "#FFFFFF"}
+        data = {"typeMessage": "extendedTextMessage", "extendedTextMessageData": text}
+        calls = {
+            engine_calls.SEND_STATUS: {"idMessage": id_message, "messageData": data},
+            engine_calls.STATUSES: {"incoming": False, "sinceMs": now_ms() - 60_000},
+            engine_calls.STATUS_STATISTIC: {"idMessage": id_message},
+            engine_calls.DELETE_STATUS: {"idMessage": id_message},
+        }
+        if getattr(session, "send_status", None) is None:
+            for method, args in calls.items():
+                assert json.loads(await answer(session, method, args)) == {"error": NOT_SUPPORTED}
+            return
+        for method, args in calls.items():
+            got = json.loads(await answer(session, method, args))
+            assert "ok" in got, (method, got)
+            if method == engine_calls.STATUSES:
+                mine = [s for s in got["ok"] if s["idMessage"] == id_message]
+                assert [s["messageData"] for s in mine] == [data]
+                assert mine[0]["sender"] == wid_of(PHONE)
+            elif method == engine_calls.STATUS_STATISTIC:
+                assert isinstance(got["ok"], list)
+            elif method == engine_calls.DELETE_STATUS:
+                assert got["ok"] is True
+        again = json.loads(
+            await answer(session, engine_calls.DELETE_STATUS, {"idMessage": id_message})
+        )
+        assert again == {"ok": False}
+        gone = json.loads(
+            await answer(session, engine_calls.STATUSES, calls[engine_calls.STATUSES])
+        )
+        assert id_message not in [s["idMessage"] for s in gone["ok"]]
 
 
 GROUP_CALLS = (

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 
 GREEN_PREFIXES = ("/partner/", "/waInstance")
 PLAIN_PREFIXES = ("/instances", "/sandbox", "/admin")
+# The contacts methods' own documented refusals: {"message": "<text>"} (docs/green-api.md).
+MESSAGE_BODY_METHODS = re.compile(r"/waInstance[^/]*/(?:add|edit|delete)Contact/", re.IGNORECASE)
 
 
 def facade(path: str) -> str:
@@ -30,6 +33,10 @@ def problem(path: str, status: int, raw: bytes) -> str | None:
     except orjson.JSONDecodeError:
         return f"{status} error body is not JSON"
     kind = facade(path)
+    if kind == "green" and MESSAGE_BODY_METHODS.match(path) and status in (400, 404):
+        documented = isinstance(body, dict) and set(body) == {"message"} and body["message"]
+        if documented:
+            return None
     if kind == "green":
         ok = (
             isinstance(body, dict)

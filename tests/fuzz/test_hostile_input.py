@@ -299,7 +299,7 @@ async def test_nul_inside_message_text_is_kept_as_data(
     r = await client.post(victim.inst.url("sendMessage"), json=body)
     assert r.status_code == 200, r.text
     queued = (await client.get(victim.inst.url("showMessagesQueue"))).json()
-    assert [q["body"]["textMessageData"]["textMessage"] for q in queued] == [text]
+    assert [q["body"]["message"] for q in queued] == [text]
 
 
 async def test_long_and_undecodable_urls(

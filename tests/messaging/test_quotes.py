@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from tests.sending import Json, notifications_until
 from tests.support import Instance, MakeInstance, authorize
 
 
@@ -26,7 +27,7 @@ async def _incoming(
 async def test_a_reply_quotes_the_message_it_answers(
     client: httpx.AsyncClient, make_instance: MakeInstance
 ) -> None:
-    a, b = await make_instance(), await make_instance()
+    a, b = await make_instance(incomingWebhook="yes"), await make_instance()
     phone_a, phone_b = "79000000701", "79000000702"
     await asyncio.gather(authorize(client, a, phone_a), authorize(client, b, phone_b))
     r = await client.post(a.url("sendMessage"), json={"chatId": f"{phone_b}@c.us", "message": "Q?"})
@@ -41,8 +42,23 @@ async def test_a_reply_quotes_the_message_it_answers(
     answer = await _incoming(client, a, r.json()["idMessage"])
     assert answer["typeMessage"] == "quotedMessage"
     assert answer["textMessage"] == "A!"
-    assert answer["quotedMessage"]["stanzaId"] == question  # type: ignore[index]
-    assert answer["quotedMessage"]["textMessageData"] == {"textMessage": "Q?"}  # type: ignore[index]
+    # The documented flat form: the quoted message's fields beside its id (spec §3.4).
+    assert answer["quotedMessage"] == {
+        "stanzaId": question,
+        "participant": f"{phone_a}@c.us",
+        "typeMessage": "textMessage",
+        "textMessage": "Q?",
+    }
+    # The notification shows the same flat quote.
+    reply = r.json()["idMessage"]
+
+    def has_reply(bodies: list[Json]) -> bool:
+        return any(b.get("idMessage") == reply for b in bodies)
+
+    bodies = await notifications_until(client, a, has_reply)
+    [note] = [b for b in bodies if b.get("idMessage") == reply]
+    assert note["typeWebhook"] == "incomingMessageReceived"
+    assert note["messageData"]["quotedMessage"] == answer["quotedMessage"]
 
 
 async def test_quoting_an_unknown_message_is_refused(

@@ -164,17 +164,9 @@ async def test_every_send_method_queues_at_once_and_reaches_the_phone_once_autho
     assert [j["idMessage"] for j in journal] == ids[::-1]
 
 
-@pytest.mark.parametrize(
-    ("file_name", "type_message"),
-    [
-        ("clip.mp4", "videoMessage"),
-        ("voice.ogg", "audioMessage"),
-        ("report.pdf", "documentMessage"),
-        ("README", "documentMessage"),
-    ],
-)
-async def test_send_file_by_url_types_the_message_by_its_extension(
-    client: httpx.AsyncClient, make_instance: MakeInstance, file_name: str, type_message: str
+@pytest.mark.parametrize("file_name", ["clip.mp4", "voice.ogg", "report.pdf", "README"])
+async def test_send_file_by_url_shows_in_the_queue_as_its_request(
+    client: httpx.AsyncClient, make_instance: MakeInstance, file_name: str
 ) -> None:
     inst = await make_instance()
     await send(
@@ -184,9 +176,10 @@ async def test_send_file_by_url_types_the_message_by_its_extension(
         {"chatId": f"{new_phone()}@c.us", "urlFile": "http://files.test/x", "fileName": file_name},
     )
     (queued,) = await show_queue(client, inst)
-    assert queued["type"] == type_message
-    assert queued["body"]["fileMessageData"]["fileName"] == file_name
-    assert queued["body"]["fileMessageData"]["caption"] == ""
+    assert queued["type"] == "sendFileByUrl"  # whatever the file's type (spec §12)
+    assert queued["body"]["fileName"] == file_name
+    assert queued["body"]["urlFile"] == "http://files.test/x"
+    assert "caption" not in queued["body"]  # the request gave none
 
 
 async def test_send_message_accepts_optional_fields_groups_and_the_longest_message(
@@ -216,8 +209,18 @@ async def test_send_message_accepts_optional_fields_groups_and_the_longest_messa
     )
     await send(client, inst, "sendMessage", {"chatId": "120363025955555555@g.us", "message": "g"})
     assert await queue_count(client, inst) == 4
-    first = (await show_queue(client, inst))[0]
-    assert first["body"]["textMessageData"]["textMessage"] == longest
+    first, second, *_ = await show_queue(client, inst)
+    assert first["body"]["message"] == longest
+    assert second["body"] | {"customPreview": None} == {
+        "chatId": chat,
+        "message": "with options",
+        "quotedMessageId": quoted,
+        "linkPreview": False,
+        "archive": True,  # the queue's name for archiveChat
+        "typingTime": 5000,
+        "typePreview": "small",
+        "customPreview": None,
+    }
 
 
 async def test_a_message_to_a_group_we_are_not_in_gets_the_not_in_group_status(
@@ -564,14 +567,19 @@ async def test_queue_methods_show_count_and_clear_what_waits_while_not_authorize
     assert r.json() == {"count": 3, CYRILLIC_COUNT: 3}
     shown = await show_queue(client, inst)
     assert [s["messageID"] for s in shown] == ids  # oldest first
-    assert [s["messagesIDs"] for s in shown] == [[i] for i in ids]
+    assert all("messagesIDs" not in s for s in shown)  # only a forward has them
     assert [s["body"]["chatId"] for s in shown] == [
         f"{first}@c.us",
         f"{second}@c.us",
         f"{first}@c.us",
     ]
-    assert [s["type"] for s in shown] == ["textMessage", "textMessage", "locationMessage"]
-    assert shown[0]["body"]["textMessageData"] == {"textMessage": "m1"}
+    assert [s["type"] for s in shown] == ["sendMessage", "sendMessage", "sendLocation"]
+    assert shown[0]["body"] == {
+        "chatId": f"{first}@c.us",
+        "message": "m1",
+        "linkPreview": True,
+        "archive": False,
+    }
     # Queued messages are in no journal yet.
     assert (await client.get(inst.url("lastOutgoingMessages"))).json() == []
 

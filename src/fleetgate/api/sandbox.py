@@ -23,6 +23,7 @@ from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.uploads import is_form, store_form
+from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.domain.partners import Partner
 from fleetgate.engines.sandbox.network import PRESENCES
@@ -296,6 +297,131 @@ async def phone_presence(
             status=body.status,
         )
     return OrjsonResponse({"presence": body.status})
+
+
+class PhoneStatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    message: str = Field(min_length=1, max_length=500)
+    backgroundColor: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
+
+
+class PhoneStatusFields(BaseModel):
+    """The text fields of a phone's file status form (its file part is read apart)."""
+
+    model_config = ConfigDict(extra="forbid")
+    caption: str | None = Field(None, max_length=1024)
+
+
+class PhoneViewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    chatId: str
+    idMessage: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
+
+
+def _phone_status_bodies() -> dict[str, Any]:
+    """The two bodies the phone's statuses route takes, for the OpenAPI schema."""
+    form = PhoneStatusFields.model_json_schema()
+    form["properties"]["file"] = {"type": "string", "format": "binary"}
+    form["required"] = [*form.get("required", []), "file"]
+    return {
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": PhoneStatusBody.model_json_schema()},
+                "multipart/form-data": {"schema": form},
+            }
+        }
+    }
+
+
+@router.post("/phones/{phone}/statuses", openapi_extra=_phone_status_bodies())
+async def phone_posts_status(
+    phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
+) -> Response:
+    """The virtual phone posts a status its contacts (the numbers it wrote with) see: a JSON
+    ``{message, backgroundColor?}``, or a multipart form with ``file`` and ``caption``."""
+    poster = _phone(phone)
+    if is_form(request):
+        form = await store_form(request, ctx.media, id_instance=None)
+        try:
+            fields = parse_body(PhoneStatusFields, form.fields)
+            if form.file is None:
+                raise InvalidInput("field file is required: the form has no file part")
+            link = ctx.media.link(None, form.file.key, form.file.file_name)
+            data = file_message_data(form.file, link=link, caption=fields.caption or "")
+            async with ctx.db.transaction() as session:
+                id_message = await sandbox_phones.post_status(
+                    session=session,
+                    partner=partner,
+                    phone=poster,
+                    message_data=data,
+                    file=form.file,
+                )
+        except BaseException:
+            if form.file is not None:
+                await ctx.media.forget(form.file)
+            raise
+        return OrjsonResponse({"idMessage": id_message})
+    body = parse_body(PhoneStatusBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    text = {"text": body.message, "backgroundColor": body.backgroundColor or "#FFFFFF"}
+    data = {"typeMessage": "extendedTextMessage", "extendedTextMessageData": text}
+    async with ctx.db.transaction() as session:
+        id_message = await sandbox_phones.post_status(
+            session=session, partner=partner, phone=poster, message_data=data
+        )
+    return OrjsonResponse({"idMessage": id_message})
+
+
+@router.get("/phones/{phone}/statuses")
+async def phone_statuses(phone: str, partner: PartnerDep, ctx: ContextDep) -> Response:
+    """The statuses the virtual phone received in the last 24 hours, newest first."""
+    viewer = _phone(phone)
+    async with ctx.db.transaction() as session:
+        found = await sandbox_phones.statuses_seen(
+            session=session, partner=partner, phone=viewer, since_ms=now_ms() - 86_400_000
+        )
+    items = []
+    for s in found:
+        data = s.message_data
+        media = s.media or {}
+        if isinstance(data.get("fileMessageData"), dict) and isinstance(media.get("key"), str):
+            owner = media.get("owner")
+            name = str(data["fileMessageData"].get("fileName") or "file")
+            link = ctx.media.link(owner if isinstance(owner, int) else None, media["key"], name)
+            data = data | {"fileMessageData": data["fileMessageData"] | {"downloadUrl": link}}
+        items.append(
+            {
+                "idMessage": s.id_message,
+                "chatId": s.sender,
+                "timestamp": s.at_ms // 1000,
+                "typeMessage": data.get("typeMessage", ""),
+                "text": message_text(data),
+                "messageData": data,
+            }
+        )
+    return OrjsonResponse({"statuses": items})
+
+
+@router.post(
+    "/phones/{phone}/statuses/read",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": PhoneViewBody.model_json_schema()}}
+        }
+    },
+)
+async def phone_views_status(
+    phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
+) -> Response:
+    """The virtual phone views a status of ``chatId``: the poster's statistic shows it read."""
+    body = parse_body(PhoneViewBody, await read_json(request, ctx.settings.http.max_body_bytes))
+    viewer, sender = _phone(phone), _chat_phone(body.chatId)
+    async with ctx.db.transaction() as session:
+        seen = await sandbox_phones.view_status(
+            session=session, partner=partner, phone=viewer, sender=sender, id_message=body.idMessage
+        )
+    if not seen:
+        raise NotFound("no status like this reached this phone")
+    return OrjsonResponse({"read": True})
 
 
 def message_text(data: dict[str, Any]) -> str:

@@ -23,12 +23,16 @@ async def queue_send(
     media_key: str | None = None,
     delay_ms: int = 0,
     quoted_field: str = "quotedMessageId",
+    request: dict[str, Any] | None = None,
 ) -> str:
     """Queue a message (a reply to ``quoted_id``, if given); its idMessage. ``quoted_field``
-    names the façade's field in the error for a quote of another chat's message."""
+    names the façade's field in the error for a quote of another chat's message; ``request``
+    is what the request said (``{"type": method, "body": fields}``), shown by the queue."""
     if quoted_id:
         data = await quoting(ctx, instance, chat_id, quoted_id, data, quoted_field)
-    return await ctx.sends.enqueue(instance, chat_id, data, delay_ms=delay_ms, media_key=media_key)
+    return await ctx.sends.enqueue(
+        instance, chat_id, data, delay_ms=delay_ms, media_key=media_key, request=request
+    )
 
 
 async def quoting(

@@ -59,3 +59,5 @@ class Message:
     delay_ms: int = 0
     # The stored file of a file message (see domain/files.py), once it is stored.
     media_key: str | None = None
+    # What the request that queued it said, as JSON ({"type", "body"}), for showMessagesQueue.
+    request: str | None = None

@@ -227,6 +227,56 @@ class ChatSession(Protocol):
         """Set the chat's disappearing-messages timer (0: off)."""
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingStatus:
+    """A status to post. ``message_data`` describes it as a message's would; ``media`` is an
+    opaque reference the caller keeps with it (to its file, for fresh links later)."""
+
+    id_message: str
+    message_data: dict[str, Any]
+    # Who may see it ("<phone>@c.us"); empty: every contact.
+    participants: list[str]
+    file: StoredFile | None = None
+    media: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecord:
+    """A status as the messenger keeps it: posted by ``sender`` ("<phone>@c.us")."""
+
+    id_message: str
+    sender: str
+    at_ms: int
+    message_data: dict[str, Any]
+    participants: list[str]
+    media: dict[str, Any] | None
+
+
+class StatusSession(Protocol):
+    """Optional session methods for statuses (runner/calls.py finds them with ``optional``;
+    an engine without them answers NOT_SUPPORTED)."""
+
+    async def send_status(self, status: OutgoingStatus) -> None:
+        """Post a status to the account's contacts (or to ``participants`` only)."""
+
+    async def delete_status(self, id_message: str) -> bool:
+        """Delete an own status; False if there is no such status."""
+
+    async def status_statistic(self, id_message: str) -> list[tuple[str, int, str]] | None:
+        """Who an own status went to: (chat id, epoch ms, sent|delivered|read); None if there
+        is no such status."""
+
+    async def statuses(self, *, incoming: bool, since_ms: int) -> list[StatusRecord]:
+        """Statuses posted since ``since_ms``, newest first: the contacts' (incoming) or own."""
+
+
+class ProfileSession(Protocol):
+    """Optional session method for the account's own profile."""
+
+    async def set_profile_picture(self, file: StoredFile) -> None:
+        """Make this image the account's profile picture."""
+
+
 class Engine(Protocol):
     """A kind of messenger connection, registered under the entry point group fleetgate.engines."""
 

@@ -13,7 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fleetgate.engines.base import NOT_SUPPORTED, EngineError, Session
+from fleetgate.domain.files import StoredFile
+from fleetgate.engines.base import NOT_SUPPORTED, EngineError, OutgoingStatus, Session
 from fleetgate.runner import group_calls
 from fleetgate.services import engine_calls
 
@@ -84,7 +85,67 @@ async def _set_disappearing(session: Session, args: dict[str, Any]) -> Any:
     return True
 
 
+def _file(args: dict[str, Any]) -> StoredFile | None:
+    f = args.get("file")
+    if not isinstance(f, dict):
+        return None
+    return StoredFile(f["key"], f["size"], f["sha256"], f["mimeType"], f["fileName"])
+
+
+async def _send_status(session: Session, args: dict[str, Any]) -> Any:
+    status = OutgoingStatus(
+        id_message=str(args["idMessage"]),
+        message_data=dict(args["messageData"]),
+        participants=[str(p) for p in args.get("participants") or []],
+        file=_file(args),
+        media=args.get("media"),
+    )
+    await optional(session, "send_status")(status)
+    return True
+
+
+async def _delete_status(session: Session, args: dict[str, Any]) -> Any:
+    return await optional(session, "delete_status")(str(args["idMessage"]))
+
+
+async def _status_statistic(session: Session, args: dict[str, Any]) -> Any:
+    views = await optional(session, "status_statistic")(str(args["idMessage"]))
+    if views is None:
+        return None
+    return [{"participant": p, "timestampMs": at, "status": s} for p, at, s in views]
+
+
+async def _statuses(session: Session, args: dict[str, Any]) -> Any:
+    found = await optional(session, "statuses")(
+        incoming=bool(args["incoming"]), since_ms=int(args["sinceMs"])
+    )
+    return [
+        {
+            "idMessage": s.id_message,
+            "sender": s.sender,
+            "atMs": s.at_ms,
+            "messageData": s.message_data,
+            "participants": s.participants,
+            "media": s.media,
+        }
+        for s in found
+    ]
+
+
+async def _set_profile_picture(session: Session, args: dict[str, Any]) -> Any:
+    file = _file(args)
+    if file is None:
+        raise EngineError("no picture given")
+    await optional(session, "set_profile_picture")(file)
+    return True
+
+
 HANDLERS: dict[str, Handler] = {
+    engine_calls.SEND_STATUS: _send_status,
+    engine_calls.DELETE_STATUS: _delete_status,
+    engine_calls.STATUS_STATISTIC: _status_statistic,
+    engine_calls.STATUSES: _statuses,
+    engine_calls.SET_PROFILE_PICTURE: _set_profile_picture,
     engine_calls.QR: _qr,
     engine_calls.PAIRING_CODE: _pairing_code,
     engine_calls.EXISTS: _exists,

@@ -34,13 +34,14 @@ async def enqueue(
     message_data: dict[str, Any],
     delay_ms: int = 0,
     media_key: str | None = None,
+    request: dict[str, Any] | None = None,
 ) -> str:
     """Put a message at the tail of the instance's send queue; its idMessage.
 
     ``delay_ms`` asks for a longer pause before it than the instance's own. An instance set
     not to queue while disconnected refuses the message then (NotReady).
     """
-    values = queued_message(instance, chat_id, message_data, delay_ms, media_key)
+    values = queued_message(instance, chat_id, message_data, delay_ms, media_key, request)
     await repo.add(session, **values)
     await signals.send(session, engine_calls.RUNNER_CHANNEL, str(instance.id_instance))
     return str(values["id_message"])
@@ -52,8 +53,10 @@ def queued_message(
     message_data: dict[str, Any],
     delay_ms: int,
     media_key: str | None = None,
+    request: dict[str, Any] | None = None,
 ) -> dict[str, object]:
-    """The row of a message put at the tail of the send queue (see :func:`enqueue`)."""
+    """The row of a message put at the tail of the send queue (see :func:`enqueue`).
+    ``request``: what the request that queued it said (``{"type", "body"}``), for the queue."""
     if (
         instance.options.get("disable_enqueue_when_disconnected")
         and instance.state != State.AUTHORIZED
@@ -74,6 +77,7 @@ def queued_message(
         "queued": True,
         "delay_ms": delay_ms,
         "media_key": media_key,
+        "request": None if request is None else orjson.dumps(request).decode(),
     }
 
 
@@ -195,7 +199,7 @@ async def record_incoming(
                 "senderData": _sender_data(
                     message.chat_id, message.sender, message.sender_name, message.chat_name
                 ),
-                "messageData": data,
+                "messageData": flat_quote(data),
             },
         )
     return added
@@ -261,10 +265,41 @@ async def with_remote_quotes(
     return mapped
 
 
-def as_sent(data: dict[str, Any]) -> dict[str, Any]:
-    """How a sent text shows in outgoing notifications (an extended text, as real ones do)."""
-    if data.get("typeMessage") != "textMessage":
+_FILE_KEYS = ("downloadUrl", "caption", "fileName", "jpegThumbnail", "mimeType")
+
+
+def flat_quote(data: dict[str, Any]) -> dict[str, Any]:
+    """Message data whose ``quotedMessage`` shows as GREEN-API documents it: the quoted
+    message's fields beside ``stanzaId``, ``participant`` and ``typeMessage`` (``textMessage``,
+    the file keys, ``location``, ``contact``), not nested in its ``…MessageData`` object.
+
+    The stored data keeps the nested form, which engines read to build the reply.
+    """
+    quoted = data.get("quotedMessage")
+    if not isinstance(quoted, dict):
         return data
+    flat: dict[str, Any] = {}
+    for key, value in quoted.items():
+        if key == "textMessageData" and isinstance(value, dict):
+            flat["textMessage"] = value.get("textMessage", "")
+        elif key == "extendedTextMessageData" and isinstance(value, dict):
+            flat["textMessage"] = value.get("text", "")
+        elif key == "fileMessageData" and isinstance(value, dict):
+            flat |= {k: value.get(k, "") for k in _FILE_KEYS}
+        elif key == "locationMessageData":
+            flat["location"] = value
+        elif key == "contactMessageData":
+            flat["contact"] = value
+        else:
+            flat[key] = value
+    return data | {"quotedMessage": flat}
+
+
+def as_sent(data: dict[str, Any]) -> dict[str, Any]:
+    """How a sent message shows in outgoing notifications: a text as an extended text, as
+    real ones do; a quote in its documented flat form."""
+    if data.get("typeMessage") != "textMessage":
+        return flat_quote(data)
     text = data["textMessageData"]["textMessage"]
     return {
         "typeMessage": "extendedTextMessage",

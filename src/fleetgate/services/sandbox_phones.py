@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fleetgate.clock import now_ms
 from fleetgate.domain.files import StoredFile
 from fleetgate.domain.partners import Partner
-from fleetgate.engines.sandbox import network
+from fleetgate.engines.base import StatusRecord
+from fleetgate.engines.sandbox import network, statuses
 from fleetgate.engines.sandbox.network import SandboxEvent
 from fleetgate.errors import NotFound
 from fleetgate.ids import new_message_id
@@ -136,6 +137,45 @@ async def send_message(
         payload=payload,
     )
     return id_message
+
+
+async def post_status(
+    *,
+    session: AsyncSession,
+    partner: Partner,
+    phone: str,
+    message_data: dict[str, Any],
+    file: StoredFile | None = None,
+) -> str:
+    """The phone posts a status to its contacts (with its file, already stored); its id."""
+    await claim(session=session, partner=partner, phone=phone)
+    id_message = new_message_id()
+    media = None if file is None else {"owner": None, "key": file.key}
+    await statuses.post(
+        session,
+        from_phone=phone,
+        id_message=id_message,
+        message_data=message_data,
+        participants=[],
+        media=media,
+    )
+    return id_message
+
+
+async def statuses_seen(
+    *, session: AsyncSession, partner: Partner, phone: str, since_ms: int
+) -> list[StatusRecord]:
+    """The statuses the phone received (from instances and phones), newest first."""
+    await claim(session=session, partner=partner, phone=phone)
+    return await statuses.incoming(session, phone=phone, since_ms=since_ms, limit=1000)
+
+
+async def view_status(
+    *, session: AsyncSession, partner: Partner, phone: str, sender: str, id_message: str
+) -> bool:
+    """The phone views a status it received: its sender sees it read."""
+    await claim(session=session, partner=partner, phone=phone)
+    return await statuses.view(session, viewer=phone, sender=sender, id_message=id_message)
 
 
 async def inbox(*, session: AsyncSession, phone: str, limit: int) -> list[SandboxEvent]:

@@ -34,10 +34,11 @@ class SendBatcher:
         message_data: dict[str, Any],
         delay_ms: int = 0,
         media_key: str | None = None,
+        request: dict[str, Any] | None = None,
     ) -> str:
         """Queue one message (as ``messaging.enqueue``); its idMessage once it is committed."""
         return await self._batch.submit(
-            queued_message(instance, chat_id, message_data, delay_ms, media_key)
+            queued_message(instance, chat_id, message_data, delay_ms, media_key, request)
         )
 
     async def _write(self, session: AsyncSession, rows: list[dict[str, object]]) -> list[str]:

@@ -328,6 +328,9 @@ class MessageRow(Base):
     remote_id: Mapped[str | None] = mapped_column(text(64))
     # The file a file message carries, in the media table (NULL: none, or not fetched yet).
     media_key: Mapped[str | None] = mapped_column(text(32))
+    # What the request that queued an outgoing message said: {"type": method, "body": fields}
+    # as JSON, for showMessagesQueue (NULL: received, or queued before this was kept).
+    request: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index(None, "id_instance", "id_message", unique=True),
@@ -423,3 +426,57 @@ class CallRow(Base):
         Index(None, "id_instance", "direction", "at_ms"),
         {"sqlite_autoincrement": True},
     )
+
+
+class SandboxStatusRow(Base):
+    """A status a phone of the sandbox network posted (an instance's phone or a virtual one)."""
+
+    __tablename__ = "sandbox_statuses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    from_phone: Mapped[str] = mapped_column(text(20))
+    id_message: Mapped[str] = mapped_column(text(64))
+    # {"messageData", "participants", "media"} as JSON.
+    payload: Mapped[str] = mapped_column(Text)
+    at_ms: Mapped[int] = mapped_column(EpochMs)
+    deleted_ms: Mapped[int | None] = mapped_column(EpochMs)
+
+    __table_args__ = (
+        Index(None, "from_phone", "id_message", unique=True),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class SandboxStatusViewRow(Base):
+    """Who a status went to, and whether they have seen it (delivered, then read)."""
+
+    __tablename__ = "sandbox_status_views"
+
+    status_id: Mapped[int] = mapped_column(
+        ForeignKey("sandbox_statuses.id", ondelete="CASCADE"), primary_key=True
+    )
+    viewer_phone: Mapped[str] = mapped_column(text(20), primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(text(16))
+    at_ms: Mapped[int] = mapped_column(EpochMs)
+
+
+class ContactRow(Base):
+    """A contact an instance keeps in its address book (addContact, editContact)."""
+
+    __tablename__ = "contacts"
+
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(text(100), primary_key=True)
+    # The contact's fields as the request gave them, as JSON.
+    data: Mapped[str] = mapped_column(Text)
+    updated_ms: Mapped[int] = mapped_column(EpochMs)
+
+
+class ProfileRow(Base):
+    """What an instance set about its own account: its profile picture (a media row key)."""
+
+    __tablename__ = "profiles"
+
+    id_instance: Mapped[int] = mapped_column(ForeignKey("instances.id_instance"), primary_key=True)
+    picture_key: Mapped[str | None] = mapped_column(text(32))
+    updated_ms: Mapped[int] = mapped_column(EpochMs)

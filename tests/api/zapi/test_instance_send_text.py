@@ -62,7 +62,7 @@ async def test_send_text_to_a_group_is_queued(
     assert count == 1
     assert [m["messageID"] for m in queue] == [data["messageId"]]
     assert queue[0]["body"]["chatId"] == "120363423529374305@g.us"
-    assert queue[0]["body"]["textMessageData"]["textMessage"] == "hi all"
+    assert queue[0]["type"] == "sendMessage" and queue[0]["body"]["message"] == "hi all"
 
 
 @pytest.mark.parametrize(

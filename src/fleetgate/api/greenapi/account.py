@@ -24,7 +24,7 @@ from fleetgate.domain.instances import State
 from fleetgate.engines.base import ALREADY_AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
 from fleetgate.ids import digits_value, is_digits, is_phone
-from fleetgate.services import account, states
+from fleetgate.services import account, contacts, states
 from fleetgate.services.states import HISTORY_DEFAULT, HISTORY_MAX
 
 router = APIRouter(
@@ -72,12 +72,19 @@ async def set_settings(instance: InstanceDep, request: Request, ctx: ContextDep)
 
 
 @router.get("/getWaSettings/{apiTokenInstance}")
-async def get_wa_settings(instance: InstanceDep) -> OrjsonResponse:
-    """The linked account: phone, state and device id ("" while not authorized)."""
+async def get_wa_settings(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
+    """The linked account: phone, state, device id ("" while not authorized) and the profile
+    picture set with setProfilePicture."""
     phone = instance.wid.removesuffix("@c.us")
+    avatar = ""
+    if phone:
+        async with ctx.db.reading() as session:
+            key = await contacts.picture_key(session=session, id_instance=instance.id_instance)
+        if key is not None:
+            avatar = ctx.media.link(instance.id_instance, key, "avatar.jpg")
     return OrjsonResponse(
         {
-            "avatar": "",
+            "avatar": avatar,
             "phone": phone,
             "stateInstance": instance.state,
             "deviceId": f"{phone}:1@s.whatsapp.net" if phone else "",

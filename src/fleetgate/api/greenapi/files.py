@@ -15,6 +15,7 @@ from fleetgate.api.bodies import parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
+from fleetgate.api.greenapi.queue_form import queue_request
 from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.sending_wire import (
     MessageRefBody,
@@ -103,8 +104,15 @@ async def send_file_by_upload(
         name = safe_file_name(fields.fileName or "", fallback=file.file_name)
         link = _link_to(ctx, instance, file.key, name)
         data = file_message_data(file, link=link, caption=fields.caption or "", file_name=name)
+        queued = queue_request("sendFileByUrl", fields, urlFile=link, fileName=name)
         id_message = await queue_send(
-            ctx, instance, fields.chatId, data, fields.quotedMessageId, media_key=file.key
+            ctx,
+            instance,
+            fields.chatId,
+            data,
+            fields.quotedMessageId,
+            media_key=file.key,
+            request=queued,
         )
     except BaseException:
         if form.file is not None:
@@ -139,7 +147,13 @@ async def send_file_by_url(
         link = _link_to(ctx, instance, key, name)
         data = file_message_data(file, link=link, caption=body.caption or "", file_name=name)
     id_message = await queue_send(
-        ctx, instance, body.chatId, data, body.quotedMessageId, media_key=key
+        ctx,
+        instance,
+        body.chatId,
+        data,
+        body.quotedMessageId,
+        media_key=key,
+        request=queue_request("sendFileByUrl", body),
     )
     return OrjsonResponse({"idMessage": id_message})
 

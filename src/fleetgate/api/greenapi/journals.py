@@ -26,7 +26,7 @@ from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import Direction, Message
 from fleetgate.errors import InvalidInput, NotFound, NotReady
 from fleetgate.ids import digits_value, is_digits
-from fleetgate.services import chats, engine_calls, journals, messaging
+from fleetgate.services import chats, contacts, engine_calls, journals, messaging
 from fleetgate.services.media import Media
 
 router = APIRouter(
@@ -62,7 +62,7 @@ def journal_item(m: Message, media: Media) -> dict[str, Any]:
         # An edit or deletion flags the entry (services/chats.py); as_sent keeps only the text.
         shown = messaging.as_sent(data) | {k: data[k] for k in chats.CHANGE_FLAGS if k in data}
     else:
-        shown = data
+        shown = messaging.flat_quote(data)
     item: dict[str, Any] = {
         "type": "outgoing" if m.direction == Direction.OUT else "incoming",
         "idMessage": m.id_message,
@@ -223,11 +223,18 @@ async def check_whatsapp(
 
 @router.post("/getAvatar/{apiTokenInstance}")
 async def get_avatar(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
-    """The avatar of a chat (the sandbox has none: an empty URL)."""
+    """The avatar of a chat: the account's own picture (setProfilePicture) for its own
+    number; the sandbox shows no others (an empty URL)."""
     body = parse_body(ChatBody, await read_json(request, ctx.settings.http.max_body_bytes))
     phone = body.chatId.removesuffix("@c.us")
     exists = await _exists(ctx, instance, phone) if phone != body.chatId else True
-    return OrjsonResponse({"existsWhatsapp": exists, "urlAvatar": "", "reason": ""})
+    url = ""
+    if instance.wid and body.chatId == instance.wid:  # the account's own picture, if it set one
+        async with ctx.db.reading() as session:
+            key = await contacts.picture_key(session=session, id_instance=instance.id_instance)
+        if key is not None:
+            url = ctx.media.link(instance.id_instance, key, "avatar.jpg")
+    return OrjsonResponse({"existsWhatsapp": exists, "urlAvatar": url, "reason": ""})
 
 
 @router.get("/getContacts/{apiTokenInstance}")

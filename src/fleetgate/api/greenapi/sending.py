@@ -12,6 +12,7 @@ from fleetgate.api.bodies import parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
+from fleetgate.api.greenapi.queue_form import queue_items, queue_request
 from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.greenapi.sending_wire import (
     ForwardMessagesBody,
@@ -23,6 +24,7 @@ from fleetgate.api.greenapi.sending_wire import (
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.sends import queue_send
 from fleetgate.errors import InvalidInput
+from fleetgate.ids import new_message_id
 from fleetgate.services import journals, messaging, send_queue
 
 router = APIRouter(
@@ -56,7 +58,12 @@ def _send_route(name: str, model: type[BaseModel]) -> None:
     async def send(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
         body: Any = parse_body(model, await read_json(request, ctx.settings.http.max_body_bytes))
         id_message = await queue_send(
-            ctx, instance, body.chatId, body.message_data(), body.quotedMessageId
+            ctx,
+            instance,
+            body.chatId,
+            body.message_data(),
+            body.quotedMessageId,
+            request=queue_request(name, body),
         )
         return OrjsonResponse({"idMessage": id_message})
 
@@ -95,6 +102,12 @@ async def forward_messages(
     if len(sources) != len(body.messages):
         raise InvalidInput("messages must be ids of messages of chatIdFrom")
     ids = []
+    # One queue item for the whole forward: every message it queues names the same request.
+    forward: dict[str, Any] = {
+        "type": "ForwardMessages",
+        "body": {"chatId": body.chatId, "chatIdFrom": body.chatIdFrom, "messages": body.messages},
+        "group": new_message_id(),
+    }
     async with ctx.db.transaction() as session:
         for source in sources:
             data = orjson.loads(source.data) | {"isForwarded": True, "forwardingScore": 1}
@@ -106,6 +119,7 @@ async def forward_messages(
                     chat_id=body.chatId,
                     message_data=data,
                     media_key=source.media_key,  # a file goes on as the same stored file
+                    request=forward,
                 )
             )
     return OrjsonResponse({"messages": ids})
@@ -118,17 +132,7 @@ async def show_messages_queue(instance: InstanceDep, ctx: ContextDep) -> OrjsonR
         waiting = await send_queue.waiting(
             session=session, id_instance=instance.id_instance, limit=SHOW_QUEUE_MAX
         )
-    return OrjsonResponse(
-        [
-            {
-                "messageID": m.id_message,
-                "messagesIDs": [m.id_message],
-                "type": m.type_message,
-                "body": {"chatId": m.chat_id, **orjson.loads(m.data)},
-            }
-            for m in waiting
-        ]
-    )
+    return OrjsonResponse(queue_items(waiting))
 
 
 @router.get("/clearMessagesQueue/{apiTokenInstance}")

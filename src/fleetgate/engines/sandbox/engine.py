@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from fleetgate.domain.chats import CallStatus, deleted, edited
+from fleetgate.domain.files import StoredFile
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import (
@@ -18,11 +19,13 @@ from fleetgate.engines.base import (
     IncomingMessage,
     NotInGroup,
     OutgoingMessage,
+    OutgoingStatus,
     QrCode,
     SessionEvents,
     SessionSpec,
+    StatusRecord,
 )
-from fleetgate.engines.sandbox import chats, groups, network
+from fleetgate.engines.sandbox import chats, groups, network, statuses
 from fleetgate.engines.sandbox.group_session import GroupMethods
 from fleetgate.ids import is_digits, new_message_id
 
@@ -246,6 +249,46 @@ class SandboxSession(GroupMethods):
                 id_message=id_event,
                 payload={"messageData": data, "senderName": phone},
             )
+
+    # Statuses (StatusSession)
+
+    def _own_phone(self) -> str:
+        phone = self.phone
+        if phone is None or not self._running:
+            raise EngineError("instance account not authorized")
+        return phone
+
+    async def send_status(self, status: OutgoingStatus) -> None:
+        phone = self._own_phone()
+        async with self.engine.host.db.transaction() as session:
+            await statuses.post(
+                session,
+                from_phone=phone,
+                id_message=status.id_message,
+                message_data=status.message_data,
+                participants=status.participants,
+                media=status.media,
+            )
+
+    async def delete_status(self, id_message: str) -> bool:
+        phone = self._own_phone()
+        async with self.engine.host.db.transaction() as session:
+            return await statuses.delete(session, phone=phone, id_message=id_message)
+
+    async def status_statistic(self, id_message: str) -> list[tuple[str, int, str]] | None:
+        phone = self._own_phone()
+        async with self.engine.host.db.reading() as session:
+            return await statuses.statistic(session, phone=phone, id_message=id_message)
+
+    async def statuses(self, *, incoming: bool, since_ms: int) -> list[StatusRecord]:
+        phone = self._own_phone()
+        read = statuses.incoming if incoming else statuses.outgoing
+        async with self.engine.host.db.reading() as session:
+            return await read(session, phone=phone, since_ms=since_ms)
+
+    async def set_profile_picture(self, file: StoredFile) -> None:
+        """The sandbox shows no pictures: it only checks that the account is there."""
+        self._own_phone()
 
     async def _take_in(self, phone: str) -> None:
         """Hand what the network holds for our phone to the events, then move our cursor."""

@@ -27,6 +27,7 @@ _COLUMNS = (
     M.queued,
     M.delay_ms,
     M.media_key,
+    M.request,
 )
 
 
