@@ -78,9 +78,15 @@ async def test_edit_of_a_reply_and_repeated_deletion(
     await wait_inbox(client, other, inst.partner_token, 2)
 
     async def sent(id_message: str) -> dict[str, object] | None:
-        entry: dict[str, object] = await post(
-            client, inst, "getMessage", {"chatId": chat, "idMessage": id_message}
+        # The phone may see the message a moment before the runner records it sent; until
+        # then getMessage answers 404 (it shows no queued message).
+        r = await client.post(
+            inst.url("getMessage"), json={"chatId": chat, "idMessage": id_message}
         )
+        if r.status_code == 404:
+            return None
+        assert r.status_code == 200, r.text
+        entry: dict[str, object] = r.json()
         return entry if entry["statusMessage"] != "pending" else None
 
     await eventually(lambda: sent(reply), "the reply sent")
