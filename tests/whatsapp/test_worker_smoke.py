@@ -207,8 +207,13 @@ def test_300_sessions_opened_and_closed_at_once(tmp_path: Path) -> None:
     at a time. Sessions retry every 0.05-0.5 s meanwhile, so starts and stops interleave."""
     count = 300
     stores = tmp_path / "instances"
-    # Hundreds of retries a second: a loaded machine must not reach the recycling point.
-    args = ("--backoff-min", "0.05", "--backoff-max", "0.5", "--recycle-after", "1000000")
+    # Hundreds of retries a second: a loaded machine must not reach the recycling point. 300
+    # stops at once take 2-5 s here alone, longer under the whole suite: a stop is waited for
+    # 30 s (not the default 5 s) before its connect thread counts as left behind.
+    args = (
+        *("--backoff-min", "0.05", "--backoff-max", "0.5", "--recycle-after", "1000000"),
+        *("--stop-wait", "30"),
+    )
     with _real(tmp_path, *args) as worker:
         worker.ok("ping", timeout=30)
         started = time.monotonic()
