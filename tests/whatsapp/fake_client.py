@@ -54,7 +54,9 @@ class FakeClient:
 
     def connect(self) -> None:
         self.connects += 1
-        log.info("fake: connect %s #%d", self.name, self.connects)
+        # When it started, on the machine-wide monotonic clock: the pauses between attempts are
+        # measured where they happen, not where the test reads the events.
+        log.info("fake: connect %s #%d at %.4f", self.name, self.connects, time.monotonic())
         if self.stopped.is_set():
             return
         if self.mode == "fail":

@@ -97,8 +97,13 @@ class SandboxSession(GroupMethods):
     async def stop(self) -> None:
         self._running = False
         self.engine._detach(self)
-        for task in list(self._pokes):
+        # Wait for the cancelled pokes to end: one cut short inside a transaction must roll it
+        # back before the session counts as stopped (on SQLite a connection left holding the
+        # write lock stops every other writer of the file).
+        pokes = [task for task in self._pokes if task is not asyncio.current_task()]
+        for task in pokes:
             task.cancel()
+        await asyncio.gather(*pokes, return_exceptions=True)
 
     async def logout(self) -> None:
         async with self._lock:
