@@ -210,13 +210,19 @@ async def _phone_sends_file(
     return OrjsonResponse({"idMessage": id_message, "urlFile": link})
 
 
+def message_limit(limit: str) -> int:
+    """A phone's list's ``limit`` query parameter: 1 to 1,000 messages."""
+    if not is_digits(limit) or not 1 <= digits_value(limit) <= 1000:
+        raise InvalidInput("limit must be an integer from 1 to 1000")
+    return digits_value(limit)
+
+
 @router.get("/phones/{phone}/messages")
 async def phone_inbox(
     phone: str, partner: PartnerDep, ctx: ContextDep, limit: str = "100"
 ) -> Response:
     """What the virtual phone received, oldest first (the newest ``limit``, at most 1,000)."""
-    if not is_digits(limit) or not 1 <= digits_value(limit) <= 1000:
-        raise InvalidInput("limit must be an integer from 1 to 1000")
+    count = message_limit(limit)
     phone = _phone(phone)
     async with ctx.db.reading() as session:
         owner = await sandbox_phones.owner_of(session=session, phone=phone)
@@ -226,41 +232,62 @@ async def phone_inbox(
     elif owner != partner.id:
         raise NotFound(NOT_YOURS)
     async with ctx.db.reading() as session:
-        events = await sandbox_phones.inbox(session=session, phone=phone, limit=digits_value(limit))
-    items = []
-    for event in events:
-        payload = orjson.loads(event.payload)
-        data = payload["messageData"]
-        items.append(
-            {
-                "idMessage": event.id_message,
-                # A group message shows in the group's chat, its author as sender.
-                "chatId": payload.get("groupId", f"{event.from_phone}@c.us"),
-                "sender": f"{event.from_phone}@c.us",
-                "timestamp": event.at_ms // 1000,
-                "timestampMs": event.at_ms,
-                "typeMessage": data.get("typeMessage", ""),
-                "text": message_text(data),
-                "messageData": data,
-            }
-        )
+        events = await sandbox_phones.inbox(session=session, phone=phone, limit=count)
+    items = [
+        message_item(e.id_message, e.from_phone, e.payload, e.at_ms, chat=e.from_phone)
+        for e in events
+    ]
     return OrjsonResponse({"messages": fold_changes(items)})
 
 
+def message_item(
+    id_message: str, from_phone: str, payload_json: str, at_ms: int, *, chat: str
+) -> dict[str, Any]:
+    """One message as the phone routes list it; ``chat`` is the other phone of its chat."""
+    payload = orjson.loads(payload_json)
+    data = payload["messageData"]
+    return {
+        "idMessage": id_message,
+        # A group message shows in the group's chat, its author as sender.
+        "chatId": payload.get("groupId", f"{chat}@c.us"),
+        "sender": f"{from_phone}@c.us",
+        "timestamp": at_ms // 1000,
+        "timestampMs": at_ms,
+        "typeMessage": data.get("typeMessage", ""),
+        "text": message_text(data),
+        "messageData": data,
+    }
+
+
 def fold_changes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Show each edit and deletion on the message it changes too (``isEdited`` with the new
-    text, ``isDeleted``), as a phone's chat shows them."""
+    """Show each edit, deletion, reaction and vote on the message it changes too
+    (``isEdited`` with the new text, ``isDeleted``, ``reactions`` by sender, a poll's
+    ``votes``), as a phone's chat shows them; the oldest change comes first, the newest wins."""
     by_id = {item["idMessage"]: item for item in items}
     for item in items:
         data = item["messageData"]
-        change = data.get("editedMessageData") or data.get("deletedMessageData")
+        change = (
+            data.get("editedMessageData")
+            or data.get("deletedMessageData")
+            or data.get("quotedMessage" if item["typeMessage"] == "reactionMessage" else "")
+            or data.get("pollMessageData" if item["typeMessage"] == "pollUpdateMessage" else "")
+        )
         target = by_id.get(change.get("stanzaId")) if isinstance(change, dict) else None
         if target is None:
             continue
         if "editedMessageData" in data:
             target |= {"isEdited": True, "text": str(change.get("textMessage", ""))}
-        else:
+        elif "deletedMessageData" in data:
             target["isDeleted"] = True
+        elif item["typeMessage"] == "reactionMessage":
+            reactions = target.setdefault("reactions", {})
+            emoji = message_text(data)
+            if emoji:
+                reactions[item["sender"]] = emoji
+            else:  # an empty reaction takes the sender's reaction back
+                reactions.pop(item["sender"], None)
+        else:
+            target["votes"] = change.get("votes", [])
     return items
 
 
