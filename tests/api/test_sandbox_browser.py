@@ -351,18 +351,22 @@ async def test_the_page_sends_a_picture_and_shows_received_files_as_text(
     )
     assert r.status_code == 200, r.text
 
-    # The page shows it in the contact's inbox: the name as the text of a download link, the
-    # caption as text, and the picture small (an <img> of this origin, allowed by img-src).
-    link = page.locator("#inbox .file a")
+    # The page shows it in the contact's messages: the name as the text of a download link,
+    # the caption as text, and the picture small (an <img> of this origin, allowed by img-src).
+    # (The picture the page sent shows too, as the phone's own: class "mine".)
+    received = "#inbox .file:not(.mine)"
+    link = page.locator(f"{received} a")
     await link.wait_for(timeout=WAIT_MS)
     assert await link.text_content() == name
     assert await link.get_attribute("download") == name
     assert await link.get_attribute("rel") == "noopener"
     href = await link.get_attribute("href") or ""
     assert href.startswith(watched.origin + "/media/")
-    assert caption in (await page.text_content("#inbox .file") or "")
+    assert caption in (await page.text_content(received) or "")
     await page.wait_for_function(
-        "() => document.querySelector('#inbox img.preview')?.naturalWidth === 2", timeout=WAIT_MS
+        "(css) => document.querySelector(css + ' img.preview')?.naturalWidth === 2",
+        arg=received,
+        timeout=WAIT_MS,
     )
     async with page.expect_download(timeout=WAIT_MS) as downloading:
         await link.click()
@@ -370,9 +374,11 @@ async def test_the_page_sends_a_picture_and_shows_received_files_as_text(
     saved = await download.path()
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == hashlib.sha256(answer).hexdigest()
 
-    # Nothing of the markup ran or became elements: the one <img> is the page's own preview.
+    # Nothing of the markup ran or became elements: the <img>s are the page's own previews,
+    # one of each picture.
     assert await page.locator("#inbox script").count() == 0
-    assert await page.locator("#inbox img").count() == 1
+    assert await page.locator(f"{received} img").count() == 1
+    assert await page.locator("#inbox img").count() == 2
     assert await page.evaluate("window.__pwned") is None
     assert watched.dialogs == []
     assert watched.console_errors == []

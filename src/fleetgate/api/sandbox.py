@@ -477,6 +477,9 @@ _ASSETS = {
     "sandbox.js": "text/javascript; charset=utf-8",
     "sandbox.css": "text/css; charset=utf-8",
 }
+# The modules sandbox.js imports (the page's script, split by what it does).
+_MODULES = ("lib", "chat", "groups", "more")
+_ASSETS |= {f"sandbox-{m}.js": "text/javascript; charset=utf-8" for m in _MODULES}
 
 
 def _asset(name: str) -> Response:
@@ -489,7 +492,8 @@ def _asset(name: str) -> Response:
 
 @router.get("", include_in_schema=False)
 async def page() -> Response:
-    """A page where a person links instances to virtual phones and writes as a contact."""
+    """A page where a person links instances to virtual phones and acts as a contact: writes,
+    reacts, votes, edits, deletes, makes groups, calls, blocks and posts statuses."""
     return _asset("sandbox.html")
 
 
@@ -497,6 +501,14 @@ async def page() -> Response:
 async def page_script() -> Response:
     """The page's script (a file of its own: the page's policy forbids inline code)."""
     return _asset("sandbox.js")
+
+
+@router.get("/sandbox-{module}.js", include_in_schema=False)
+async def page_module(module: str) -> Response:
+    """A module of the page's script: only the files the page ships."""
+    if module not in _MODULES:
+        raise NotFound("no such file")
+    return _asset(f"sandbox-{module}.js")
 
 
 @router.get("/sandbox.css", include_in_schema=False)
