@@ -50,7 +50,7 @@ function fileParts(m) {
 // A poll: an option box each (one answer or several, as the poll says), the votes counted so
 // far, and a button that votes.
 function pollParts(m, poll) {
-  const counts = new Map((m.votes || []).map((v) => [String(v.optionName), v.optionVoters.length]));
+  const counts = new Map((m.votes || []).map((v) => [String(v.optionName), (v.optionVoters || []).length]));
   const kind = poll.multipleAnswers ? "checkbox" : "radio";
   const options = (poll.options || []).map((o) => {
     const name = String(o.optionName);
@@ -157,6 +157,7 @@ function stopEditing() {
 
 $("inbox").addEventListener("click", onClick);
 $("saveEdit").addEventListener("click", () => attempt("Edit", async () => {
+  if (!editing) throw new Error("pick a message to edit first");
   await act("edit", { ...editing, message: $("editText").value });
   stopEditing();
 }));
