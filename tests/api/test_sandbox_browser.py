@@ -613,6 +613,7 @@ async def test_the_page_reacts_votes_edits_deletes_calls_blocks_and_posts_status
     assert incoming[0]["extendedTextMessage"]["backgroundColor"] == "#228b22"
     # ... and sees the instance's status, as text, and views it: the instance's statistic shows it.
     theirs = await send(client, instance, "sendTextStatus", {"message": "<b>out</b> today"})
+    await page.click("#loadStatuses")
     line = page.locator(f'#statuses .status[data-id="{theirs}"]')
     await line.wait_for(timeout=WAIT_MS)
     assert await line.text_content() == f"{own}@c.us: <b>out</b> today view"

@@ -210,6 +210,21 @@ async def _phone_sends_file(
     return OrjsonResponse({"idMessage": id_message, "urlFile": link})
 
 
+async def own_phone(ctx: Context, partner: Partner, phone: str) -> str:
+    """The phone, once it is the partner's: what a list route checks before reading. It reads
+    unless the number is free: claiming writes, so only a first use takes a write transaction
+    (a page polls its phone's lists)."""
+    phone = _phone(phone)
+    async with ctx.db.reading() as session:
+        owner = await sandbox_phones.owner_of(session=session, phone=phone)
+    if owner is None:
+        async with ctx.db.transaction() as session:
+            await sandbox_phones.claim(session=session, partner=partner, phone=phone)
+    elif owner != partner.id:
+        raise NotFound(NOT_YOURS)
+    return phone
+
+
 def message_limit(limit: str) -> int:
     """A phone's list's ``limit`` query parameter: 1 to 1,000 messages."""
     if not is_digits(limit) or not 1 <= digits_value(limit) <= 1000:
@@ -223,14 +238,7 @@ async def phone_inbox(
 ) -> Response:
     """What the virtual phone received, oldest first (the newest ``limit``, at most 1,000)."""
     count = message_limit(limit)
-    phone = _phone(phone)
-    async with ctx.db.reading() as session:
-        owner = await sandbox_phones.owner_of(session=session, phone=phone)
-    if owner is None:  # a first use: claiming writes, so only then a write transaction
-        async with ctx.db.transaction() as session:
-            await sandbox_phones.claim(session=session, partner=partner, phone=phone)
-    elif owner != partner.id:
-        raise NotFound(NOT_YOURS)
+    phone = await own_phone(ctx, partner, phone)
     async with ctx.db.reading() as session:
         events = await sandbox_phones.inbox(session=session, phone=phone, limit=count)
     items = [

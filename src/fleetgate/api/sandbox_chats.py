@@ -18,7 +18,14 @@ from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
-from fleetgate.api.sandbox import _chat_phone, _phone, fold_changes, message_item, message_limit
+from fleetgate.api.sandbox import (
+    _chat_phone,
+    _phone,
+    fold_changes,
+    message_item,
+    message_limit,
+    own_phone,
+)
 from fleetgate.context import Context
 from fleetgate.services import sandbox_chats, sandbox_phones
 
@@ -203,11 +210,10 @@ async def phone_conversation(
     """What the virtual phone received and sent, oldest first (the newest ``limit``, at most
     1,000), each item as the inbox shows it plus ``fromMe``; edits, deletions, reactions and
     votes also show on the message they change."""
-    count, own = message_limit(limit), _phone(phone)
-    async with ctx.db.transaction() as session:
-        lines = await sandbox_chats.conversation(
-            session=session, partner=partner, phone=own, limit=count
-        )
+    count = message_limit(limit)
+    own = await own_phone(ctx, partner, phone)
+    async with ctx.db.reading() as session:
+        lines = await sandbox_chats.conversation(session=session, phone=own, limit=count)
     items = []
     for line in lines:
         mine = line.from_phone == own

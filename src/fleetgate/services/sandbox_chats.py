@@ -162,11 +162,9 @@ async def block(
     await chats.post_block(session, signals, from_phone=phone, to_phone=other)
 
 
-async def conversation(
-    *, session: AsyncSession, partner: Partner, phone: str, limit: int
-) -> list[chats.ChatLine]:
-    """The newest messages the phone received or sent, oldest first."""
-    await claim(session=session, partner=partner, phone=phone)
+async def conversation(*, session: AsyncSession, phone: str, limit: int) -> list[chats.ChatLine]:
+    """The newest messages the phone received or sent, oldest first (the caller checked the
+    phone is the partner's)."""
     return await chats.messages_of(session, phone, limit=limit)
 
 

@@ -97,3 +97,7 @@ function onClick(e) {
 
 $("createGroup").addEventListener("click", create);
 $("groups").addEventListener("click", onClick);
+$("loadGroups").addEventListener("click", () => {
+  watch(me());
+  groups();
+});

@@ -77,3 +77,7 @@ $("call").addEventListener("click", call);
 $("block").addEventListener("click", block);
 $("postStatus").addEventListener("click", postStatus);
 $("statuses").addEventListener("click", onClick);
+$("loadStatuses").addEventListener("click", () => {
+  watch(me());
+  statuses();
+});

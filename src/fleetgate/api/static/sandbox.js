@@ -95,15 +95,22 @@ async function sendFile() {
 }
 
 // The page follows a number once it is entered (change: blur or Enter), never each partial
-// number typed: reading a phone's messages takes a free number for the partner.
+// number typed: reading a phone's messages takes a free number for the partner. Its messages
+// are read every 2 s; its groups and statuses, which change less often and whose routes write,
+// every 10 s (and at once after the page changes them).
+let ticks = 0;
+
 function refresh() {
   conversation();
-  groups();
-  statuses();
+  if (ticks++ % 5 === 0) {
+    groups();
+    statuses();
+  }
 }
 
 $("fromPhone").addEventListener("change", () => {
   watch(me());
+  ticks = 0;
   refresh();
 });
 $("load").addEventListener("click", load);
