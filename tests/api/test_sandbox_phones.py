@@ -465,5 +465,9 @@ async def test_the_conversation_keeps_to_the_rules(
     assert r.status_code == 401
     messages = await conversation(client, token, me)
     assert [m["text"] for m in messages] == ["x"]
+    fresh = new_phone()  # a first use takes the number for the partner
+    assert await conversation(client, token, fresh) == []
+    r = await client.get(f"/sandbox/phones/{fresh}/conversation", headers=bearer(stranger))
+    assert r.status_code == 404, r.text
     r = await client.get(path, params={"limit": 1}, headers=bearer(token))
     assert [m["text"] for m in r.json()["messages"]] == ["x"]
