@@ -147,6 +147,12 @@ async def block(
     await chats.post_block(session, signals, from_phone=phone, to_phone=other)
 
 
+async def conversation(*, session: AsyncSession, phone: str, limit: int) -> list[chats.ChatLine]:
+    """The newest messages the phone received or sent, oldest first (the caller checked the
+    phone is the partner's)."""
+    return await chats.messages_of(session, phone, limit=limit)
+
+
 async def presence_seen(*, session: AsyncSession, phone: str) -> dict[str, str]:
     """What the phone last saw in each of its chats: typing, recording, online, ..."""
     return await chats.presence_seen(session, phone)
