@@ -73,6 +73,10 @@ class RecordingEvents:
         self.calls.append(("auth", copy.deepcopy(auth)))
         self._changed.set()
 
+    async def group_changed(self, event: Any) -> None:
+        self.calls.append(("group", event))
+        self._changed.set()
+
     @property
     def states(self) -> list[tuple[str, str]]:
         return [value for kind, value in self.calls if kind == "state"]
