@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.chats import ChatOverview
 from fleetgate.storage.repos import chat_marks as repo
 from fleetgate.storage.repos import chats as chats_repo
 from fleetgate.storage.repos import messages as messages_repo
-from fleetgate.storage.repos.chat_marks import ChatOverview
 
 ACTIONS = (
     "archive",

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetgate.api.zapi.lists import shown
-from fleetgate.services.chat_marks import ACTIONS, ChatOverview
+from fleetgate.domain.chats import ChatOverview
+from fleetgate.services.chat_marks import ACTIONS
 
 _BODY = ConfigDict(extra="ignore", strict=True)
 PHONE_MAX = 64
@@ -56,7 +57,8 @@ def chat_item(chat: ChatOverview, now: int, *, announce: bool = False) -> dict[s
         "messagesUnread": 0,
         "phone": shown(chat.chat_id),
         "unread": str(unread),
-        "name": chat.name if chat.name and not is_group else (chat.name or shown(chat.chat_id)),
+        # A group's name is its id here (the spec's list); GET /groups shows its subject.
+        "name": shown(chat.chat_id) if is_group else (chat.name or shown(chat.chat_id)),
         "lastMessageTime": str(chat.last_ms),
         "muteEndTime": chat.mute_until_ms if muted(chat, now) else None,
         "isMuted": "1" if muted(chat, now) else "0",

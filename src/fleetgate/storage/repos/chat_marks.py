@@ -4,33 +4,17 @@ and the marks set on it (archived, pinned, muted, unread, cleared, deleted, bloc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.domain.chats import ChatOverview
 from fleetgate.domain.messages import Direction, MessageStatus
 from fleetgate.storage.tables import ChatRow, ContactRow, MessageRow
 
 M = MessageRow
 C = ChatRow
-
-
-@dataclass(frozen=True, slots=True)
-class ChatOverview:
-    """One chat of the list: its newest message (epoch ms; 0: none), unread messages since
-    it was last cleared, and its marks."""
-
-    chat_id: str
-    name: str
-    last_ms: int
-    unread: int
-    archived: bool
-    pinned: bool
-    mute_until_ms: int | None
-    unread_mark: bool
-    ephemeral_expiration: int
 
 
 def _overview() -> Select[str, str, int, Any, bool, bool, int | None, bool, int]:
