@@ -13,7 +13,7 @@ import pytest
 
 from tests.api.zapi.zgroups import JPEG_URI, Json, g_us, ok, phone_acts, value
 from tests.receiver import Receiver, running_receiver
-from tests.sending import bearer, new_phone, phone_sends
+from tests.sending import bearer, eventually, new_phone, phone_sends
 from tests.support import MakePartner
 from tests.zapi_callbacks import linked, wait_body
 
@@ -154,3 +154,16 @@ async def test_a_group_message_names_the_group_and_its_author(
     assert got["participantPhone"] == author
     assert got["chatName"] == "Chat" and got["senderName"] == author
     assert got["fromMe"] is False and got["text"] == {"message": "hello group"}
+
+    # The group's chat: listed under its id, and modify-chat takes the group id.
+    async def listed() -> dict[str, Json] | None:
+        found = {c["phone"]: c for c in ok(await inst.zapi.list_chats(1, 50))}
+        return found if group in found else None
+
+    chat = (await eventually(listed, "the group's chat listed"))[group]
+    assert chat["isGroup"] is True and chat["name"] == group and chat["unread"] == "1"
+    assert value(await inst.zapi.modify_chat(group, "pin"))
+    (item,) = [g for g in ok(await inst.zapi.list_groups(1, 50)) if g["phone"] == group]
+    assert item["pinned"] == "true" and item["name"] == "Chat" and item["unread"] == "1"
+    (message,) = ok(await inst.zapi.chat_messages(group))
+    assert message["messageId"] == id_message and message["participantPhone"] == author
