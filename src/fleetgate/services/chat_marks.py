@@ -17,6 +17,7 @@ from fleetgate.storage.repos import chat_marks as repo
 from fleetgate.storage.repos import chats as chats_repo
 from fleetgate.storage.repos import messages as messages_repo
 
+# What modify-chat may do (api/zapi/chats_wire.py Action names the same).
 ACTIONS = (
     "archive",
     "unarchive",
@@ -31,8 +32,6 @@ ACTIONS = (
 )
 # A mute without an end (Z-API's muteEndTime -1); modify-chat has no duration.
 FOR_EVER = -1
-
-__all__ = ["ACTIONS", "ChatOverview", "apply", "chat_list", "set_blocked"]
 
 
 async def chat_list(
