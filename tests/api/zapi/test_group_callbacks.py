@@ -6,12 +6,13 @@ phone. GREEN-API gets no group-change notification (its spec §8)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.api.zapi.zgroups import JPEG_URI, Json, g_us, ok, phone_acts, value
+from tests.api.zapi.zgroups import JPEG, JPEG_URI, Json, g_us, ok, phone_acts, refused, value
 from tests.receiver import Receiver, running_receiver
 from tests.sending import bearer, eventually, new_phone, phone_sends
 from tests.support import MakePartner
@@ -167,3 +168,33 @@ async def test_a_group_message_names_the_group_and_its_author(
     assert item["pinned"] == "true" and item["name"] == "Chat" and item["unread"] == "1"
     (message,) = ok(await inst.zapi.chat_messages(group))
     assert message["messageId"] == id_message and message["participantPhone"] == author
+
+
+async def test_group_photo_by_url_own_link_or_refused(
+    client: httpx.AsyncClient, make_partner: MakePartner, receiver: Receiver
+) -> None:
+    """update-group-photo fetches a URL (as media sends do), reads a link fleetgate gave from
+    its store, and refuses a URL it cannot fetch or that is no image, changing nothing."""
+    token = await make_partner()
+    inst = await linked(client, token, {"received": receiver.hook("me")})
+    group = ok(await inst.zapi.create_group("Pictures", [new_phone()]))["phone"]
+    url = receiver.serve(f"{secrets.token_hex(4)}.jpg", JPEG)
+    assert value(await inst.zapi.post("update-group-photo", {"groupId": group, "groupPhoto": url}))
+    await wait_body(receiver, "me", {"notification": "GROUP_CHANGE_ICON"})
+
+    r = await client.post(
+        inst.green.url("setProfilePicture"), files={"file": ("me.jpg", JPEG, "image/jpeg")}
+    )
+    own = r.json()["urlAvatar"]
+    assert value(await inst.zapi.post("update-group-photo", {"groupId": group, "groupPhoto": own}))
+    icons = await receiver.wait_for("me", 3)  # create, and two pictures
+    assert sum(1 for g in icons if g.body.get("notification") == "GROUP_CHANGE_ICON") == 2
+
+    text = receiver.serve(f"{secrets.token_hex(4)}.txt", b"plain text, no image")
+    for bad in (text, receiver.url + "/missing", "http://" + "x" * 2100):
+        refused(await inst.zapi.post("update-group-photo", {"groupId": group, "groupPhoto": bad}))
+    # Nothing more happened to the group (a barrier: a later change arrives alone).
+    assert value(await inst.zapi.group_call("update-group-name", group, groupName="After"))
+    await wait_body(receiver, "me", {"notification": "GROUP_CHANGE_SUBJECT"})
+    kinds = [b.body.get("notification") for b in receiver.of("me")]
+    assert kinds.count("GROUP_CHANGE_ICON") == 2, kinds
