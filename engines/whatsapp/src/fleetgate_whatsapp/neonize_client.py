@@ -44,10 +44,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fleetgate_whatsapp import proto, translate
+from fleetgate_whatsapp import edits, groups, proto, translate
 from fleetgate_whatsapp import store as stores
 from fleetgate_whatsapp.client import (
     ClientError,
@@ -244,6 +245,87 @@ class NeonizeClient:
         answers = self._call(lambda lib: lib.is_on_whatsapp(number))
         return any(bool(answer.IsIn) for answer in answers)
 
+    # -- groups (a refusal of WhatsApp's is an answer: groups.refusal) --------------------
+
+    def create_group(self, name: str, participants: list[str]) -> dict[str, str]:
+        members = [_jid_of(p) for p in participants]
+        info = self._call(lambda lib: lib.create_group(name, members))
+        link: str = self._call(lambda lib: lib.get_group_invite_link(info.JID))
+        chat_id = translate.chat_id_of(info.JID)
+        return {"chatId": chat_id, "groupInviteLink": groups.invite_link(link)}
+
+    def group_data(self, group_id: str) -> dict[str, Any] | None:
+        jid = _jid_of(group_id)
+        reason, info = self._refused(lambda lib: lib.get_group_info(jid))
+        if reason == groups.NO_GROUP:
+            return None
+        if reason:
+            # WhatsApp shows a group to its members only (a 403 answers anyone else).
+            raise ClientError(groups.NOT_MEMBER)
+        link = ""
+        if groups.is_admin(info, self._me_chat()):
+            link = groups.invite_link(self._call(lambda lib: lib.get_group_invite_link(jid)))
+        return groups.group_data(info, invite_link=link)
+
+    def rename_group(self, group_id: str, name: str) -> str:
+        jid = _jid_of(group_id)
+        return self._refused(lambda lib: lib.set_group_name(jid, name))[0]
+
+    def group_participant(self, group_id: str, participant: str, action: str) -> str:
+        jid, person = _jid_of(group_id), _jid_of(participant)
+        change = getattr(_enum.ParticipantChange, action.upper())
+        reason, answer = self._refused(
+            lambda lib: lib.update_group_participants(jid, [person], change)
+        )
+        if reason:
+            return reason
+        # One member asked about, one answered (with an error code of its own when refused).
+        return next((groups.participant_refusal(p, action) for p in answer or ()), "")
+
+    def leave_group(self, group_id: str) -> str:
+        jid = _jid_of(group_id)
+        return self._refused(lambda lib: lib.leave_group(jid))[0]
+
+    def group_picture(self, group_id: str, picture: FileToSend) -> str:
+        jid = _jid_of(group_id)
+        return self._refused(lambda lib: lib.set_group_photo(jid, picture.content))[0]
+
+    def group_settings(
+        self, group_id: str, *, members_edit: bool | None, members_send: bool | None
+    ) -> str:
+        jid = _jid_of(group_id)
+        if members_edit is not None:
+            reason = self._refused(lambda lib: lib.set_group_locked(jid, not members_edit))[0]
+            if reason:
+                return reason
+        if members_send is not None:
+            return self._refused(lambda lib: lib.set_group_announce(jid, not members_send))[0]
+        return ""
+
+    # -- chats and the account's own messages --------------------------------------------
+
+    def revoke(self, chat_id: str, id_message: str) -> None:
+        to, message = _jid_of(chat_id), _built(edits.revoke, chat_id, id_message)
+        self._call(lambda lib: lib.send_message(to, message))
+
+    def edit(self, chat_id: str, id_message: str, text: str) -> None:
+        to, message = _jid_of(chat_id), _built(edits.edit, chat_id, id_message, text)
+        self._call(lambda lib: lib.send_message(to, message))
+
+    def typing(self, chat_id: str, state: str) -> None:
+        jid = _jid_of(chat_id)
+        shown = getattr(_enum.ChatPresence, _PRESENCES[state])
+        kind = getattr(_enum.ChatPresenceMedia, _PRESENCE_MEDIA[state])
+        self._call(lambda lib: lib.send_chat_presence(jid, shown, kind))
+
+    def disappearing(self, chat_id: str, expiration_s: int) -> None:
+        jid = _jid_of(chat_id)
+        timer = timedelta(seconds=expiration_s)
+        self._call(lambda lib: lib.set_disappearing_timer(jid, timer))
+
+    def profile_picture(self, picture: FileToSend) -> None:
+        self._call(lambda lib: lib.set_profile_photo(picture.content))
+
     # -- the library client ----------------------------------------------------------------
 
     def _new_library_client(self) -> Any:
@@ -278,6 +360,21 @@ class NeonizeClient:
                 return call(lib)
             except _exc.NeonizeError as exc:
                 raise ClientError(str(exc) or type(exc).__name__) from None
+
+    def _refused(self, call: Callable[[Any], T]) -> tuple[str, T | None]:
+        """A group change: ("", its answer), or (the reason, None) when WhatsApp refused it.
+        Any other failure (not connected, the network) stays a ClientError."""
+        try:
+            return "", self._call(call)
+        except ClientError as exc:
+            reason = groups.refusal(str(exc))
+            if reason is None:
+                raise
+            return reason, None
+
+    def _me_chat(self) -> str:
+        """The account's own chat id (``<phone>@c.us``), "" before it is linked."""
+        return f"{self._jid.partition('@')[0].partition(':')[0]}@c.us" if self._jid else ""
 
     def _end_startup(self) -> None:
         """The library called back (or the connect returned): its start-up writes are done,
@@ -422,8 +519,7 @@ class NeonizeClient:
         threading.Thread(target=self._stop_library, args=(lib,), daemon=True).start()
 
     def _message(self, ev: Any) -> None:
-        me = f"{self._jid.partition('@')[0].partition(':')[0]}@c.us" if self._jid else ""
-        received = translate.received(ev, me=me)
+        received = translate.received(ev, me=self._me_chat())
         if received is None:
             return
         if "fileMessageData" in received.message_data:
@@ -455,7 +551,35 @@ _UPLOAD_TYPES = {
     "sticker": "MediaImage",
     "document": "MediaDocument",
 }
+# Client.typing's states -> the library's ChatPresence and ChatPresenceMedia (recording is
+# composing a voice note).
+_PRESENCES = {
+    "composing": "CHAT_PRESENCE_COMPOSING",
+    "recording": "CHAT_PRESENCE_COMPOSING",
+    "paused": "CHAT_PRESENCE_PAUSED",
+}
+_PRESENCE_MEDIA = {
+    "composing": "CHAT_PRESENCE_MEDIA_TEXT",
+    "recording": "CHAT_PRESENCE_MEDIA_AUDIO",
+    "paused": "CHAT_PRESENCE_MEDIA_TEXT",
+}
 _GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream")
+
+
+def _jid_of(chat_id: str) -> Any:
+    """The JID of a chat id; ClientError for what is none."""
+    try:
+        return translate.jid_of(chat_id)
+    except ValueError as exc:
+        raise ClientError(str(exc)) from None
+
+
+def _built(build: Callable[..., T], *args: Any) -> T:
+    """A message built from chat ids; ClientError for a chat id of no chat."""
+    try:
+        return build(*args)
+    except ValueError as exc:
+        raise ClientError(str(exc)) from None
 
 
 def _enum_name(message: Any, field: str) -> str:
