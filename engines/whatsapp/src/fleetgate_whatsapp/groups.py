@@ -44,9 +44,6 @@ _PARTICIPANT_CODES = {
     408: RECENTLY_LEFT,
     409: ALREADY_MEMBER,
 }
-# Seconds since the epoch stay below this for centuries; anything above is in milliseconds.
-_SECONDS_BELOW = 10**11
-
 ACTIONS = ("add", "remove", "promote", "demote")
 
 
@@ -86,7 +83,8 @@ def group_data(info: Any, *, invite_link: str) -> dict[str, Any]:
         "groupId": chat_id_of(info.JID),
         "owner": _chat_or_blank(info.OwnerJID, info.OwnerPN),
         "subject": name.Name,
-        "creation": _seconds(info.GroupCreated),
+        # A 32-bit float in neonize's answer: precise to a minute or two.
+        "creation": int(info.GroupCreated),
         "participants": [
             {
                 "id": _member_id(p),
@@ -96,7 +94,7 @@ def group_data(info: Any, *, invite_link: str) -> dict[str, Any]:
             }
             for p in info.Participants
         ],
-        "subjectTime": _seconds(name.NameSetAt),
+        "subjectTime": int(name.NameSetAt),
         "subjectOwner": _chat_or_blank(name.NameSetBy),
         "groupInviteLink": invite_link,
         # A locked group lets only admins edit it; an announcement group lets only admins write.
@@ -124,8 +122,3 @@ def _chat_or_blank(jid: Any, alt: Any = None) -> str:
         return chat_id_of(jid, alt if alt is not None and alt.User else None)
     except ValueError:
         return ""
-
-
-def _seconds(value: float) -> int:
-    number = int(value)
-    return number // 1000 if number >= _SECONDS_BELOW else number
