@@ -43,6 +43,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -67,6 +68,8 @@ T = TypeVar("T")
 _FIRST_QR_S = 60
 _NEXT_QR_S = 20
 _PAIR_SUCCESS = 2  # PairStatus.Status
+# Polls whose votes a connection tallies (the most recent ones).
+_POLLS_KEPT = 1000
 
 
 _MODULES = (
@@ -176,6 +179,9 @@ class NeonizeClient:
         self._login_hold: Hold | None = None
         self._failure: str | None = None
         self._qr_count = 0
+        # Polls sent or received since the worker started, by WhatsApp's id, with their tally
+        # so far: a vote names its poll only by id, and GREEN-API shows the whole tally.
+        self._polls: OrderedDict[str, translate.Poll] = OrderedDict()
 
     def connect(self) -> None:
         with self._lock:
@@ -233,6 +239,8 @@ class NeonizeClient:
         else:
             message = self._media(outgoing.media, file)
         response = self._call(lambda lib: lib.send_message(to, message))
+        if message_data.get("typeMessage") == "pollMessage":
+            self._keep_poll(str(response.ID), translate.poll_of(message_data))
         return str(response.ID)
 
     def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:
@@ -519,14 +527,47 @@ class NeonizeClient:
         threading.Thread(target=self._stop_library, args=(lib,), daemon=True).start()
 
     def _message(self, ev: Any) -> None:
+        if ev.Message.HasField("pollUpdateMessage"):
+            self._poll_vote(ev)
+            return
         received = translate.received(ev, me=self._me_chat())
         if received is None:
             return
+        if received.message_data.get("typeMessage") == "pollMessage":
+            self._keep_poll(received.id_message, translate.poll_of(received.message_data))
         if "fileMessageData" in received.message_data:
             file = self._download(received, ev)
             if file is not None:
                 received = dataclasses.replace(received, file=file)
         self._events.message(received)
+
+    def _poll_vote(self, ev: Any) -> None:
+        """A vote, decrypted with the poll's secret (the library keeps it in the store) and
+        counted into the poll's tally; a vote on a poll this worker has not seen is dropped
+        with a log line (its options are not known here)."""
+        stanza = ev.Message.pollUpdateMessage.pollCreationMessageKey.ID
+        with self._lock:
+            poll = self._polls.get(stanza)
+        what = f"the vote {ev.Info.ID} on poll {stanza}"
+        if poll is None:
+            log.warning("%s is not reported: the poll was sent before this worker started", what)
+            return
+        try:
+            vote = self._call(lambda lib: lib.decrypt_poll_vote(ev))
+        except ClientError as exc:
+            log.warning("%s could not be decrypted: %s", what, exc)
+            return
+        received, counted = translate.poll_update(ev, list(vote.selectedOptions), poll)
+        self._keep_poll(stanza, counted)
+        self._events.message(received)
+
+    def _keep_poll(self, id_message: str, poll: translate.Poll) -> None:
+        # Sends (call threads) and votes (the library's thread) both keep polls.
+        with self._lock:
+            self._polls[id_message] = poll
+            self._polls.move_to_end(id_message)
+            while len(self._polls) > _POLLS_KEPT:
+                self._polls.popitem(last=False)
 
     def _receipt(self, ev: Any) -> None:
         status = translate.receipt_status(ev)
