@@ -30,6 +30,12 @@ module does about the library (facts from the research note on neonize 0.5.2):
   here, in the message's callback (so messages stay in order), unless it is announced larger
   than ``media_max_bytes``; a download that fails leaves the message without its file, with
   one log line.
+- **Groups, revokes and edits**: a group change WhatsApp refuses raises a library error whose
+  text says why; ``groups.refusal`` turns the known ones into the answer (the sandbox's words)
+  and leaves any other an error. Revokes and edits are built from the protobuf classes
+  (``edits.py``): the library's own builder for a revoke asks ``get_me`` (see above).
+- **Poll votes** are decrypted by the library (``decrypt_poll_vote``: the poll's secret is in
+  the store) and counted against the polls this client sent or received, kept in memory.
 """
 
 from __future__ import annotations
