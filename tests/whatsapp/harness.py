@@ -171,17 +171,6 @@ async def put_file(blobs: BlobStore, content: bytes, name: str) -> StoredFile:
     return StoredFile(key, len(content), sha256, "image/jpeg", name)
 
 
-def file_args(file: StoredFile) -> dict[str, Any]:
-    """A stored file as an engine call's arguments carry it (runner/calls.py ``_file``)."""
-    return {
-        "key": file.key,
-        "size": file.size,
-        "sha256": file.sha256,
-        "mimeType": file.mime_type,
-        "fileName": file.file_name,
-    }
-
-
 class SqliteOnly:
     """For tests whose subject does not touch the database: one backend is enough."""
 

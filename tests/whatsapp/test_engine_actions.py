@@ -12,6 +12,7 @@ from typing import Any
 
 from fleetgate.context import Context
 from fleetgate.engines.base import NOT_SUPPORTED, IncomingMessage, OutgoingMessage
+from fleetgate.engines.sandbox.network import file_payload
 from fleetgate.runner import calls
 from fleetgate.services import engine_calls as c
 from fleetgate_whatsapp.optional import ONLY_MINE_TEXT
@@ -25,7 +26,6 @@ from tests.whatsapp.harness import (
     Start,
     StartedSessions,
     WhatsAppFixtures,
-    file_args,
     put_file,
 )
 from tests.whatsapp.standin import Network
@@ -122,7 +122,7 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
 
         content = file_of(4096)
         picture = await put_file(engine_ctx.engines.host.blobs, content, "me.jpg")
-        assert await _call(a, c.SET_PROFILE_PICTURE, file=file_args(picture)) == {"ok": True}
+        assert await _call(a, c.SET_PROFILE_PICTURE, file=file_payload(picture)) == {"ok": True}
         assert network.picture(PHONE) == hashlib.sha256(content).hexdigest()
 
     async def test_what_the_library_cannot_do_is_not_supported(

@@ -12,6 +12,7 @@ import pytest
 
 from fleetgate.context import Context
 from fleetgate.engines.base import EngineError
+from fleetgate.engines.sandbox.network import file_payload
 from fleetgate.runner import calls
 from fleetgate.services import engine_calls as c
 from fleetgate.storage.blobs import BlobStore
@@ -23,7 +24,6 @@ from tests.whatsapp.harness import (
     Start,
     StartedSessions,
     WhatsAppFixtures,
-    file_args,
     put_file,
 )
 from tests.whatsapp.standin import Network
@@ -123,7 +123,7 @@ class TestGroups(StartedSessions, WhatsAppFixtures, EngineHarness):
         group = (await owner.create_group("Pictured", [wid_of(OTHER_PHONE)]))["chatId"]
         content = file_of(2048)
         picture = await put_file(blobs, content, "group.jpg")
-        args = {"groupId": group, "file": file_args(picture)}
+        args = {"groupId": group, "file": file_payload(picture)}
         assert await _call(owner, c.SET_GROUP_PICTURE, **args) == {"ok": ""}
         stored = network.group(group)
         assert stored is not None
