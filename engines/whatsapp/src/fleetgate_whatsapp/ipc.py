@@ -12,10 +12,10 @@ them). Three kinds of frame:
 The ops and event kinds, with their fields, are listed in :data:`OPS` and :data:`EVENTS`; a
 frame that names anything else, or lacks a field, is refused with :class:`ProtocolError`.
 
-Files travel whole inside a frame, base64 in a JSON string (a ``send`` call's ``file``, a
-``message`` event's ``file``): one frame per file keeps a call and its bytes one unit, which
-a crash cannot split. Frames are therefore bounded by :func:`frame_limit` of the largest file
-allowed, not by :data:`MAX_FRAME` alone.
+Files travel whole inside a frame, base64 in a JSON string (the ``file`` of a ``send``,
+``group_picture`` or ``profile_picture`` call, a ``message`` event's ``file``): one frame per
+file keeps a call and its bytes one unit, which a crash cannot split. Frames are therefore
+bounded by :func:`frame_limit` of the largest file allowed, not by :data:`MAX_FRAME` alone.
 """
 
 from __future__ import annotations

@@ -41,8 +41,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn, cast
 
-from fleetgate_whatsapp.args import HANDLERS, file_arg
-from fleetgate_whatsapp.args import text_arg as _text
+from fleetgate_whatsapp.args import HANDLERS, file_arg, text_arg
 from fleetgate_whatsapp.channel import BadFrame, Channel
 from fleetgate_whatsapp.client import (
     ClientError,
@@ -142,9 +141,9 @@ class Worker:
     def _handle(self, call: Call) -> Any:
         args = call.args
         if call.op == "open":
-            return self._open(call.sid, Store(_text(args, "store")), _jid(args))
+            return self._open(call.sid, Store(text_arg(args, "store")), _jid(args))
         if call.op == "migrate":
-            self._migrate(Store(_text(args, "store")))
+            self._migrate(Store(text_arg(args, "store")))
             return None
         if call.op == "close":
             with self._lock:
@@ -161,20 +160,20 @@ class Worker:
             session.close()
             return None
         if call.op == "pair_phone":
-            return self._pair_phone(session, _text(args, "phone"))
+            return self._pair_phone(session, text_arg(args, "phone"))
         if call.op == "send":
             data = args["message_data"]
             if not isinstance(data, dict):
                 raise ClientError("message_data must be an object")
-            return session.client.send(_text(args, "chat_id"), data, file_arg(args))
+            return session.client.send(text_arg(args, "chat_id"), data, file_arg(args))
         if call.op == "mark_read":
             ids = args["id_messages"]
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 raise ClientError("id_messages must be a list of strings")
-            session.client.mark_read(_text(args, "chat_id"), _text(args, "sender"), ids)
+            session.client.mark_read(text_arg(args, "chat_id"), text_arg(args, "sender"), ids)
             return None
         if call.op == "exists":
-            return session.client.exists(_text(args, "phone"))
+            return session.client.exists(text_arg(args, "phone"))
         handler = HANDLERS.get(call.op)
         if handler is not None:
             return handler(session.client, args)
