@@ -191,3 +191,16 @@ def test_group_calls_on_a_connection_not_up_are_errors_not_refusals(wired: Any) 
         client.group_data("120363000000000001@g.us")
     with pytest.raises(Exception, match="chat id must be"):
         client.revoke("not-a-chat", "3EB0")
+
+
+def test_the_library_has_every_enum_value_the_client_names() -> None:
+    """Typing states and member changes are named by the library's enums: a name it does not
+    have would fail only on a live connection."""
+    enum = importlib.import_module("neonize.utils.enum")
+    groups = importlib.import_module("fleetgate_whatsapp.groups")
+    for state, name in neonize_client._PRESENCES.items():
+        assert isinstance(getattr(enum.ChatPresence, name), enum.ChatPresence), state
+    for state, name in neonize_client._PRESENCE_MEDIA.items():
+        assert isinstance(getattr(enum.ChatPresenceMedia, name), enum.ChatPresenceMedia), state
+    for action in groups.ACTIONS:
+        assert getattr(enum.ParticipantChange, action.upper()).value == action

@@ -264,9 +264,8 @@ class NeonizeClient:
     def create_group(self, name: str, participants: list[str]) -> dict[str, str]:
         members = [_jid_of(p) for p in participants]
         info = self._call(lambda lib: lib.create_group(name, members))
-        link: str = self._call(lambda lib: lib.get_group_invite_link(info.JID))
         chat_id = translate.chat_id_of(info.JID)
-        return {"chatId": chat_id, "groupInviteLink": groups.invite_link(link)}
+        return {"chatId": chat_id, "groupInviteLink": self._invite_link(info.JID)}
 
     def group_data(self, group_id: str) -> dict[str, Any] | None:
         jid = _jid_of(group_id)
@@ -276,10 +275,20 @@ class NeonizeClient:
         if reason:
             # WhatsApp shows a group to its members only (a 403 answers anyone else).
             raise ClientError(groups.NOT_MEMBER)
-        link = ""
-        if groups.is_admin(info, self._me_chat()):
-            link = groups.invite_link(self._call(lambda lib: lib.get_group_invite_link(jid)))
-        return groups.group_data(info, invite_link=link)
+        admin = groups.is_admin(info, self._me_chat())
+        return groups.group_data(info, invite_link=self._invite_link(jid) if admin else "")
+
+    def _invite_link(self, jid: Any) -> str:
+        """The group's invite link; "" (logged) when WhatsApp will not give it: the group
+        exists all the same, and its link is not worth failing the answer for."""
+        try:
+            link: str = self._call(lambda lib: lib.get_group_invite_link(jid))
+        except ClientError as exc:
+            if groups.refusal(str(exc)) is None:
+                raise
+            log.warning("no invite link for group %s: %s", jid.User, exc)
+            return ""
+        return groups.invite_link(link)
 
     def rename_group(self, group_id: str, name: str) -> str:
         jid = _jid_of(group_id)
