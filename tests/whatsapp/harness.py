@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,6 +15,7 @@ from fleetgate.domain.files import StoredFile
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import IncomingMessage, SessionSpec
+from fleetgate.runner import calls
 from fleetgate.storage.blobs import BlobStore, new_key
 from fleetgate_whatsapp.engine import WhatsAppEngine, WhatsAppSession
 from fleetgate_whatsapp.settings import WhatsAppSettings
@@ -157,6 +159,12 @@ def running_session(engines: list[WhatsAppEngine], id_instance: int) -> WhatsApp
         if session is not None:
             return session
     raise AssertionError(f"no running session of instance {id_instance}")
+
+
+async def ask(session: WhatsAppSession, method: str, **args: Any) -> Any:
+    """The runner's answer to an engine call (runner/calls.py, as the API's calls reach a
+    session), unpacked: {"ok": ...} or {"error": ...}."""
+    return json.loads(await calls.answer(session, method, args))
 
 
 async def put_file(blobs: BlobStore, content: bytes, name: str) -> StoredFile:

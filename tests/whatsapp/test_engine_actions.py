@@ -6,17 +6,15 @@ the stand-in network. Calls go through the runner's call table, as the API's do.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
 from fleetgate.context import Context
 from fleetgate.engines.base import NOT_SUPPORTED, IncomingMessage, OutgoingMessage
 from fleetgate.engines.sandbox.network import file_payload
-from fleetgate.runner import calls
 from fleetgate.services import engine_calls as c
 from fleetgate_whatsapp.optional import ONLY_MINE_TEXT
-from fleetgate_whatsapp.session import NOT_AUTHORIZED_TEXT, WhatsAppSession
+from fleetgate_whatsapp.session import NOT_AUTHORIZED_TEXT
 from tests.engines.contract import OTHER_PHONE, PHONE, EngineHarness, Link, wid_of
 from tests.support import until
 from tests.whatsapp.fake_client import file_of
@@ -26,15 +24,12 @@ from tests.whatsapp.harness import (
     Start,
     StartedSessions,
     WhatsAppFixtures,
+    ask,
     put_file,
 )
 from tests.whatsapp.standin import Network
 
 TIMEOUT = 20.0
-
-
-async def _call(session: WhatsAppSession, method: str, **args: Any) -> Any:
-    return json.loads(await calls.answer(session, method, args))
 
 
 def _text(value: str) -> dict[str, Any]:
@@ -61,7 +56,7 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
 
         # The API names the message by fleetgate's id; WhatsApp hears of it by its own.
         edit = {"chatId": wid_of(OTHER_PHONE), "idMessage": ours, "idEdit": "E1", "text": "hello"}
-        assert await _call(a, c.EDIT_MESSAGE, **edit) == {"ok": True}
+        assert await ask(a, c.EDIT_MESSAGE, **edit) == {"ok": True}
         edited = await _next_message(b_events, 2)
         assert (edited.chat_id, edited.sender) == (wid_of(PHONE), wid_of(PHONE))
         assert edited.message_data == {
@@ -69,7 +64,7 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
             "editedMessageData": {"textMessage": "hello", "stanzaId": remote},
         }
         delete = {"chatId": wid_of(OTHER_PHONE), "idMessage": ours, "forEveryone": True}
-        assert await _call(a, c.DELETE_MESSAGE, **delete) == {"ok": True}
+        assert await ask(a, c.DELETE_MESSAGE, **delete) == {"ok": True}
         deleted = await _next_message(b_events, 3)
         assert deleted.message_data == {
             "typeMessage": "deletedMessage",
@@ -81,7 +76,7 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
 
         # Deleting only on the account's devices: refused with its reason, nothing sent.
         only_mine = delete | {"forEveryone": False}
-        assert await _call(a, c.DELETE_MESSAGE, **only_mine) == {"error": ONLY_MINE_TEXT}
+        assert await ask(a, c.DELETE_MESSAGE, **only_mine) == {"error": ONLY_MINE_TEXT}
         assert len(b_events.of("message")) == 3
 
     async def test_typing_shows_for_its_time_then_pauses(
@@ -89,7 +84,7 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
     ) -> None:
         a, _ = await self._linked(make_whatsapp(), start, link, PHONE)
         typing = {"chatId": wid_of(OTHER_PHONE), "recording": False, "durationMs": 1000}
-        assert await _call(a, c.SEND_TYPING, **typing) == {"ok": True}
+        assert await ask(a, c.SEND_TYPING, **typing) == {"ok": True}
         assert network.presences_to(OTHER_PHONE) == [(PHONE, "COMPOSING")]
 
         def shown() -> list[tuple[str, str]]:
@@ -100,8 +95,8 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
 
         # A recording replaces the typing still shown: one pause, at the end of the last.
         long = typing | {"durationMs": 60_000}
-        assert await _call(a, c.SEND_TYPING, **long) == {"ok": True}
-        assert await _call(a, c.SEND_TYPING, **typing | {"recording": True}) == {"ok": True}
+        assert await ask(a, c.SEND_TYPING, **long) == {"ok": True}
+        assert await ask(a, c.SEND_TYPING, **typing | {"recording": True}) == {"ok": True}
         await _until(lambda: len(shown()) == 5, "the second pause")
         assert shown()[2:] == [(PHONE, "COMPOSING"), (PHONE, "RECORDING"), (PHONE, "PAUSED")]
 
@@ -115,14 +110,14 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
     ) -> None:
         a, _ = await self._linked(make_whatsapp(), start, link, PHONE)
         chat = wid_of(OTHER_PHONE)
-        assert await _call(a, c.SET_DISAPPEARING, chatId=chat, expiration=604800) == {"ok": True}
+        assert await ask(a, c.SET_DISAPPEARING, chatId=chat, expiration=604800) == {"ok": True}
         assert network.timer(PHONE, chat) == 604800
-        assert await _call(a, c.SET_DISAPPEARING, chatId=chat, expiration=0) == {"ok": True}
+        assert await ask(a, c.SET_DISAPPEARING, chatId=chat, expiration=0) == {"ok": True}
         assert network.timer(PHONE, chat) == 0
 
         content = file_of(4096)
         picture = await put_file(engine_ctx.engines.host.blobs, content, "me.jpg")
-        assert await _call(a, c.SET_PROFILE_PICTURE, file=file_payload(picture)) == {"ok": True}
+        assert await ask(a, c.SET_PROFILE_PICTURE, file=file_payload(picture)) == {"ok": True}
         assert network.picture(PHONE) == hashlib.sha256(content).hexdigest()
 
     async def test_what_the_library_cannot_do_is_not_supported(
@@ -137,16 +132,16 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
             c.STATUSES: {"incoming": True, "sinceMs": 0},
         }
         for method, args in asked.items():
-            assert await _call(a, method, **args) == {"error": NOT_SUPPORTED}, method
+            assert await ask(a, method, **args) == {"error": NOT_SUPPORTED}, method
 
     async def test_actions_need_a_linked_device_and_a_chat(
         self, make_whatsapp: MakeWhatsApp, start: Start, link: Link
     ) -> None:
         unlinked, _ = await start(make_whatsapp())
         typing = {"chatId": wid_of(OTHER_PHONE), "recording": False, "durationMs": 1000}
-        assert await _call(unlinked, c.SEND_TYPING, **typing) == {"error": NOT_AUTHORIZED_TEXT}
+        assert await ask(unlinked, c.SEND_TYPING, **typing) == {"error": NOT_AUTHORIZED_TEXT}
         linked, _ = await self._linked(make_whatsapp(), start, link, PHONE)
-        refused = await _call(linked, c.SET_DISAPPEARING, chatId="12345", expiration=86400)
+        refused = await ask(linked, c.SET_DISAPPEARING, chatId="12345", expiration=86400)
         assert "12345" in refused["error"]
 
 
