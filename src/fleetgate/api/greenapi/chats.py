@@ -179,9 +179,12 @@ async def delete_message(instance: InstanceDep, request: Request, ctx: ContextDe
             chat_id=body.chatId,
             id_message=body.idMessage,
         )
+        target = await chats.messenger_id(
+            session=session, id_instance=instance.id_instance, id_message=body.idMessage
+        )
     for_everyone = not body.onlySenderDelete and found.direction == Direction.OUT
     if for_everyone or instance.state == State.AUTHORIZED:
-        args = {"chatId": body.chatId, "idMessage": body.idMessage, "forEveryone": for_everyone}
+        args = {"chatId": body.chatId, "idMessage": target, "forEveryone": for_everyone}
         await _call(ctx, instance, engine_calls.DELETE_MESSAGE, args)
     await _record(ctx, instance, body.chatId, new_message_id(), deleted(body.idMessage))
     return _empty()
@@ -199,13 +202,16 @@ async def edit_message(instance: InstanceDep, request: Request, ctx: ContextDep)
             chat_id=body.chatId,
             id_message=body.idMessage,
         )
+        target = await chats.messenger_id(
+            session=session, id_instance=instance.id_instance, id_message=body.idMessage
+        )
     data = orjson.loads(found.data)
     if found.direction != Direction.OUT or data.get("typeMessage") not in EDITABLE:
         raise InvalidInput("only a text message the instance sent can be edited")
     if data.get("isDeleted"):
         raise InvalidInput(chats.NOT_FOUND)
     id_edit = new_message_id()
-    args = {"chatId": body.chatId, "idMessage": body.idMessage, "idEdit": id_edit}
+    args = {"chatId": body.chatId, "idMessage": target, "idEdit": id_edit}
     await _call(ctx, instance, engine_calls.EDIT_MESSAGE, args | {"text": body.message})
     await _record(ctx, instance, body.chatId, id_edit, edited(body.idMessage, body.message))
     return OrjsonResponse({"idMessage": body.idMessage})
