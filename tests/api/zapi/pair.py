@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 
 from fleetgate.context import Context
 from fleetgate.services import partners
@@ -126,3 +127,13 @@ async def make_pair(server: LiveServer, ctx: Context, **hooks: str) -> AsyncIter
         await authorize(http, peer, peer_phone)
         await wait_for_state(http, idle_green, "notAuthorized")
         yield Pair(http, token, z, green, own, peer, peer_phone, idle, idle_green)
+
+
+def pair_fixture() -> Any:
+    """A fixture: the module's set-up, without callback URLs; assign it to ``pair``."""
+
+    async def made(server: LiveServer, ctx: Context) -> AsyncIterator[Pair]:
+        async for one in make_pair(server, ctx):
+            yield one
+
+    return pytest.fixture(scope="module")(made)

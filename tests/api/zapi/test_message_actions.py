@@ -5,22 +5,14 @@ input answers Z-API's error and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from fleetgate.context import Context
 from tests.api.zapi.instances import assert_error, new_phone
-from tests.api.zapi.pair import Json, Pair, make_pair, triple
+from tests.api.zapi.pair import Json, Pair, pair_fixture, triple
 from tests.sending import eventually, inbox
-from tests.support import LiveServer, until
+from tests.support import until
 
-
-@pytest.fixture(scope="module")
-async def pair(server: LiveServer, ctx: Context) -> AsyncIterator[Pair]:
-    async for made in make_pair(server, ctx):
-        yield made
-
+pair = pair_fixture()
 
 # --- send-text: edits and replies --------------------------------------------------------
 

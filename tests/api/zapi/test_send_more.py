@@ -5,20 +5,12 @@ nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from fleetgate.context import Context
 from tests.api.zapi.instances import assert_error, green_queue, new_phone
-from tests.api.zapi.pair import Json, Pair, make_pair, triple
-from tests.support import LiveServer
+from tests.api.zapi.pair import Json, Pair, pair_fixture, triple
 
-
-@pytest.fixture(scope="module")
-async def pair(server: LiveServer, ctx: Context) -> AsyncIterator[Pair]:
-    async for made in make_pair(server, ctx):
-        yield made
+pair = pair_fixture()
 
 
 async def test_send_link_is_a_text_with_its_preview(pair: Pair) -> None:

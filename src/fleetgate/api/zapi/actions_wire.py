@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from fleetgate.api import message_data
 from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL
 from fleetgate.errors import InvalidInput
 
@@ -89,22 +90,9 @@ class SendLocation(QueuedSend):
     longitude: str | float = Field(union_mode="left_to_right")
 
     def message_data(self) -> dict[str, Any]:
-        return {
-            "typeMessage": "locationMessage",
-            "locationMessageData": {
-                "nameLocation": self.title,
-                "address": self.address,
-                "latitude": _coordinate(self.latitude, "latitude", 90),
-                "longitude": _coordinate(self.longitude, "longitude", 180),
-                "jpegThumbnail": "",
-            },
-        }
-
-
-def vcard(name: str, phones: list[str], organization: str = "") -> str:
-    """A contact card as WhatsApp sends one: each number callable and linked to its account."""
-    tel = "".join(f"TEL;type=CELL;waid={p}:+{p}\n" for p in phones)
-    return f"BEGIN:VCARD\nVERSION:3.0\nFN:{name}\nORG:{organization}\n{tel}END:VCARD"
+        latitude = _coordinate(self.latitude, "latitude", 90)
+        longitude = _coordinate(self.longitude, "longitude", 180)
+        return message_data.location(self.title, self.address, latitude, longitude)
 
 
 class SendContact(QueuedSend):
@@ -115,11 +103,9 @@ class SendContact(QueuedSend):
     contactBusinessDescription: str | None = Field(None, max_length=255, pattern=NO_CONTROL)
 
     def message_data(self) -> dict[str, Any]:
-        card = vcard(self.contactName, [self.contactPhone], self.contactBusinessDescription or "")
-        return {
-            "typeMessage": "contactMessage",
-            "contactMessageData": {"displayName": self.contactName, "vcard": card},
-        }
+        organization = self.contactBusinessDescription or ""
+        card = message_data.vcard(self.contactName, [self.contactPhone], organization)
+        return message_data.contact(self.contactName, card)
 
 
 class ContactCard(BaseModel):
@@ -136,7 +122,10 @@ class SendContacts(QueuedSend):
 
     def message_data(self) -> dict[str, Any]:
         cards = [
-            {"displayName": c.name, "vcard": vcard(c.name, c.phones, c.businessDescription or "")}
+            {
+                "displayName": c.name,
+                "vcard": message_data.vcard(c.name, c.phones, c.businessDescription or ""),
+            }
             for c in self.contacts
         ]
         # GREEN-API names the object holding the cards "messageData", inside messageData.
@@ -155,23 +144,10 @@ class SendPoll(QueuedSend):
     poll: list[Option] = Field(min_length=2, max_length=12)
     pollMaxOptions: int | None = Field(None, ge=0, le=12)
 
-    @field_validator("poll")
-    @classmethod
-    def _distinct(cls, value: list[Option]) -> list[Option]:
-        if len({o.name for o in value}) != len(value):
-            raise InvalidInput("poll options must be different from each other")
-        return value
-
     def message_data(self) -> dict[str, Any]:
-        return {
-            "typeMessage": "pollMessage",
-            "pollMessageData": {
-                "name": self.message,
-                "options": [{"optionName": o.name} for o in self.poll],
-                # One choice only when Z-API says 1; none given (or 0) lets voters pick several.
-                "multipleAnswers": self.pollMaxOptions != 1,
-            },
-        }
+        # One choice only when Z-API says 1; none given (or 0) lets voters pick several.
+        options = [o.name for o in self.poll]
+        return message_data.poll(self.message, options, multiple=self.pollMaxOptions != 1)
 
 
 class SendPollVote(ChatSend):
@@ -239,24 +215,6 @@ class ButtonList(BaseModel):
     video: str | None = None
 
 
-def _buttons(
-    type_message: str, body: str, buttons: list[dict[str, Any]], **parts: str
-) -> dict[str, Any]:
-    """GREEN-API's interactive buttons messageData (sendInteractiveButtons, …Reply)."""
-    ids = [b["buttonId"] for b in buttons]
-    if len(set(ids)) != len(ids):
-        raise InvalidInput("button ids must be different for every button")
-    return {
-        "typeMessage": type_message,
-        type_message: {
-            "header": parts.get("header", ""),
-            "body": body,
-            "footer": parts.get("footer", ""),
-            "buttons": buttons,
-        },
-    }
-
-
 class SendButtonList(QueuedSend):
     """POST send-button-list: a text with up to three quick-reply buttons."""
 
@@ -270,7 +228,9 @@ class SendButtonList(QueuedSend):
             {"type": "reply", "buttonId": b.id or str(n), "buttonText": b.label}
             for n, b in enumerate(self.buttonList.buttons, 1)
         ]
-        return _buttons("interactiveButtonsReply", self.message, buttons)
+        return message_data.buttons(
+            "interactiveButtonsReply", self.message, buttons, id_field="button ids"
+        )
 
 
 class ActionButton(BaseModel):
@@ -311,4 +271,4 @@ class SendButtonActions(QueuedSend):
         buttons = [b.button(n) for n, b in enumerate(self.buttonActions, 1)]
         kind = "interactiveButtonsReply" if replies == {True} else "interactiveButtons"
         parts = {"header": self.title or "", "footer": self.footer or ""}
-        return _buttons(kind, self.message, buttons, **parts)
+        return message_data.buttons(kind, self.message, buttons, id_field="button ids", **parts)
