@@ -241,6 +241,8 @@ async def test_actions_on_messages_of_the_wrong_kind_are_refused(pair: Pair) -> 
         {"messageId": "X", "phone": "5544999999999", "owner": "maybe"},
         {"messageId": "X", "phone": "abc", "owner": "true"},
         {"messageId": "NOSUCHMESSAGE", "phone": "5544999999999", "owner": "true"},
+        {"messageId": "X\x00Y", "phone": "5544999999999", "owner": "true"},
+        {"messageId": "X" * 65, "phone": "5544999999999", "owner": "false"},
     ],
 )
 async def test_bad_deletions_answer_the_zapi_error(pair: Pair, params: dict[str, str]) -> None:

@@ -9,6 +9,8 @@ GREEN-API's deleteMessage and readChat do, answered 204.
 
 from __future__ import annotations
 
+import re
+
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -32,6 +34,8 @@ router = APIRouter(prefix=PREFIX, tags=["Z-API message actions"], route_class=Za
 
 NOT_A_POLL = "pollMessageId must be the id of a poll of this chat"
 OWNER_VALUES = {"true": True, "false": False}
+# A message id as the bodies take one (actions_wire.MessageId).
+MESSAGE_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
 
 def _author(instance: InstanceView, message: Message) -> str:
@@ -127,6 +131,8 @@ async def delete_message(
     instance sent it), else only on the instance's side. 204, no body."""
     if not messageId or not phone or owner is None:
         raise InvalidInput("messageId, phone and owner are required")
+    if not MESSAGE_ID.fullmatch(messageId):
+        raise InvalidInput("messageId must be a message id")
     if owner.lower() not in OWNER_VALUES:
         raise InvalidInput("owner must be true or false")
     to = chat_id(phone)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetgate.services.zapi_callbacks import contact_card, message_content
+from fleetgate.services.zapi_actions import contact_card
+from fleetgate.services.zapi_callbacks import message_content
 from tests.services.test_callbacks import (
     CHAT,
     GROUP,
