@@ -40,6 +40,9 @@ from fleetgate.api.middleware import (
 )
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import actions as zapi_actions
+from fleetgate.api.zapi import chats as zapi_chats
+from fleetgate.api.zapi import contacts as zapi_contacts
+from fleetgate.api.zapi import groups as zapi_groups
 from fleetgate.api.zapi import instance as zapi_instance
 from fleetgate.api.zapi import partner as zapi_partner
 from fleetgate.api.zapi import sending as zapi_sending
@@ -101,6 +104,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_media.router)
     app.include_router(zapi_more.router)
     app.include_router(zapi_actions.router)
+    for router in (zapi_chats.router, zapi_groups.router, zapi_contacts.router):
+        app.include_router(router)
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
     facade = (

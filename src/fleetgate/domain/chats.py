@@ -35,6 +35,22 @@ class ChatInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatOverview:
+    """One chat of the list: its newest message (epoch ms; 0: none), unread messages since
+    it was last cleared, and its marks."""
+
+    chat_id: str
+    name: str
+    last_ms: int
+    unread: int
+    archived: bool
+    pinned: bool
+    mute_until_ms: int | None
+    unread_mark: bool
+    ephemeral_expiration: int
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """One entry of the call journals."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from fleetgate.domain.files import StoredFile
 from fleetgate.engines.base import NOT_SUPPORTED, EngineError, OutgoingStatus, Session
-from fleetgate.runner import group_calls
+from fleetgate.runner import group_admin_calls, group_calls
 from fleetgate.services import engine_calls
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ HANDLERS: dict[str, Handler] = {
     engine_calls.EXISTS: _exists,
     engine_calls.READ_CHAT: _read_chat,
     **group_calls.handlers(optional),
+    **group_admin_calls.handlers(optional),
     engine_calls.DELETE_MESSAGE: _delete_message,
     engine_calls.EDIT_MESSAGE: _edit_message,
     engine_calls.SEND_TYPING: _send_typing,

@@ -17,6 +17,7 @@ from typing import Any
 
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import FAILED_STATUSES, MessageStatus
+from fleetgate.services import zapi_group_callbacks
 from fleetgate.services.zapi_actions import ACTION_KINDS, action_content, contact_card
 
 CallbackRow = tuple[str, str, dict[str, Any]]  # (callback type, target url, JSON body)
@@ -83,6 +84,8 @@ def zapi_callbacks(
             "instanceId": str(instance.id_instance),
         }
         return _rows(PRESENCE_CHAT, presence, urls.get("presence_chat"))
+    if type_webhook == zapi_group_callbacks.GROUP_EVENT:
+        return zapi_group_callbacks.rows(instance=instance, fields=fields, now=now)
     return []
 
 

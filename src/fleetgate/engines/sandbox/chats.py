@@ -8,6 +8,7 @@ takes them in as it takes in messages; calls and blocks are events of their own 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -45,6 +46,39 @@ async def message_between(
         )
     ).first()
     return None if row is None else (row[0], orjson.loads(row[1]))
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    """One message a phone sent or received: who wrote it to whom, and its payload (JSON)."""
+
+    from_phone: str
+    to_phone: str
+    id_message: str
+    payload: str
+    at_ms: int
+
+
+async def messages_of(session: AsyncSession, phone: str, *, limit: int) -> list[ChatLine]:
+    """The newest messages ``phone`` received or sent, oldest first. What it wrote to a group
+    shows once, though the network holds one copy of it for each member."""
+    E = SandboxEventRow
+    rows = await session.execute(
+        select(E.from_phone, E.to_phone, E.id_message, E.payload, E.at_ms)
+        .where(E.kind == MESSAGE, or_(E.to_phone == phone, E.from_phone == phone))
+        .order_by(E.id.desc())
+        .limit(limit)
+    )
+    lines: list[ChatLine] = []
+    sent: set[str] = set()
+    for row in reversed(rows.all()):
+        line = ChatLine(*row)
+        if line.from_phone == phone:
+            if line.id_message in sent:
+                continue
+            sent.add(line.id_message)
+        lines.append(line)
+    return lines
 
 
 def reaction(id_message: str, author: str, emoji: str) -> dict[str, Any]:
