@@ -304,6 +304,10 @@ async def test_groups_and_message_actions_reach_whatsapp_through_the_official_cl
         await until(journaled_sent, "the send is journaled")
         edited = await run(green.serviceMethods.editMessage, contact, ours, "hello")
         assert (edited.code, edited.data) == (200, {"idMessage": ours})
+        # A reboot opens a new session, which remembers no sends: the deletion still names
+        # WhatsApp's id, which the API looks up in the journal.
+        assert (await api.call("GET", "reboot")) == {"isReboot": True}
+        await until(lambda: _is(api, "authorized"), "back after the reboot")
         deleted = await run(green.serviceMethods.deleteMessage, contact, ours)
         assert deleted.code == 200, deleted.text
         changes = [m["message_data"] for m in network.messages_to(CONTACT)[1:]]

@@ -48,15 +48,34 @@ async def chat_message(
         )
 
 
+async def target_message(
+    ctx: Context, instance: InstanceView, chat_id: str, id_message: str
+) -> tuple[Message, str]:
+    """A sent or received message of the chat (or InvalidInput), and the id the messenger
+    knows it by, which engines get for edits and deletions: a session maps our ids to the
+    messenger's only for its own recent sends, so after a restart only the journal knows."""
+    async with ctx.db.reading() as session:
+        found = await chats.own_message(
+            session=session,
+            id_instance=instance.id_instance,
+            chat_id=chat_id,
+            id_message=id_message,
+        )
+        target = await chats.messenger_id(
+            session=session, id_instance=instance.id_instance, id_message=id_message
+        )
+    return found, target
+
+
 async def delete_message(
     ctx: Context, instance: InstanceView, chat_id: str, id_message: str, *, only_mine: bool
 ) -> None:
     """Delete a message for everyone (one the instance sent, unless ``only_mine``), or only on
     the instance's side; the journals then flag it ``isDeleted``."""
-    found = await chat_message(ctx, instance, chat_id, id_message)
+    found, target = await target_message(ctx, instance, chat_id, id_message)
     for_everyone = not only_mine and found.direction == Direction.OUT
     if for_everyone or instance.state == State.AUTHORIZED:
-        args = {"chatId": chat_id, "idMessage": id_message, "forEveryone": for_everyone}
+        args = {"chatId": chat_id, "idMessage": target, "forEveryone": for_everyone}
         await call(ctx, instance, engine_calls.DELETE_MESSAGE, args)
     await record(ctx, instance, chat_id, new_message_id(), deleted(id_message))
 
@@ -66,14 +85,14 @@ async def edit_message(
 ) -> None:
     """Replace the text of a text message the instance sent; the journals then show the new
     text with ``isEdited``."""
-    found = await chat_message(ctx, instance, chat_id, id_message)
+    found, target = await target_message(ctx, instance, chat_id, id_message)
     data = orjson.loads(found.data)
     if found.direction != Direction.OUT or data.get("typeMessage") not in EDITABLE:
         raise InvalidInput("only a text message the instance sent can be edited")
     if data.get("isDeleted"):
         raise InvalidInput(chats.NOT_FOUND)
     id_edit = new_message_id()
-    args = {"chatId": chat_id, "idMessage": id_message, "idEdit": id_edit}
+    args = {"chatId": chat_id, "idMessage": target, "idEdit": id_edit}
     await call(ctx, instance, engine_calls.EDIT_MESSAGE, args | {"text": text})
     await record(ctx, instance, chat_id, id_edit, edited(id_message, text))
 

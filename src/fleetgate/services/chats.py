@@ -136,6 +136,14 @@ async def own_message(
     return found
 
 
+async def messenger_id(*, session: AsyncSession, id_instance: int, id_message: str) -> str:
+    """The id the messenger knows a message by: its own for a message we sent under ours
+    (recorded when it was sent), else the same id. Engines get this one for edits and deletions,
+    which must name the message as the messenger does even after a restart."""
+    remote = await messages_repo.remote_ids(session, id_instance, [id_message])
+    return remote.get(id_message, id_message)
+
+
 async def list_chats(*, session: AsyncSession, id_instance: int, limit: int) -> list[ChatInfo]:
     """The instance's chats, most recently active first, with what was set on them."""
     return await repo.chats(session, id_instance, limit=limit)
