@@ -166,3 +166,86 @@ class ZapiInstance:
 
     async def modify_blocked(self, phone: str, action: str) -> httpx.Response:
         return await self.post("contacts/modify-blocked", {"phone": phone, "action": action})
+
+    async def delete(self, action: str, **params: str) -> httpx.Response:
+        return await self.http.delete(self.path(action), params=params, headers=self.headers)
+
+    # Other sends and message actions (Z-API docs, "Messages")
+
+    async def send_link(
+        self, phone: str, message: str, link_url: str, **options: Any
+    ) -> httpx.Response:
+        body = {
+            "phone": phone,
+            "message": message,
+            "image": "https://example.com/preview.png",
+            "linkUrl": link_url,
+            "title": "A title",
+            "linkDescription": "A description",
+        }
+        return await self.post("send-link", body | options)
+
+    async def send_location(
+        self, phone: str, latitude: Any, longitude: Any, **options: Any
+    ) -> httpx.Response:
+        body = {"phone": phone, "title": "Office", "address": "Main St 1"}
+        body |= {"latitude": latitude, "longitude": longitude}
+        return await self.post("send-location", body | options)
+
+    async def send_contact(
+        self, phone: str, name: str, contact_phone: str, **options: Any
+    ) -> httpx.Response:
+        body = {"phone": phone, "contactName": name, "contactPhone": contact_phone}
+        return await self.post("send-contact", body | options)
+
+    async def send_contacts(
+        self, phone: str, contacts: list[dict[str, Any]], **options: Any
+    ) -> httpx.Response:
+        return await self.post("send-contacts", {"phone": phone, "contacts": contacts} | options)
+
+    async def send_poll(
+        self, phone: str, question: str, options: list[str], **more: Any
+    ) -> httpx.Response:
+        poll = [{"name": o} for o in options]
+        return await self.post(
+            "send-poll", {"phone": phone, "message": question, "poll": poll} | more
+        )
+
+    async def send_poll_vote(
+        self, phone: str, poll_message_id: str, options: list[str]
+    ) -> httpx.Response:
+        body = {
+            "phone": phone,
+            "pollMessageId": poll_message_id,
+            "pollVote": [{"name": o} for o in options],
+        }
+        return await self.post("send-poll-vote", body)
+
+    async def send_reaction(self, phone: str, message_id: str, reaction: str) -> httpx.Response:
+        body = {"phone": phone, "messageId": message_id, "reaction": reaction}
+        return await self.post("send-reaction", body)
+
+    async def send_remove_reaction(self, phone: str, message_id: str) -> httpx.Response:
+        return await self.post("send-remove-reaction", {"phone": phone, "messageId": message_id})
+
+    async def forward_message(
+        self, phone: str, message_id: str, message_phone: str
+    ) -> httpx.Response:
+        body = {"phone": phone, "messageId": message_id, "messagePhone": message_phone}
+        return await self.post("forward-message", body)
+
+    async def pin_message(
+        self, phone: str, message_id: str, action: str = "pin", duration: str | None = "24_hours"
+    ) -> httpx.Response:
+        body = {"phone": phone, "messageId": message_id, "messageAction": action}
+        if duration is not None:
+            body["pinMessageDuration"] = duration
+        return await self.post("pin-message", body)
+
+    async def delete_message(self, phone: str, message_id: str, owner: bool) -> httpx.Response:
+        return await self.delete(
+            "messages", messageId=message_id, phone=phone, owner=str(owner).lower()
+        )
+
+    async def read_message(self, phone: str, message_id: str) -> httpx.Response:
+        return await self.post("read-message", {"phone": phone, "messageId": message_id})

@@ -39,6 +39,7 @@ from fleetgate.api.middleware import (
     ShutdownMiddleware,
 )
 from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.zapi import actions as zapi_actions
 from fleetgate.api.zapi import chats as zapi_chats
 from fleetgate.api.zapi import contacts as zapi_contacts
 from fleetgate.api.zapi import groups as zapi_groups
@@ -46,6 +47,7 @@ from fleetgate.api.zapi import instance as zapi_instance
 from fleetgate.api.zapi import partner as zapi_partner
 from fleetgate.api.zapi import sending as zapi_sending
 from fleetgate.api.zapi import sending_media as zapi_media
+from fleetgate.api.zapi import sending_more as zapi_more
 from fleetgate.api.zapi import webhooks as zapi_webhooks
 from fleetgate.background import start_background
 from fleetgate.context import Context
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         app.include_router(router)
     app.include_router(zapi_sending.router)
     app.include_router(zapi_media.router)
+    app.include_router(zapi_more.router)
+    app.include_router(zapi_actions.router)
     for router in (zapi_chats.router, zapi_groups.router, zapi_contacts.router):
         app.include_router(router)
     # Outermost first: names are folded before routing, so metrics see the matched route.

@@ -15,14 +15,13 @@ import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.domain import chats as domain_chats
 from fleetgate.engines.sandbox.network import MESSAGE, PRESENCE, post_event
 from fleetgate.storage.signals import Signals
 from fleetgate.storage.tables import SandboxEventRow
 
 CALL = "call"
 BLOCK = "block"
-# A poll's vote carries the whole tally, as GREEN-API's pollUpdateMessage does.
-VOTE_TYPE = "pollUpdateMessage"
 # Message types that change another message rather than being one to show.
 CHANGES = ("editedMessage", "deletedMessage")
 
@@ -83,31 +82,13 @@ async def messages_of(session: AsyncSession, phone: str, *, limit: int) -> list[
 
 
 def reaction(id_message: str, author: str, emoji: str) -> dict[str, Any]:
-    """A reaction to a message (``emoji`` "" takes a reaction back)."""
-    return {
-        "typeMessage": "reactionMessage",
-        "extendedTextMessageData": {"text": emoji},
-        "quotedMessage": {"stanzaId": id_message, "participant": f"{author}@c.us"},
-    }
+    """A reaction to a message of ``author`` (``emoji`` "" takes a reaction back)."""
+    return domain_chats.reaction(id_message, f"{author}@c.us", emoji)
 
 
 def vote(id_message: str, poll: dict[str, Any], voter: str, chosen: list[str]) -> dict[str, Any]:
     """A poll's tally after ``voter`` chose ``chosen`` (in a chat of two, the only voter)."""
-    return {
-        "typeMessage": VOTE_TYPE,
-        "pollMessageData": {
-            "stanzaId": id_message,
-            "name": poll.get("name", ""),
-            "votes": [
-                {
-                    "optionName": o["optionName"],
-                    "optionVoters": [f"{voter}@c.us"] if o["optionName"] in chosen else [],
-                }
-                for o in poll.get("options", [])
-            ],
-            "multipleAnswers": bool(poll.get("multipleAnswers", False)),
-        },
-    }
+    return domain_chats.poll_vote(id_message, poll, f"{voter}@c.us", chosen)
 
 
 async def post_call(
