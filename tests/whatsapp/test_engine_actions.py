@@ -11,7 +11,6 @@ from typing import Any
 
 from fleetgate.context import Context
 from fleetgate.engines.base import NOT_SUPPORTED, IncomingMessage, OutgoingMessage
-from fleetgate.engines.sandbox.network import file_payload
 from fleetgate.services import engine_calls as c
 from fleetgate_whatsapp.optional import ONLY_MINE_TEXT
 from fleetgate_whatsapp.session import NOT_AUTHORIZED_TEXT
@@ -117,7 +116,7 @@ class TestActions(StartedSessions, WhatsAppFixtures, EngineHarness):
 
         content = file_of(4096)
         picture = await put_file(engine_ctx.engines.host.blobs, content, "me.jpg")
-        assert await ask(a, c.SET_PROFILE_PICTURE, file=file_payload(picture)) == {"ok": True}
+        assert await ask(a, c.SET_PROFILE_PICTURE, file=picture.as_json()) == {"ok": True}
         assert network.picture(PHONE) == hashlib.sha256(content).hexdigest()
 
     async def test_what_the_library_cannot_do_is_not_supported(

@@ -10,7 +10,6 @@ import pytest
 
 from fleetgate.context import Context
 from fleetgate.engines.base import EngineError
-from fleetgate.engines.sandbox.network import file_payload
 from fleetgate.services import engine_calls as c
 from fleetgate.storage.blobs import BlobStore
 from fleetgate_whatsapp.session import NOT_AUTHORIZED_TEXT
@@ -108,7 +107,7 @@ class TestGroups(StartedSessions, WhatsAppFixtures, EngineHarness):
         group = (await owner.create_group("Pictured", [wid_of(OTHER_PHONE)]))["chatId"]
         content = file_of(2048)
         picture = await put_file(blobs, content, "group.jpg")
-        args = {"groupId": group, "file": file_payload(picture)}
+        args = {"groupId": group, "file": picture.as_json()}
         assert await ask(owner, c.SET_GROUP_PICTURE, **args) == {"ok": ""}
         stored = network.group(group)
         assert stored is not None

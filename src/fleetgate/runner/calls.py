@@ -86,10 +86,7 @@ async def _set_disappearing(session: Session, args: dict[str, Any]) -> Any:
 
 
 def _file(args: dict[str, Any]) -> StoredFile | None:
-    f = args.get("file")
-    if not isinstance(f, dict):
-        return None
-    return StoredFile(f["key"], f["size"], f["sha256"], f["mimeType"], f["fileName"])
+    return StoredFile.from_json(args.get("file"))
 
 
 async def _send_status(session: Session, args: dict[str, Any]) -> Any:

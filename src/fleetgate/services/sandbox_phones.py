@@ -139,7 +139,7 @@ async def post(
     id_message = new_message_id()
     payload: dict[str, Any] = {"messageData": message_data, "senderName": phone}
     if file is not None:
-        payload["file"] = network.file_payload(file)
+        payload["file"] = file.as_json()
     await network.post_message(
         session,
         signals,

@@ -95,13 +95,7 @@ async def update_group_photo(
             raise InvalidInput("groupPhoto must be an image")
         args = {
             "groupId": group_id,
-            "file": {
-                "key": file.key,
-                "size": file.size,
-                "sha256": file.sha256,
-                "mimeType": file.mime_type,
-                "fileName": file.file_name,
-            },
+            "file": file.as_json(),
         }
         refused = await call(ctx, instance, engine_calls.SET_GROUP_PICTURE, args)
     except BaseException:

@@ -151,7 +151,7 @@ class SandboxSession(GroupMethods):
         to_phone = message.chat_id.removesuffix("@c.us")
         payload: dict[str, Any] = {"messageData": message.message_data, "senderName": phone}
         if message.file is not None:
-            payload["file"] = network.file_payload(message.file)
+            payload["file"] = message.file.as_json()
         if message.chat_id.endswith("@g.us"):
             return await self._send_to_group(phone, message, payload)
         if not is_digits(to_phone):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.domain.files import StoredFile
 from fleetgate.engines.base import EngineError, EngineHost
-from fleetgate.engines.sandbox import group_admin, groups, network
+from fleetgate.engines.sandbox import group_admin, groups
 from fleetgate.storage.signals import Signals
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class GroupMethods:
         )
 
     async def set_group_picture(self, group_id: str, picture: StoredFile) -> str:
-        payload = network.file_payload(picture)
+        payload = picture.as_json()
         return await self._change(
             lambda s, me: groups.set_picture(
                 s, self._signals, actor=me, group_id=group_id, picture=payload
