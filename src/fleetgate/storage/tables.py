@@ -267,7 +267,12 @@ class SandboxEventRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     at_ms: Mapped[int] = mapped_column(EpochMs)
 
-    __table_args__ = (Index(None, "to_phone", "id"), {"sqlite_autoincrement": True})
+    # A phone's inbox by to_phone; its conversation (api/sandbox.py) adds what it sent.
+    __table_args__ = (
+        Index(None, "to_phone", "id"),
+        Index(None, "from_phone", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class SandboxGroupRow(Base):
