@@ -42,6 +42,7 @@ from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import actions as zapi_actions
 from fleetgate.api.zapi import chats as zapi_chats
 from fleetgate.api.zapi import contacts as zapi_contacts
+from fleetgate.api.zapi import events as zapi_events
 from fleetgate.api.zapi import groups as zapi_groups
 from fleetgate.api.zapi import instance as zapi_instance
 from fleetgate.api.zapi import partner as zapi_partner
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_media.router)
     app.include_router(zapi_more.router)
     app.include_router(zapi_actions.router)
+    app.include_router(zapi_events.router)
     for router in (zapi_chats.router, zapi_groups.router, zapi_contacts.router):
         app.include_router(router)
     # Outermost first: names are folded before routing, so metrics see the matched route.

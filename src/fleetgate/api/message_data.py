@@ -69,3 +69,62 @@ def buttons(
         "typeMessage": type_message,
         type_message: {"header": header, "body": body, "footer": footer, "buttons": given},
     }
+
+
+def list_menu(
+    body: str, title: str, button: str, rows: list[dict[str, str]], *, footer: str = ""
+) -> dict[str, Any]:
+    """A list menu: a button opening titled options with descriptions (GREEN-API's
+    listMessage, one section); ``rows`` are ``{title, rowId, description}``, ids distinct."""
+    ids = [r["rowId"] for r in rows]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("option ids must be different for every option")
+    return {
+        "typeMessage": "listMessage",
+        "listMessage": {
+            "contentText": body,
+            "title": title,
+            "footer": footer,
+            "buttonText": button,
+            "sections": [{"title": title, "rows": rows}],
+        },
+    }
+
+
+def event(
+    name: str,
+    start_s: int,
+    *,
+    description: str = "",
+    canceled: bool = False,
+    location: str | None = None,
+    call_link_type: str | None = None,
+    edits: str | None = None,
+) -> dict[str, Any]:
+    """A group event starting at ``start_s`` (epoch seconds). GREEN-API has no such type:
+    fleetgate names it ``eventMessage``; ``edits`` (an event's id) makes it the new version
+    of that event, pointed at by ``stanzaId`` as the other messages that point at one."""
+    data: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "startTime": start_s,
+        "canceled": canceled,
+        "location": {"name": location} if location is not None else None,
+        "callLinkType": call_link_type,
+    }
+    if edits is not None:
+        data["stanzaId"] = edits
+    return {"typeMessage": "eventMessage", "eventMessageData": data}
+
+
+def event_response(id_event: str, participant: str, going: bool) -> dict[str, Any]:
+    """An answer to the event ``id_event`` (written by ``participant``, a chat id): going or
+    not (fleetgate's ``eventResponseMessage``)."""
+    return {
+        "typeMessage": "eventResponseMessage",
+        "eventResponseMessageData": {
+            "stanzaId": id_event,
+            "participant": participant,
+            "response": "GOING" if going else "NOT_GOING",
+        },
+    }

@@ -1,8 +1,10 @@
 """Z-API callback content of messages that act on another message (reactions, poll votes,
-pins, edits, deletions) and of contact cards, for services/zapi_callbacks.py.
+pins, edits, deletions, answers to events), of group events and of contact cards, for
+services/zapi_callbacks.py.
 
 GREEN-API notifies these as messages of their own kinds (reactionMessage, pollUpdateMessage,
-editedMessage, deletedMessage, and fleetgate's pinMessage); Z-API shows each as an object of
+editedMessage, deletedMessage, and fleetgate's pinMessage, eventMessage and
+eventResponseMessage); Z-API shows each as an object of
 its own, and needs the callback's envelope (chat, author, time) to say who did what to which
 message. The choices made where Z-API's docs leave it open are in docs/z-api.md.
 """
@@ -19,6 +21,7 @@ ACTION_KINDS = (
     "pinMessage",
     "editedMessage",
     "deletedMessage",
+    "eventResponseMessage",
 )
 # The numbers a vCard links to WhatsApp accounts ("waid=<digits>"), else its TEL values.
 _WAID = re.compile(r"waid=(\d+)")
@@ -85,6 +88,17 @@ def action_content(kind: str, data: dict[str, Any], envelope: dict[str, Any]) ->
             ),
         }
         return {"pinMessage": pin}
+    if kind == "eventResponseMessage":
+        answer = data.get("eventResponseMessageData") or {}
+        response = {
+            "response": answer.get("response", ""),
+            "responseFrom": _actor(envelope),
+            "time": envelope.get("momment"),
+            "referencedMessage": _referenced(
+                envelope, str(answer.get("stanzaId", "")), str(answer.get("participant", ""))
+            ),
+        }
+        return {"eventResponse": response}
     if kind == "editedMessage":
         edit = data.get("editedMessageData") or {}
         # The edited message's own id, so a client finds the message whose text changed.
@@ -99,3 +113,21 @@ def action_content(kind: str, data: dict[str, Any], envelope: dict[str, Any]) ->
         "notificationParameters": [],
         "referenceMessageId": deleted.get("stanzaId", ""),
     }
+
+
+def event_content(data: dict[str, Any]) -> dict[str, Any]:
+    """Z-API's event object of a group event; a new version of an event (one pointing at
+    it) is that event again with ``isEdit``, under its id, as edited texts are shown."""
+    given = data.get("eventMessageData") or {}
+    event = {
+        "name": given.get("name", ""),
+        "description": given.get("description", ""),
+        "canceled": bool(given.get("canceled", False)),
+        # No call links on fleetgate's networks: callLinkType gets no link to join.
+        "joinLink": "",
+        "scheduleTime": given.get("startTime", 0),
+        "location": given.get("location") or {},
+    }
+    if "stanzaId" in given:
+        return {"event": event, "isEdit": True, "messageId": given["stanzaId"]}
+    return {"event": event}

@@ -18,7 +18,12 @@ from typing import Any
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import FAILED_STATUSES, MessageStatus
 from fleetgate.services import zapi_group_callbacks
-from fleetgate.services.zapi_actions import ACTION_KINDS, action_content, contact_card
+from fleetgate.services.zapi_actions import (
+    ACTION_KINDS,
+    action_content,
+    contact_card,
+    event_content,
+)
 
 CallbackRow = tuple[str, str, dict[str, Any]]  # (callback type, target url, JSON body)
 
@@ -245,6 +250,8 @@ def message_content(data: dict[str, Any], envelope: dict[str, Any] | None = None
                 "options": [{"name": o.get("optionName", "")} for o in poll.get("options", [])],
             }
         }
+    elif kind == "eventMessage":
+        content = event_content(data)
     else:
         content = {"text": {"message": ""}, "notification": kind}
     # GREEN keeps the quoted message's id in quotedMessage (media replies too, not only text).

@@ -251,17 +251,3 @@ async def test_the_same_bodies_made_good_are_queued(pair: Pair) -> None:
     ]
     r = await pair.http.get(pair.idle_green.url("clearMessagesQueue"))
     assert r.json() == {"isCleared": True}
-
-
-async def test_send_option_list_is_not_served(pair: Pair) -> None:
-    body = {
-        "phone": PHONE,
-        "message": "m",
-        "optionList": {
-            "title": "t",
-            "buttonLabel": "b",
-            "options": [{"title": "o", "description": "d"}],
-        },
-    }
-    assert_error(await pair.idle.post("send-option-list", body), 404)
-    await pair.queued_nothing()

@@ -38,14 +38,15 @@ OWNER_VALUES = {"true": True, "false": False}
 MESSAGE_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
 
-def _author(instance: InstanceView, message: Message) -> str:
+def author(instance: InstanceView, message: Message) -> str:
     """Who wrote a message of the journal, as a chat id."""
     return instance.wid if message.direction == Direction.OUT else message.sender
 
 
-async def _queue(
+async def queue_action(
     ctx: Context, instance: InstanceView, body: wire.ChatSend, to: str, data: dict[str, object]
 ) -> OrjsonResponse:
+    """Queue a message that points at another (not a reply: no quote); the send triple."""
     id_message = await ctx.sends.enqueue(
         instance, to, data, delay_ms=(body.delayMessage or 0) * 1000
     )
@@ -57,8 +58,8 @@ async def _react(
 ) -> OrjsonResponse:
     to = chat_id(body.phone)
     target = await message_actions.chat_message(ctx, instance, to, body.messageId)
-    data = reaction(body.messageId, _author(instance, target), emoji)
-    return await _queue(ctx, instance, body, to, data)
+    data = reaction(body.messageId, author(instance, target), emoji)
+    return await queue_action(ctx, instance, body, to, data)
 
 
 @router.post("/send-reaction", openapi_extra=json_body(wire.SendReaction))
@@ -99,7 +100,7 @@ async def send_poll_vote(
     if len(chosen) > 1 and not poll.get("multipleAnswers"):
         raise InvalidInput("this poll takes one option")
     data = poll_vote(body.pollMessageId, poll, instance.wid, chosen)
-    return await _queue(ctx, instance, body, to, data)
+    return await queue_action(ctx, instance, body, to, data)
 
 
 @router.post("/pin-message", openapi_extra=json_body(wire.PinMessage))
@@ -112,11 +113,11 @@ async def pin_message(instance: InstanceDep, request: Request, ctx: ContextDep) 
     target = await message_actions.chat_message(ctx, instance, to, body.messageId)
     data = pin(
         body.messageId,
-        _author(instance, target),
+        author(instance, target),
         pinned=body.messageAction == "pin",
         duration_s=duration,
     )
-    return await _queue(ctx, instance, body, to, data)
+    return await queue_action(ctx, instance, body, to, data)
 
 
 @router.delete("/messages")

@@ -3,8 +3,8 @@ messages, and forward-message.
 
 Each queues the messageData its GREEN-API twin queues (sendMessage with a preview,
 sendLocation, sendContact, sendPoll, sendInteractiveButtons(Reply), forwardMessages) and
-answers the send triple. ``send-option-list`` is not served: a list menu is a message kind
-fleetgate has no counterpart for (docs/z-api.md).
+answers the send triple; send-option-list queues GREEN-API's listMessage (the type its
+notifications show for list menus), whose sending GREEN-API has retired.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.sends import queue_send
 from fleetgate.api.zapi import actions_wire as wire
+from fleetgate.api.zapi import events_wire
 from fleetgate.api.zapi.auth import InstanceDep, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.api.zapi.instance import PREFIX
@@ -60,6 +61,7 @@ for _path, _model in (
     ("/send-poll", wire.SendPoll),
     ("/send-button-list", wire.SendButtonList),
     ("/send-button-actions", wire.SendButtonActions),
+    ("/send-option-list", events_wire.SendOptionList),
 ):
     _send_route(_path, _model)
 
