@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from fleetgate.api import (
+    docs,
     fallback,
     media,
     sandbox,
@@ -71,9 +72,13 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         version="0.1.0",
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
+        # Served by api/docs.py from packaged assets instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     fallback.install(app)
+    docs.install(app)
     unavailable.install(app)
     app.include_router(system.router)
     app.include_router(partner.router)
