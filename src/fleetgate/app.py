@@ -19,6 +19,9 @@ from fleetgate.api import (
     unavailable,
 )
 from fleetgate.api.admin import client_token, dead_letters
+from fleetgate.api.console import events as console_events
+from fleetgate.api.console import instances as console_instances
+from fleetgate.api.console import pages as console_pages
 from fleetgate.api.greenapi import (
     account,
     buttons,
@@ -102,6 +105,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         app.include_router(router)
     app.include_router(zapi_sending.router)
     app.include_router(zapi_media.router)
+    for router in (console_pages.router, console_instances.router, console_events.router):
+        app.include_router(router)
+    app.mount(console_pages.STATIC, console_pages.static_files(), name="console-static")
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
     facade = (
