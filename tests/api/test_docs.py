@@ -47,3 +47,30 @@ async def test_an_asset_outside_the_package_is_not_served(client: httpx.AsyncCli
     assert r.status_code == 404
     r = await client.get(f"{ASSETS}/nothing.js")
     assert r.status_code == 404
+
+
+async def test_every_reference_in_the_schema_resolves(client: httpx.AsyncClient) -> None:
+    """Bodies described from models keep no ``$defs`` of their own (readers cannot reach them)."""
+    doc = (await client.get("/openapi.json")).json()
+    refs: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            assert "$defs" not in node
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(doc)
+    schemas = doc["components"]["schemas"]
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.removeprefix("#/components/schemas/") in schemas, ref
+    contact = doc["paths"]["/waInstance{idInstance}/sendContact/{apiTokenInstance}"]["post"]
+    body = contact["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["contact"]["$ref"] == "#/components/schemas/Contact"

@@ -11,7 +11,26 @@ let settings = {};
 let stopStream = null;
 let lastCounts = null;
 
-const method = (name) => `/waInstance${ID}/${name}/${token}`;
+let inflight = 0;
+let idle = null;
+let rotation = null;
+
+// A call of the instance's GREEN-API methods with its current token. While the token rotates,
+// new calls wait and the rotation waits for the calls in flight (they carry the old token).
+async function call(verb, name, { query = "", body } = {}) {
+  while (rotation) await rotation;
+  inflight += 1;
+  try {
+    return await api(verb, `/waInstance${ID}/${name}/${token}${query}`, { body });
+  } finally {
+    inflight -= 1;
+    if (!inflight && idle) idle();
+  }
+}
+
+function untilIdle() {
+  return inflight ? new Promise((resolve) => (idle = resolve)) : Promise.resolve();
+}
 
 function time(seconds) {
   return new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19);
@@ -74,7 +93,7 @@ function onQueues(data) {
 }
 
 async function loadStateHistory() {
-  const changes = await api("GET", method("getStateInstanceHistory") + "?count=10");
+  const changes = await call("GET", "getStateInstanceHistory", { query: "?count=10" });
   fill(document.getElementById("stateHistory"), changes, (c) => [
     `${time(c.timestamp)} ${c.stateInstance}`,
     c.phoneNumber ? ` (${c.phoneNumber})` : "",
@@ -82,7 +101,7 @@ async function loadStateHistory() {
 }
 
 async function loadSettings() {
-  settings = await api("GET", method("getSettings"));
+  settings = await call("GET", "getSettings");
   const form = document.getElementById("settingsForm");
   form.replaceChildren();
   for (const [key, value] of Object.entries(settings)) {
@@ -131,7 +150,7 @@ async function saveSettings() {
     return;
   }
   try {
-    await api("POST", method("setSettings"), { body: changed });
+    await call("POST", "setSettings", { body: changed });
   } catch (err) {
     status.textContent = "";
     if (!showFieldErrors(form, err.message)) say(err.message, true);
@@ -146,7 +165,7 @@ async function pair(event) {
   const phone = document.getElementById("pairPhone").value.trim();
   document.getElementById("pairError").textContent = "";
   try {
-    const answer = await api("POST", method("getAuthorizationCode"), {
+    const answer = await call("POST", "getAuthorizationCode", {
       body: { phoneNumber: /^\d+$/.test(phone) ? Number(phone) : phone },
     });
     document.getElementById("pairCode").textContent = answer.code;
@@ -161,7 +180,9 @@ async function send(event) {
   const text = document.getElementById("sendText").value;
   const status = document.getElementById("sendStatus");
   try {
-    const answer = await api("POST", method("sendMessage"), { body: { chatId: to + "@c.us", message: text } });
+    const answer = await call("POST", "sendMessage", {
+      body: { chatId: to + "@c.us", message: text },
+    });
     status.textContent = "Sent: " + answer.idMessage;
     document.getElementById("sendText").value = "";
     document.getElementById("chatWith").value = to;
@@ -181,7 +202,9 @@ async function showChat(event) {
   const who = document.getElementById("chatWith").value.trim();
   if (!who) return;
   try {
-    const messages = await api("POST", method("getChatHistory"), { body: { chatId: who + "@c.us", count: 50 } });
+    const messages = await call("POST", "getChatHistory", {
+      body: { chatId: who + "@c.us", count: 50 },
+    });
     fill(document.getElementById("chat"), messages, messageLine);
   } catch (err) {
     say(err.message, true);
@@ -190,8 +213,8 @@ async function showChat(event) {
 
 async function loadJournals() {
   const [incoming, outgoing] = await Promise.all([
-    api("GET", method("lastIncomingMessages") + "?minutes=1440"),
-    api("GET", method("lastOutgoingMessages") + "?minutes=1440"),
+    call("GET", "lastIncomingMessages", { query: "?minutes=1440" }),
+    call("GET", "lastOutgoingMessages", { query: "?minutes=1440" }),
   ]);
   fill(document.getElementById("incoming"), incoming.slice(0, 50), messageLine);
   fill(document.getElementById("outgoing"), outgoing.slice(0, 50), messageLine);
@@ -199,14 +222,14 @@ async function loadJournals() {
 }
 
 async function clearNotifications() {
-  const answer = await api("DELETE", method("clearWebhooksQueue"));
+  const answer = await call("DELETE", "clearWebhooksQueue");
   document.getElementById("notificationsStatus").textContent = answer.isCleared
     ? "Cleared."
     : `Not now (${answer.reason}); try again in ${answer.leftTime} s.`;
 }
 
 async function showSends() {
-  const waiting = await api("GET", method("showMessagesQueue"));
+  const waiting = await call("GET", "showMessagesQueue");
   fill(document.getElementById("sendQueue"), waiting, (item) => [
     `${item.messageID || (item.messagesIDs || []).join(", ")} ${item.type} `,
     el("code", { text: JSON.stringify(item.body) }),
@@ -214,7 +237,7 @@ async function showSends() {
 }
 
 async function clearSends() {
-  await api("GET", method("clearMessagesQueue"));
+  await call("GET", "clearMessagesQueue");
   document.getElementById("sendQueue").replaceChildren();
 }
 
@@ -254,8 +277,16 @@ async function replay() {
 
 async function rotate() {
   if (!window.confirm("Rotate the token? The current one stops working at once.")) return;
-  const answer = await api("GET", method("updateApiToken"));
-  token = answer.apiTokenInstance;
+  rotation = (async () => {
+    await untilIdle();
+    const answer = await api("GET", `/waInstance${ID}/updateApiToken/${token}`);
+    token = answer.apiTokenInstance;
+  })();
+  try {
+    await rotation;
+  } finally {
+    rotation = null;
+  }
   document.getElementById("newToken").textContent = token;
   document.getElementById("rotated").hidden = false;
 }
@@ -284,6 +315,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("clearNotifications").addEventListener("click", guarded(clearNotifications));
   document.getElementById("showSends").addEventListener("click", guarded(showSends));
   document.getElementById("clearSends").addEventListener("click", guarded(clearSends));
+  document.getElementById("refreshDeadLetters").addEventListener("click", guarded(loadDeadLetters));
   document.getElementById("replay").addEventListener("click", guarded(replay));
   document.getElementById("rotate").addEventListener("click", guarded(rotate));
 });
