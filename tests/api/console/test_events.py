@@ -16,7 +16,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.support import Instance, MakeInstance, MakePartner, wait_for_state
+from tests.support import Instance, MakeInstance, MakePartner, authorize, wait_for_state
 
 WAIT_S = 15.0
 
@@ -58,16 +58,6 @@ async def stream(client: httpx.AsyncClient, path: str, token: str) -> AsyncItera
         yield Events(response)
 
 
-async def _scan(client: httpx.AsyncClient, instance: Instance, phone: str) -> None:
-    auth = {"Authorization": f"Bearer {instance.partner_token}"}
-    qr = await client.get(f"/sandbox/instances/{instance.id}/qr", headers=auth)
-    assert qr.status_code == 200, qr.text
-    r = await client.post(
-        f"/sandbox/phones/{phone}/scan", json={"qr": qr.json()["qr"]}, headers=auth
-    )
-    assert r.status_code == 200, r.text
-
-
 def _phone(instance: Instance) -> str:
     return "7901" + str(instance.id)[-7:]
 
@@ -84,7 +74,7 @@ async def test_the_list_stream_reports_states_then_each_change(
         opening = {(await events.next())[1]["id"] for _ in range(2)}
         assert opening == {first.id, second.id}
 
-        await _scan(client, first, _phone(first))
+        await authorize(client, first, _phone(first))
         authorized = await events.until("state", lambda d: d["state"] == "authorized")
         assert authorized == {"id": first.id, "state": "authorized", "phone": _phone(first)}
 
@@ -121,7 +111,7 @@ async def test_the_instance_stream_shows_the_qr_until_linked_and_queue_counts(
         assert qr["expiresMs"] > 0
 
         phone = _phone(instance)
-        await _scan(client, instance, phone)
+        await authorize(client, instance, phone)
         state = await events.until("state", lambda d: d["state"] == "authorized")
         assert state["phone"] == phone
         assert await events.until("qr") == {"image": None, "expiresMs": None}
