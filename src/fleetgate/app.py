@@ -22,6 +22,7 @@ from fleetgate.api.admin import client_token, dead_letters
 from fleetgate.api.console import events as console_events
 from fleetgate.api.console import instances as console_instances
 from fleetgate.api.console import pages as console_pages
+from fleetgate.api.console import partner as console_partner
 from fleetgate.api.greenapi import (
     account,
     buttons,
@@ -105,8 +106,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         app.include_router(router)
     app.include_router(zapi_sending.router)
     app.include_router(zapi_media.router)
-    for router in (console_pages.router, console_instances.router, console_events.router):
-        app.include_router(router)
+    console = (console_pages, console_instances, console_partner, console_events)
+    for module in console:
+        app.include_router(module.router)
     app.mount(console_pages.STATIC, console_pages.static_files(), name="console-static")
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)

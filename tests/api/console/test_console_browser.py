@@ -167,6 +167,14 @@ async def test_a_partner_runs_an_instance_from_the_console(
     await page.locator("#app").wait_for(timeout=WAIT_MS)
     assert await page.evaluate("sessionStorage.getItem('fleetgate.partnerToken')") == partner
 
+    # Partner settings: the Z-API Client-Token goes on (shown once) and off again.
+    await page.locator("#clientTokenState", has_text="no").wait_for(timeout=WAIT_MS)
+    await page.click("#clientTokenOn")
+    await page.locator("#clientTokenState", has_text="yes").wait_for(timeout=WAIT_MS)
+    assert len(await page.text_content("#clientToken") or "") > 16
+    await page.click("#clientTokenOff")
+    await page.locator("#clientTokenState", has_text="no").wait_for(timeout=WAIT_MS)
+
     # Create an instance with settings; a hostile name stays text.
     receiver.behave("dead", fail_first=10_000)
     await page.fill("#new-name", XSS_NAME)
@@ -270,6 +278,7 @@ async def test_a_partner_runs_an_instance_from_the_console(
     # Nothing hostile ran; nothing left for another origin; no errors.
     assert await page.evaluate("window.__pwned") is None
     assert [d.split(" ", 2)[:2] for d in console.dialogs] == [
+        ["confirm:", "Stop"],
         ["confirm:", "Rotate"],
         ["confirm:", "Delete"],
     ]

@@ -129,9 +129,40 @@ async function create(event) {
   await load();
 }
 
+async function loadPartner() {
+  const me = await api("GET", "/console/api/partner", { partner: true });
+  document.getElementById("partnerName").textContent = me.name;
+  document.getElementById("clientTokenState").textContent = me.clientToken ? "yes" : "no";
+}
+
+async function clientToken(on) {
+  const shown = document.getElementById("clientTokenShown");
+  shown.hidden = true;
+  if (on) {
+    const answer = await api("POST", "/admin/client-token", { partner: true });
+    document.getElementById("clientToken").textContent = answer.clientToken;
+    shown.hidden = false;
+  } else {
+    if (!window.confirm("Stop requiring a Client-Token? The current one stops working.")) return;
+    await api("DELETE", "/admin/client-token", { partner: true });
+  }
+  await loadPartner();
+}
+
+function guarded(action) {
+  return async () => {
+    try {
+      await action();
+    } catch (err) {
+      if (err.status !== 401) say(err.message, true);
+    }
+  };
+}
+
 window.fleetgate.onSignedIn = () => {
   page = 1;
   load();
+  guarded(loadPartner)();
 };
 window.fleetgate.stopAll = () => {
   if (stopStream) stopStream();
@@ -148,4 +179,6 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("prev").addEventListener("click", () => { page -= 1; load(); });
   document.getElementById("next").addEventListener("click", () => { page += 1; load(); });
   document.getElementById("createForm").addEventListener("submit", create);
+  document.getElementById("clientTokenOn").addEventListener("click", guarded(() => clientToken(true)));
+  document.getElementById("clientTokenOff").addEventListener("click", guarded(() => clientToken(false)));
 });
