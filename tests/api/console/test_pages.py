@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
 from fleetgate.api.console.pages import CONTENT_SECURITY_POLICY, STATIC
+from tests.api.test_sandbox_page import routed
 
 
 def _assert_hardened(r: httpx.Response) -> None:
@@ -92,3 +95,42 @@ async def test_scripts_put_text_in_the_page_only_as_text(client: httpx.AsyncClie
             assert sink not in source, (name, sink)
         # The partner token is never put in a URL: only in the Authorization header.
         assert "token=" not in source and "?token" not in source
+
+
+# api("VERB", "<path>" | `<path>`...), call("VERB", "<GREEN-API method>"...), stream(<path>...)
+_API = re.compile(r'\bapi\(\s*"([A-Z]+)",\s*["`]([^"`]+)["`]')
+_CALL = re.compile(r'\bcall\(\s*"([A-Z]+)",\s*"([A-Za-z]+)"')
+_STREAM = re.compile(r'\bstream\(\s*["`]([^"`]+)["`]')
+_JS_PARAM = re.compile(r"\$\{[^}]*\}")
+
+
+def _calls(script: str) -> list[tuple[str, str]]:
+    """(HTTP method, path with each ``${...}`` as ``\\0``) of every request a script makes."""
+    found = [(verb, path) for verb, path in _API.findall(script)]
+    found += [
+        (verb, f"/waInstance${{ID}}/{name}/${{token}}") for verb, name in _CALL.findall(script)
+    ]
+    found += [("GET", path) for path in _STREAM.findall(script)]
+    return [(verb, _JS_PARAM.sub("\0", path.split("?", 1)[0])) for verb, path in found]
+
+
+async def test_every_request_of_the_scripts_is_a_route_with_that_method(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()["paths"]
+    seen: set[tuple[str, str]] = set()
+    for name in ("console.js", "instances.js", "instance.js"):
+        script = (await client.get(f"{STATIC}/{name}")).text
+        calls = _calls(script)
+        # Every request goes through api(), call() or stream(): each use was read above.
+        uses = len(re.findall(r"\b(?:api|call|stream)\(\s*[\"`]", script))
+        assert len(calls) == uses, name
+        for verb, path in calls:
+            assert routed(spec, verb, path), (name, verb, path)
+        seen.update(calls)
+    # The ones the console relies on most, so a change of the parsing cannot pass unseen.
+    assert ("GET", "/instances") in seen
+    assert ("POST", "/waInstance\0/setSettings/\0") in seen
+    assert ("POST", "/console/api/instances") in seen
+    assert ("GET", "/console/api/instances/\0/events") in seen
+    assert ("POST", "/admin/dead-letters/replay") in seen

@@ -69,7 +69,7 @@ function watch() {
 async function removeInstance(item) {
   if (!window.confirm(`Delete instance ${item.id} (${item.name})? This cannot be undone.`)) return;
   try {
-    await api("DELETE", "/console/api/instances/" + encodeURIComponent(item.id), { partner: true });
+    await api("DELETE", `/console/api/instances/${encodeURIComponent(item.id)}`, { partner: true });
     say(`Instance ${item.id} deleted.`);
   } catch (err) {
     say(err.message, true);
