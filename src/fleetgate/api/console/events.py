@@ -177,8 +177,8 @@ async def _instance(ctx: Context, partner: Partner, id_instance: int) -> AsyncIt
             elif qr is not None:
                 qr = None
                 yield _event("qr", {"image": None, "expiresMs": None})
-            # Not ready yet (the engine is starting): ask again in a second.
-            retry_ms = now_ms() + 1000 if live and live.state == State.NOT_AUTHORIZED else None
+            # No QR yet (the engine is starting): ask again in two seconds.
+            retry_ms = now_ms() + 2000 if live and live.state == State.NOT_AUTHORIZED else None
             until = qr.expires_ms if qr is not None else retry_ms
             if not await wakeups.wait(clock.pause_s(until)):
                 if clock.recheck_due():
