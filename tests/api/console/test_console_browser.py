@@ -271,6 +271,12 @@ async def test_a_partner_runs_an_instance_from_the_console(
     await row.locator("button.delete").click()
     await row.wait_for(state="detached", timeout=WAIT_MS)
     assert (await cclient.get(instance.url("getStateInstance", fresh))).status_code != 200
+    # The deleted view lists it, its name still as text.
+    await page.check("#showDeleted")
+    gone = page.locator(f"#instances tr.deleted[data-id='{id_instance}']")
+    await gone.wait_for(timeout=WAIT_MS)
+    assert await gone.locator(".name").text_content() == XSS_NAME
+    assert await gone.locator(".badge").text_content() == "deleted"
     await page.click("#signout")
     await page.locator("#signin").wait_for(timeout=WAIT_MS)
     assert await page.evaluate("sessionStorage.getItem('fleetgate.partnerToken')") is None

@@ -102,3 +102,45 @@ async def test_a_malformed_id_is_not_found(
         f"/console/api/instances/{given}", headers=_bearer(await make_partner())
     )
     assert r.status_code == 404
+
+
+async def test_deleted_instances_are_listed_latest_first_and_only_the_partners(
+    client: httpx.AsyncClient, make_partner: MakePartner, make_instance: MakeInstance
+) -> None:
+    partner = await make_partner()
+    made = [await make_instance(partner) for _ in range(3)]
+    await make_instance()  # another partner's, deleted too
+    for instance in (made[0], made[2]):
+        r = await client.delete(f"/console/api/instances/{instance.id}", headers=_bearer(partner))
+        assert r.status_code == 200
+    r = await client.get("/console/api/instances/deleted", headers=_bearer(partner))
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["total"], body["totalPage"], body["page"], body["pageSize"]) == (2, 1, 1, 20)
+    assert [i["id"] for i in body["content"]] == [str(made[2].id), str(made[0].id)]
+    first = body["content"][0]
+    assert first["deletedMs"] >= first["createdMs"] > 0
+    second_page = await client.get(
+        "/console/api/instances/deleted?page=2&pageSize=1", headers=_bearer(partner)
+    )
+    assert [i["id"] for i in second_page.json()["content"]] == [str(made[0].id)]
+    assert second_page.json()["totalPage"] == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("page=0", "page must be 1 or more"),
+        ("page=x", "page must be a positive integer"),
+        ("pageSize=101", "pageSize must be from 1 to 100"),
+        ("pageSize=9999999999", "pageSize must be a positive integer"),
+    ],
+)
+async def test_a_bad_page_of_deleted_instances_is_a_400(
+    client: httpx.AsyncClient, make_partner: MakePartner, query: str, error: str
+) -> None:
+    r = await client.get(
+        f"/console/api/instances/deleted?{query}", headers=_bearer(await make_partner())
+    )
+    assert r.status_code == 400
+    assert r.json() == {"error": error}

@@ -20,12 +20,13 @@ from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.domain.config import ConfigPatch
-from fleetgate.errors import NotFound
-from fleetgate.ids import parse_instance_id
-from fleetgate.services import instances
+from fleetgate.errors import InvalidInput, NotFound
+from fleetgate.ids import is_digits, parse_instance_id
+from fleetgate.services import deleted_instances, instances
 
 router = APIRouter(prefix="/console/api", tags=["console"], route_class=PlainRoute)
 NAME_MAX = 255
+_PAGE_DIGITS = 9
 
 
 class CreateBody(BaseModel):
@@ -75,3 +76,38 @@ async def delete_instance(idInstance: str, partner: PartnerDep, ctx: ContextDep)
         except NotFound:
             raise NotFound("Instance not found") from None
     return OrjsonResponse({"deleted": True})
+
+
+def _number(name: str, text: str) -> int:
+    if not is_digits(text) or len(text) > _PAGE_DIGITS:
+        raise InvalidInput(f"{name} must be a positive integer")
+    return int(text)
+
+
+@router.get("/instances/deleted")
+async def list_deleted(
+    partner: PartnerDep, ctx: ContextDep, page: str = "1", pageSize: str = "20"
+) -> Response:
+    """A page of the partner's deleted instances, the latest deletion first."""
+    number, size = _number("page", page), _number("pageSize", pageSize)
+    async with ctx.db.reading() as session:
+        found = await deleted_instances.deleted_page(
+            session=session, partner=partner, page=number, page_size=size
+        )
+    return OrjsonResponse(
+        {
+            "total": found.total,
+            "totalPage": found.total_pages,
+            "page": number,
+            "pageSize": size,
+            "content": [
+                {
+                    "id": str(item.id_instance),
+                    "name": item.name,
+                    "createdMs": item.created_ms,
+                    "deletedMs": item.deleted_ms,
+                }
+                for item in found.items
+            ],
+        }
+    )

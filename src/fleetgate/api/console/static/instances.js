@@ -7,6 +7,7 @@ const { el, api, badge, say } = window.fleetgate;
 const PAGE_SIZE = 20;
 let page = 1;
 let query = "";
+let deleted = false;
 let stopStream = null;
 let rows = new Map();
 
@@ -14,12 +15,21 @@ function due(ms) {
   return ms ? new Date(ms).toISOString().slice(0, 10) : "";
 }
 
+function pager(found) {
+  const pages = Math.max(found.totalPage, 1);
+  document.getElementById("pageInfo").textContent = `page ${found.page} of ${pages} (${found.total} instances)`;
+  document.getElementById("prev").disabled = page <= 1;
+  document.getElementById("next").disabled = page >= pages;
+}
+
 async function load() {
   const params = new URLSearchParams({ page: String(page), pageSize: String(PAGE_SIZE) });
-  if (query) params.set("query", query);
+  if (query && !deleted) params.set("query", query);
   let found;
   try {
-    found = await api("GET", "/instances?" + params, { partner: true });
+    found = deleted
+      ? await api("GET", "/console/api/instances/deleted?" + params, { partner: true })
+      : await api("GET", "/instances?" + params, { partner: true });
   } catch (err) {
     if (err.status !== 401) say(err.message, true);
     return;
@@ -27,29 +37,43 @@ async function load() {
   const body = document.querySelector("#instances tbody");
   body.replaceChildren();
   rows = new Map();
-  for (const item of found.content) {
-    const state = el("span", { className: "badge", text: "…" });
-    const remove = el("button", { type: "button", className: "delete", text: "Delete" });
-    remove.addEventListener("click", () => removeInstance(item));
-    const link = el("a", { href: "/console/instances/" + encodeURIComponent(item.id), text: item.id });
-    const row = el(
-      "tr",
-      { dataset: { id: item.id } },
-      el("td", {}, link),
-      el("td", { className: "name", text: item.name }),
-      el("td", {}, state),
-      el("td", { text: item.paymentStatus }),
-      el("td", { text: due(item.due) }),
-      el("td", {}, remove),
-    );
-    rows.set(item.id, state);
-    body.append(row);
-  }
-  const pages = Math.max(found.totalPage, 1);
-  document.getElementById("pageInfo").textContent = `page ${found.page} of ${pages} (${found.total} instances)`;
-  document.getElementById("prev").disabled = page <= 1;
-  document.getElementById("next").disabled = page >= pages;
+  for (const item of found.content) body.append(deleted ? deletedRow(item) : liveRow(item));
+  pager(found);
   watch();
+}
+
+function liveRow(item) {
+  const state = el("span", { className: "badge", text: "…" });
+  const remove = el("button", { type: "button", className: "delete", text: "Delete" });
+  remove.addEventListener("click", () => removeInstance(item));
+  const link = el("a", { href: "/console/instances/" + encodeURIComponent(item.id), text: item.id });
+  rows.set(item.id, state);
+  return el(
+    "tr",
+    { dataset: { id: item.id } },
+    el("td", {}, link),
+    el("td", { className: "name", text: item.name }),
+    el("td", {}, state),
+    el("td", { text: item.paymentStatus }),
+    el("td", { text: due(item.due) }),
+    el("td", {}, remove),
+  );
+}
+
+// A deleted instance: no page of its own, no live state; when it was deleted.
+function deletedRow(item) {
+  const state = el("span", {});
+  badge(state, null);
+  return el(
+    "tr",
+    { dataset: { id: item.id }, className: "deleted" },
+    el("td", { text: item.id }),
+    el("td", { className: "name", text: item.name }),
+    el("td", {}, state),
+    el("td", { text: "deleted " + due(item.deletedMs) }),
+    el("td", { text: "" }),
+    el("td", { text: "" }),
+  );
 }
 
 // One stream for the rows on screen: their states now, then each change as it happens.
@@ -173,6 +197,13 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("searchForm").addEventListener("submit", (event) => {
     event.preventDefault();
     query = document.getElementById("query").value.trim();
+    page = 1;
+    load();
+  });
+  document.getElementById("showDeleted").addEventListener("change", (event) => {
+    deleted = event.target.checked;
+    // The search covers live instances only (the Z-API list's index).
+    document.getElementById("query").disabled = deleted;
     page = 1;
     load();
   });
