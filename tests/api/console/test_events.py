@@ -16,7 +16,17 @@ import httpx
 import orjson
 import pytest
 
-from tests.support import Instance, MakeInstance, MakePartner, authorize, wait_for_state
+from fleetgate.context import Context
+from fleetgate.services import partners
+from tests.support import (
+    Instance,
+    LiveServer,
+    MakeInstance,
+    MakePartner,
+    authorize,
+    until,
+    wait_for_state,
+)
 
 WAIT_S = 15.0
 
@@ -39,6 +49,12 @@ class Events:
                 elif line == "" and data:
                     return name, orjson.loads("\n".join(data))
         raise AssertionError("the stream ended")
+
+    async def ended(self) -> None:
+        """Until the server ends the stream (events on the way are passed over)."""
+        async with asyncio.timeout(WAIT_S):
+            async for _line in self._lines:
+                pass
 
     async def until(self, name: str, check: Any = lambda _d: True) -> Any:
         """Events are read until one named ``name`` whose data passes ``check``."""
@@ -165,3 +181,39 @@ async def test_bad_ids_are_a_400(
     )
     assert r.status_code == 400
     assert r.json() == {"error": error}
+
+
+async def test_a_stream_ends_once_its_partner_token_is_revoked(
+    client: httpx.AsyncClient, ctx: Context, make_instance: MakeInstance
+) -> None:
+    instance = await make_instance()
+    path = f"/console/api/instances/{instance.id}/events"
+    async with stream(client, path, instance.partner_token) as events:
+        await events.until("queues")
+        async with ctx.db.transaction() as session:
+            partner = await partners.authenticate_partner(
+                session=session, token=instance.partner_token
+            )
+            await partners.revoke_partner(session=session, name=partner.name)
+        await events.ended()  # within the re-check pause, not at the end of its lifetime
+    again = await client.get(path, headers={"Authorization": f"Bearer {instance.partner_token}"})
+    assert again.status_code == 401
+
+
+async def test_a_closed_stream_stops_listening(
+    client: httpx.AsyncClient, server: LiveServer, make_instance: MakeInstance
+) -> None:
+    """A page that goes away leaves no listener behind on the server's signals."""
+    signals = server.app.state.ctx.signals
+    listening = signals._listeners["instance"]  # the set the stream adds itself to
+    before = len(listening)
+    instance = await make_instance()
+    path = f"/console/api/events?ids={instance.id}"
+    async with stream(client, path, instance.partner_token) as events:
+        await events.until("state")
+        assert len(listening) == before + 1
+    await until(lambda: _settled(listening, before), "the stream's listener removed")
+
+
+async def _settled(listening: set[object], size: int) -> bool:
+    return len(listening) == size

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from starlette.responses import StreamingResponse
 
 from fleetgate.api.bearer import PartnerDep
@@ -27,9 +27,9 @@ from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.domain.instances import State
 from fleetgate.domain.partners import Partner
-from fleetgate.errors import InvalidInput, NotFound
+from fleetgate.errors import InvalidInput, NotAuthenticated, NotFound
 from fleetgate.ids import is_digits
-from fleetgate.services import console_feed
+from fleetgate.services import console_feed, partners
 from fleetgate.services.console_feed import Live, PairingQr, QueueCounts
 
 router = APIRouter(prefix="/console/api", tags=["console"], route_class=PlainRoute)
@@ -44,6 +44,7 @@ RECHECK_MIN_S = 5.0
 # and a server being stopped is never held up for long by an open page.
 LIFETIME_S = 300.0
 _HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+Authorization = Annotated[str, Header()]
 
 
 def _event(name: str, data: Any) -> bytes:
@@ -72,21 +73,41 @@ def _stream(body: AsyncIterator[bytes]) -> StreamingResponse:
 # Left out of the OpenAPI schema: an endless stream is no operation a generated client or a
 # schema-driven test can call (docs/console.md describes both).
 @router.get("/events", include_in_schema=False)
-async def list_events(partner: PartnerDep, ctx: ContextDep, ids: str = "") -> StreamingResponse:
+async def list_events(
+    partner: PartnerDep, ctx: ContextDep, authorization: Authorization, ids: str = ""
+) -> StreamingResponse:
     """States of the partner's instances among ``ids``; ``state: null`` once one is gone."""
-    return _stream(_states(ctx, partner, _ids(ids)))
+    return _stream(_states(ctx, _Session(partner, authorization), _ids(ids)))
 
 
 @router.get("/instances/{idInstance}/events", include_in_schema=False)
 async def instance_events(
-    idInstance: str, partner: PartnerDep, ctx: ContextDep
+    idInstance: str, partner: PartnerDep, ctx: ContextDep, authorization: Authorization
 ) -> StreamingResponse:
     """One instance: ``state``, ``qr`` (while not authorized) and ``queues`` events."""
     id_instance = instance_id(idInstance)
     found = await console_feed.live_states(db=ctx.db, partner_id=partner.id, ids=[id_instance])
     if id_instance not in found:
         raise NotFound("Instance not found")
-    return _stream(_instance(ctx, partner, id_instance))
+    return _stream(_instance(ctx, _Session(partner, authorization), id_instance))
+
+
+class _Session:
+    """The partner a stream serves, and the token it was opened with."""
+
+    def __init__(self, partner: Partner, authorization: str) -> None:
+        self.partner = partner
+        self._token = authorization.partition(" ")[2].strip()
+
+    async def valid(self, ctx: Context) -> bool:
+        """Whether the token still signs the partner in (a revoked one ends the stream: the
+        page opens it again, is refused, and signs out)."""
+        try:
+            async with ctx.db.reading() as session:
+                await partners.authenticate_partner(session=session, token=self._token)
+        except NotAuthenticated:
+            return False
+        return True
 
 
 class _Clock:
@@ -117,7 +138,8 @@ class _Clock:
         return time.monotonic() - self.sent >= KEEPALIVE_S
 
 
-async def _states(ctx: Context, partner: Partner, ids: list[int]) -> AsyncIterator[bytes]:
+async def _states(ctx: Context, signed: _Session, ids: list[int]) -> AsyncIterator[bytes]:
+    partner = signed.partner
     shown: dict[int, Live | None] = {}
     clock = _Clock(ctx)
     with console_feed.watching(ctx.signals, ids) as wakeups:
@@ -131,15 +153,19 @@ async def _states(ctx: Context, partner: Partner, ids: list[int]) -> AsyncIterat
                         shown[id_instance] = live
                         clock.sent = time.monotonic()
                         yield _event("state", _state_data(id_instance, live))
-            if not await wakeups.wait(clock.pause_s()):
-                if clock.recheck_due():
-                    wakeups.recheck()
-                elif clock.keepalive_due():
-                    clock.sent = time.monotonic()
-                    yield b": keep-alive\n\n"
+            woke = await wakeups.wait(clock.pause_s())
+            # Checked even on a busy stream, which signals keep awake.
+            if clock.recheck_due():
+                if not await signed.valid(ctx):
+                    return
+                wakeups.recheck()
+            elif not woke and clock.keepalive_due():
+                clock.sent = time.monotonic()
+                yield b": keep-alive\n\n"
 
 
-async def _instance(ctx: Context, partner: Partner, id_instance: int) -> AsyncIterator[bytes]:
+async def _instance(ctx: Context, signed: _Session, id_instance: int) -> AsyncIterator[bytes]:
+    partner = signed.partner
     live: Live | None = None
     first = True
     counts: QueueCounts | None = None
@@ -180,9 +206,12 @@ async def _instance(ctx: Context, partner: Partner, id_instance: int) -> AsyncIt
             # No QR yet (the engine is starting): ask again in two seconds.
             retry_ms = now_ms() + 2000 if live and live.state == State.NOT_AUTHORIZED else None
             until = qr.expires_ms if qr is not None else retry_ms
-            if not await wakeups.wait(clock.pause_s(until)):
-                if clock.recheck_due():
-                    wakeups.recheck()
-                elif clock.keepalive_due():
-                    clock.sent = time.monotonic()
-                    yield b": keep-alive\n\n"
+            woke = await wakeups.wait(clock.pause_s(until))
+            # Checked even on a busy stream, which signals keep awake.
+            if clock.recheck_due():
+                if not await signed.valid(ctx):
+                    return
+                wakeups.recheck()
+            elif not woke and clock.keepalive_due():
+                clock.sent = time.monotonic()
+                yield b": keep-alive\n\n"
