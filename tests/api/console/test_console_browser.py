@@ -202,10 +202,16 @@ async def test_a_partner_runs_an_instance_from_the_console(
     await row.locator("a").click()
     await page.locator("#qr[src^='data:image/png;base64,']").wait_for(timeout=WAIT_MS)
     assert await page.text_content("#name") == XSS_NAME
+    # A pairing code for a phone number (the other way to link).
+    own = _phone()
+    await page.fill("#pairPhone", own)
+    await page.click("#pair")
+    await page.wait_for_function(
+        "() => document.querySelector('#pairCode').textContent.length === 8", timeout=WAIT_MS
+    )
 
     # A second tab, the sandbox page, links a phone; the console turns authorized by itself.
     sandbox = await open_page("/sandbox")
-    own = _phone()
     await sandbox.page.fill("#token", partner)
     await sandbox.page.click("#load")
     await sandbox.page.locator("#instances button").first.click(timeout=WAIT_MS)
