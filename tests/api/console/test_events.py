@@ -15,9 +15,12 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import update
 
+from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.services import partners
+from fleetgate.storage.tables import SandboxPairingRow
 from tests.support import (
     Instance,
     LiveServer,
@@ -217,3 +220,28 @@ async def test_a_closed_stream_stops_listening(
 
 async def _settled(listening: set[object], size: int) -> bool:
     return len(listening) == size
+
+
+async def test_the_stream_sends_a_new_qr_each_time_the_current_one_expires(
+    client: httpx.AsyncClient, ctx: Context, make_instance: MakeInstance
+) -> None:
+    instance = await make_instance()
+    await wait_for_state(client, instance, "notAuthorized")
+    auth = {"Authorization": f"Bearer {instance.partner_token}"}
+    first = (await client.get(f"/sandbox/instances/{instance.id}/qr", headers=auth)).json()
+    # The sandbox QR lives 20 s; this one is made to expire in one, so the test need not wait.
+    async with ctx.db.transaction() as session:
+        await session.execute(
+            update(SandboxPairingRow)
+            .where(SandboxPairingRow.id_instance == instance.id)
+            .values(qr_expires_ms=now_ms() + 1000)
+        )
+    path = f"/console/api/instances/{instance.id}/events"
+    async with stream(client, path, instance.partner_token) as events:
+        shown = await events.until("qr")
+        rotated = await events.until("qr")
+    assert rotated["image"] != shown["image"]
+    assert rotated["expiresMs"] > shown["expiresMs"]
+    now = (await client.get(f"/sandbox/instances/{instance.id}/qr", headers=auth)).json()
+    assert now["qr"] != first["qr"]
+    assert now["expiresMs"] == rotated["expiresMs"]
