@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from fleetgate.clock import now_ms
 from fleetgate.domain.instances import State
-from fleetgate.engines.base import ALREADY_AUTHORIZED
 from fleetgate.errors import InvalidInput, NotReady
 from fleetgate.services import engine_calls, notifications, outbox, send_queue
 from fleetgate.services.notifications import QueuePolicy
@@ -63,17 +62,14 @@ async def live_states(*, db: Database, partner_id: int, ids: Iterable[int]) -> d
 
 
 async def pairing_qr(*, db: Database, signals: Signals, id_instance: int) -> PairingQr | None:
-    """The QR to scan now; None when there is none to show (linked, or the engine not ready)."""
+    """The QR to scan now; None when there is none to show: linked already, the engine not
+    ready, or refusing (the stream asks again later, and shows the state meanwhile)."""
     try:
         answer = await engine_calls.call_engine(
             db=db, signals=signals, id_instance=id_instance, method=engine_calls.QR, args={}
         )
-    except NotReady:
+    except (NotReady, InvalidInput):
         return None
-    except InvalidInput as exc:
-        if exc.message == ALREADY_AUTHORIZED:
-            return None
-        raise
     expires = answer.get("expiresMs")
     if not isinstance(expires, int):
         expires = now_ms() + QR_DEFAULT_TTL_MS

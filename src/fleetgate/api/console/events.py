@@ -98,6 +98,7 @@ class _Session:
     def __init__(self, partner: Partner, authorization: str) -> None:
         self.partner = partner
         self._token = authorization.partition(" ")[2].strip()
+        self.revoked = False
 
     async def valid(self, ctx: Context) -> bool:
         """Whether the token still signs the partner in (a revoked one ends the stream: the
@@ -106,6 +107,7 @@ class _Session:
             async with ctx.db.reading() as session:
                 await partners.authenticate_partner(session=session, token=self._token)
         except NotAuthenticated:
+            self.revoked = True
             return False
         return True
 
@@ -138,6 +140,30 @@ class _Clock:
         return time.monotonic() - self.sent >= KEEPALIVE_S
 
 
+_KEEPALIVE = b": keep-alive\n\n"
+
+
+async def _rest(
+    ctx: Context,
+    signed: _Session,
+    clock: _Clock,
+    wakeups: console_feed.Wakeups,
+    until_ms: int | None = None,
+) -> bytes | None:
+    """Wait for a signal or a timer; a keep-alive to send, if one is due. A stream whose token
+    was revoked meanwhile is marked so (``signed.revoked``) and ends."""
+    woke = await wakeups.wait(clock.pause_s(until_ms))
+    # Checked even on a busy stream, which signals keep awake.
+    if clock.recheck_due():
+        if not await signed.valid(ctx):
+            return None
+        wakeups.recheck()
+    elif not woke and clock.keepalive_due():
+        clock.sent = time.monotonic()
+        return _KEEPALIVE
+    return None
+
+
 async def _states(ctx: Context, signed: _Session, ids: list[int]) -> AsyncIterator[bytes]:
     partner = signed.partner
     shown: dict[int, Live | None] = {}
@@ -153,15 +179,11 @@ async def _states(ctx: Context, signed: _Session, ids: list[int]) -> AsyncIterat
                         shown[id_instance] = live
                         clock.sent = time.monotonic()
                         yield _event("state", _state_data(id_instance, live))
-            woke = await wakeups.wait(clock.pause_s())
-            # Checked even on a busy stream, which signals keep awake.
-            if clock.recheck_due():
-                if not await signed.valid(ctx):
-                    return
-                wakeups.recheck()
-            elif not woke and clock.keepalive_due():
-                clock.sent = time.monotonic()
-                yield b": keep-alive\n\n"
+            rest = await _rest(ctx, signed, clock, wakeups)
+            if signed.revoked:
+                return
+            if rest:
+                yield rest
 
 
 async def _instance(ctx: Context, signed: _Session, id_instance: int) -> AsyncIterator[bytes]:
@@ -206,12 +228,8 @@ async def _instance(ctx: Context, signed: _Session, id_instance: int) -> AsyncIt
             # No QR yet (the engine is starting): ask again in two seconds.
             retry_ms = now_ms() + 2000 if live and live.state == State.NOT_AUTHORIZED else None
             until = qr.expires_ms if qr is not None else retry_ms
-            woke = await wakeups.wait(clock.pause_s(until))
-            # Checked even on a busy stream, which signals keep awake.
-            if clock.recheck_due():
-                if not await signed.valid(ctx):
-                    return
-                wakeups.recheck()
-            elif not woke and clock.keepalive_due():
-                clock.sent = time.monotonic()
-                yield b": keep-alive\n\n"
+            rest = await _rest(ctx, signed, clock, wakeups, until)
+            if signed.revoked:
+                return
+            if rest:
+                yield rest
