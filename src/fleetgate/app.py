@@ -44,10 +44,15 @@ from fleetgate.api.middleware import (
     ShutdownMiddleware,
 )
 from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.zapi import actions as zapi_actions
+from fleetgate.api.zapi import chats as zapi_chats
+from fleetgate.api.zapi import contacts as zapi_contacts
+from fleetgate.api.zapi import groups as zapi_groups
 from fleetgate.api.zapi import instance as zapi_instance
 from fleetgate.api.zapi import partner as zapi_partner
 from fleetgate.api.zapi import sending as zapi_sending
 from fleetgate.api.zapi import sending_media as zapi_media
+from fleetgate.api.zapi import sending_more as zapi_more
 from fleetgate.api.zapi import webhooks as zapi_webhooks
 from fleetgate.background import start_background
 from fleetgate.context import Context
@@ -106,6 +111,10 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         app.include_router(router)
     app.include_router(zapi_sending.router)
     app.include_router(zapi_media.router)
+    app.include_router(zapi_more.router)
+    app.include_router(zapi_actions.router)
+    for router in (zapi_chats.router, zapi_groups.router, zapi_contacts.router):
+        app.include_router(router)
     console = (console_pages, console_instances, console_partner, console_events)
     for module in console:
         app.include_router(module.router)

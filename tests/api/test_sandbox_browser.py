@@ -5,7 +5,10 @@ the page shows it to the partner, whose token sits in the page. These tests rena
 markup that would run script, open the page as the partner and check the names stay text, that
 nothing ran or left for another origin, and that the page still links phones and chats. File
 names and captions are the sender's text too: the page sends a picture and shows a received
-file whose name and caption are such markup.
+file whose name and caption are such markup. Then the page's phone does the rest of what a phone
+does (a group with members and admins, reactions, votes, edits, deletions, a call, a block,
+statuses) and the instance is notified of each; group names, poll options and statuses are such
+markup too.
 
 Chromium is the system's (``apt-get install chromium``); Playwright's own browser downloads are
 never used. Without it the tests skip, except in CI or with FLEETGATE_TEST_REQUIRE_POSTGRES=1,
@@ -31,6 +34,7 @@ from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, Request,
 
 from fleetgate.api.sandbox import CONTENT_SECURITY_POLICY
 from tests.receiver import Receiver, running_receiver
+from tests.sending import Json, notifications_until, post, send
 from tests.support import (
     Instance,
     LiveServer,
@@ -351,18 +355,22 @@ async def test_the_page_sends_a_picture_and_shows_received_files_as_text(
     )
     assert r.status_code == 200, r.text
 
-    # The page shows it in the contact's inbox: the name as the text of a download link, the
-    # caption as text, and the picture small (an <img> of this origin, allowed by img-src).
-    link = page.locator("#inbox .file a")
+    # The page shows it in the contact's messages: the name as the text of a download link,
+    # the caption as text, and the picture small (an <img> of this origin, allowed by img-src).
+    # (The picture the page sent shows too, as the phone's own: class "mine".)
+    received = "#inbox .file:not(.mine)"
+    link = page.locator(f"{received} a")
     await link.wait_for(timeout=WAIT_MS)
     assert await link.text_content() == name
     assert await link.get_attribute("download") == name
     assert await link.get_attribute("rel") == "noopener"
     href = await link.get_attribute("href") or ""
     assert href.startswith(watched.origin + "/media/")
-    assert caption in (await page.text_content("#inbox .file") or "")
+    assert caption in (await page.text_content(received) or "")
     await page.wait_for_function(
-        "() => document.querySelector('#inbox img.preview')?.naturalWidth === 2", timeout=WAIT_MS
+        "(css) => document.querySelector(css + ' img.preview')?.naturalWidth === 2",
+        arg=received,
+        timeout=WAIT_MS,
     )
     async with page.expect_download(timeout=WAIT_MS) as downloading:
         await link.click()
@@ -370,11 +378,248 @@ async def test_the_page_sends_a_picture_and_shows_received_files_as_text(
     saved = await download.path()
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == hashlib.sha256(answer).hexdigest()
 
-    # Nothing of the markup ran or became elements: the one <img> is the page's own preview.
+    # Nothing of the markup ran or became elements: the <img>s are the page's own previews,
+    # one of each picture.
     assert await page.locator("#inbox script").count() == 0
-    assert await page.locator("#inbox img").count() == 1
+    assert await page.locator(f"{received} img").count() == 1
+    assert await page.locator("#inbox img").count() == 2
     assert await page.evaluate("window.__pwned") is None
     assert watched.dialogs == []
     assert watched.console_errors == []
     assert watched.foreign_requests == []
     assert receiver.of("stolen", ok_only=False) == []
+
+
+async def _watch_phone(page: Page, phone: str) -> None:
+    """Enter the page's phone (the page follows it from the change event on)."""
+    await page.fill("#fromPhone", phone)
+    await page.dispatch_event("#fromPhone", "change")
+
+
+def _kind(body: Json) -> tuple[str, Any]:
+    return body["typeWebhook"], body.get("messageData", {}).get("typeMessage") or body.get("status")
+
+
+async def _assert_inert(watched: Watched, refused: int = 0) -> None:
+    """Nothing of the markup the test planted ran or became elements; nothing left 127.0.0.1;
+    the console logged nothing but the ``refused`` requests the test made on purpose."""
+    page = watched.page
+    assert await page.locator("#inbox b b, #inbox i, #groups img, #statuses script").count() == 0
+    assert await page.evaluate("window.__pwned") is None
+    assert watched.dialogs == []
+    bad_request = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    assert watched.console_errors == [bad_request] * refused
+    assert watched.foreign_requests == []
+
+
+async def test_the_page_makes_a_group_manages_it_and_writes_in_it(
+    client: httpx.AsyncClient,
+    make_partner: MakePartner,
+    make_instance: MakeInstance,
+    open_sandbox: OpenPage,
+) -> None:
+    partner_token = await make_partner()
+    instance = await make_instance(partner_token, incomingWebhook="yes")
+    own, me, friend = _phone(), _phone(), _phone()
+    await authorize(client, instance, own)
+    watched = await open_sandbox()
+    page = watched.page
+    await page.fill("#token", partner_token)
+    await _watch_phone(page, me)
+
+    # The page's phone makes a group with the instance in it; its name is markup, shown as text.
+    name = "<img src=x onerror=window.__pwned=5>"
+    await page.fill("#groupName", name)
+    await page.fill("#groupMembers", own)
+    await page.click("#createGroup")
+    box = page.locator("#groups .group")
+    await box.wait_for(timeout=WAIT_MS)
+    assert await box.locator(".subject").text_content() == name
+    group = await box.get_attribute("data-group") or ""
+    assert group.endswith("@g.us")
+
+    def members(data: Json) -> dict[str, bool]:
+        return {p["id"]: p["isAdmin"] for p in data["participants"]}
+
+    seen = await post(client, instance, "getGroupData", {"groupId": group})
+    assert (seen["subject"], members(seen)) == (name, {f"{me}@c.us": True, f"{own}@c.us": False})
+
+    # It adds a second phone and makes it an admin; the instance sees both.
+    await box.locator(".addMember").fill(friend)
+    await box.locator("button[data-act=add]").click()
+    row = box.locator(f'li[data-member="{friend}@c.us"]')
+    await row.locator("button[data-act=promote]").click()
+    await row.filter(has_text="(admin)").wait_for(timeout=WAIT_MS)
+    seen = await post(client, instance, "getGroupData", {"groupId": group})
+    assert members(seen)[f"{friend}@c.us"] is True
+
+    # It writes in the group: the instance receives it as a group message by the phone ...
+    await box.locator("button[data-act=write]").click()
+    assert await page.input_value("#toPhone") == group
+    await page.fill("#text", "<b>to the group</b>")
+    await page.click("#send")
+
+    def got_text(bodies: list[Json]) -> bool:
+        return ("incomingMessageReceived", "textMessage") in map(_kind, bodies)
+
+    [body] = [
+        b
+        for b in await notifications_until(client, instance, got_text)
+        if _kind(b)[1] == "textMessage"
+    ]
+    assert body["senderData"]["chatId"] == group and body["senderData"]["sender"] == f"{me}@c.us"
+    assert body["messageData"]["textMessageData"]["textMessage"] == "<b>to the group</b>"
+    # ... and the instance's answer in the group shows on the page, as text, under the group.
+    await send(client, instance, "sendMessage", {"chatId": group, "message": "<i>noted</i>"})
+    answer = page.locator("#inbox .msg", has_text="<i>noted</i>")
+    await answer.wait_for(timeout=WAIT_MS)
+    assert await answer.locator("b").text_content() == f"{own}@c.us in {group}"
+    assert await page.locator("#inbox .msg.mine", has_text="<b>to the group</b>").count() == 1
+
+    # A number that is none: the server's error shows on the page, and nothing changed.
+    await box.locator(".addMember").fill("not a number")
+    await box.locator("button[data-act=add]").click()
+    await page.locator("#status", has_text="Adding failed: ").wait_for(timeout=WAIT_MS)
+    assert await page.text_content("#status") == (
+        "Adding failed: participants must be <phone digits>@c.us"
+    )
+    assert await box.locator("li").count() == 3
+
+    # It removes the second phone, then leaves: the group is gone from its list.
+    await row.locator("button[data-act=remove]").click()
+    await row.wait_for(state="detached", timeout=WAIT_MS)
+    await box.locator("button[data-act=leave]").click()
+    await box.wait_for(state="detached", timeout=WAIT_MS)
+    seen = await post(client, instance, "getGroupData", {"groupId": group})
+    assert members(seen) == {f"{own}@c.us": True}
+    assert await page.text_content("#status") == ""
+    await _assert_inert(watched, refused=1)
+
+
+CHAT_SWITCHES = dict.fromkeys(
+    (
+        "editedMessageWebhook",
+        "deletedMessageWebhook",
+        "pollMessageWebhook",
+        "incomingCallWebhook",
+        "incomingBlockWebhook",
+    ),
+    "yes",
+)
+
+
+async def test_the_page_reacts_votes_edits_deletes_calls_blocks_and_posts_statuses(
+    client: httpx.AsyncClient,
+    make_partner: MakePartner,
+    make_instance: MakeInstance,
+    open_sandbox: OpenPage,
+) -> None:
+    partner_token = await make_partner()
+    instance = await make_instance(partner_token, incomingWebhook="yes", **CHAT_SWITCHES)
+    own, me = _phone(), _phone()
+    await authorize(client, instance, own)
+    watched = await open_sandbox()
+    page = watched.page
+    await page.fill("#token", partner_token)
+    await _watch_phone(page, me)
+    await page.fill("#toPhone", own)
+    await page.fill("#text", "typo")
+    await page.click("#send")
+
+    # The instance answers with a text and a poll whose options are markup.
+    hi = await send(
+        client, instance, "sendMessage", {"chatId": f"{me}@c.us", "message": "<i>hi</i>"}
+    )
+    options = ["<b>Yes</b>", "No"]
+    poll = await send(
+        client,
+        instance,
+        "sendPoll",
+        {
+            "chatId": f"{me}@c.us",
+            "message": "<b>Lunch?</b>",
+            "options": [{"optionName": o} for o in options],
+        },
+    )
+    mine = page.locator("#inbox .msg.mine", has_text="typo")
+    await mine.wait_for(timeout=WAIT_MS)
+    poll_line = page.locator(f'#inbox .msg[data-id="{poll}"]')
+    await poll_line.wait_for(timeout=WAIT_MS)
+    assert await poll_line.locator("label").all_text_contents() == options
+    typo = await mine.get_attribute("data-id")
+
+    # Edit the phone's own text ...
+    await mine.locator("button[data-act=edit]").click()
+    assert await page.input_value("#editText") == "typo"
+    await page.fill("#editText", "fixed")
+    await page.click("#saveEdit")
+    edited = page.locator(f'#inbox .msg[data-id="{typo}"]', has_text="(edited)")
+    await edited.wait_for(timeout=WAIT_MS)
+    assert "fixed" in (await edited.text_content() or "")
+    # ... react to the instance's text, vote in its poll, then delete the edited text.
+    await page.locator(f'#inbox .msg[data-id="{hi}"] button[data-reaction="👍"]').click()
+    await page.locator(f'#inbox .msg[data-id="{hi}"] .reactions').wait_for(timeout=WAIT_MS)
+    await poll_line.get_by_label("<b>Yes</b>").check()
+    await poll_line.locator("button[data-act=vote]").click()
+    await poll_line.filter(has_text="<b>Yes</b> (1)").wait_for(timeout=WAIT_MS)
+    await edited.locator("button[data-act=delete]").click()
+    await page.locator(f'#inbox .msg.deleted[data-id="{typo}"]').wait_for(timeout=WAIT_MS)
+    # Call the instance (it rings, then is rejected) and block it.
+    await page.select_option("#callOutcome", "declined")
+    await page.click("#call")
+    await page.locator("#note", has_text="rang, then was rejected").wait_for(timeout=WAIT_MS)
+    await page.click("#block")
+    await page.locator("#note", has_text=f"Blocked {own}@c.us").wait_for(timeout=WAIT_MS)
+
+    wanted = {
+        ("incomingMessageReceived", "textMessage"),
+        ("incomingMessageReceived", "editedMessage"),
+        ("incomingMessageReceived", "reactionMessage"),
+        ("incomingMessageReceived", "pollUpdateMessage"),
+        ("incomingMessageReceived", "deletedMessage"),
+        ("incomingCall", "offer"),
+        ("incomingCall", "declined"),
+        ("incomingBlock", None),
+    }
+    bodies = await notifications_until(client, instance, lambda b: wanted <= set(map(_kind, b)))
+    by_kind = {_kind(b): b for b in bodies}
+    assert by_kind[("incomingMessageReceived", "textMessage")]["idMessage"] == typo
+    assert by_kind[("incomingMessageReceived", "editedMessage")]["messageData"][
+        "editedMessageData"
+    ] == {"textMessage": "fixed", "stanzaId": typo}
+    reaction = by_kind[("incomingMessageReceived", "reactionMessage")]["messageData"]
+    assert reaction["extendedTextMessageData"] == {"text": "👍"}
+    assert reaction["quotedMessage"]["stanzaId"] == hi
+    vote = by_kind[("incomingMessageReceived", "pollUpdateMessage")]["messageData"]
+    assert vote["pollMessageData"]["stanzaId"] == poll
+    assert vote["pollMessageData"]["votes"] == [
+        {"optionName": "<b>Yes</b>", "optionVoters": [f"{me}@c.us"]},
+        {"optionName": "No", "optionVoters": []},
+    ]
+    deleted = by_kind[("incomingMessageReceived", "deletedMessage")]["messageData"]
+    assert deleted["deletedMessageData"] == {"stanzaId": typo}
+    offer, declined = by_kind[("incomingCall", "offer")], by_kind[("incomingCall", "declined")]
+    assert offer["from"] == declined["from"] == f"{me}@c.us"
+    assert offer["idMessage"] == declined["idMessage"]
+    assert by_kind[("incomingBlock", None)]["chatId"] == f"{me}@c.us"
+
+    # The page's phone posts a status its contact, the instance, sees ...
+    news = "<script>window.__pwned=6</script>"
+    await page.fill("#statusText", news)
+    await page.click("#postStatus")
+    await page.locator("#note", has_text="Posted the status").wait_for(timeout=WAIT_MS)
+    incoming = (await client.get(instance.url("getIncomingStatuses"))).json()
+    assert [(s["chatId"], s["textMessage"]) for s in incoming] == [(f"{me}@c.us", news)]
+    assert incoming[0]["extendedTextMessage"]["backgroundColor"] == "#228b22"
+    # ... and sees the instance's status, as text, and views it: the instance's statistic shows it.
+    theirs = await send(client, instance, "sendTextStatus", {"message": "<b>out</b> today"})
+    await page.click("#loadStatuses")
+    line = page.locator(f'#statuses .status[data-id="{theirs}"]')
+    await line.wait_for(timeout=WAIT_MS)
+    assert await line.text_content() == f"{own}@c.us: <b>out</b> today view"
+    await line.locator("button").click()
+    await page.locator("#note", has_text="Viewed the status").wait_for(timeout=WAIT_MS)
+    stats = await client.get(instance.url("getStatusStatistic"), params={"idMessage": theirs})
+    assert [(s["participant"], s["status"]) for s in stats.json()] == [(f"{me}@c.us", "read")]
+    assert await page.text_content("#status") == ""
+    await _assert_inert(watched)

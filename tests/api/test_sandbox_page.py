@@ -36,6 +36,26 @@ def routed(spec: dict[str, dict[str, object]], method: str, path: str) -> bool:
     return False
 
 
+# The modules a script imports: import { ... } from "./<file>.js";
+_IMPORT = re.compile(r'^import \{[^}]*\} from "\./([a-z-]+\.js)";$', re.MULTILINE)
+
+
+async def page_scripts(client: httpx.AsyncClient) -> dict[str, str]:
+    """Every script of the page, by its path: sandbox.js and the modules it imports, in turn."""
+    scripts: dict[str, str] = {}
+    waiting = ["/sandbox/sandbox.js"]
+    while waiting:
+        path = waiting.pop()
+        r = await client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["content-type"].startswith("text/javascript"), path
+        scripts[path] = r.text
+        waiting += [
+            f"/sandbox/{m}" for m in _IMPORT.findall(r.text) if f"/sandbox/{m}" not in scripts
+        ]
+    return scripts
+
+
 async def test_page_is_served_with_its_script_and_style(client: httpx.AsyncClient) -> None:
     r = await client.get("/sandbox")
     assert r.status_code == 200
@@ -65,10 +85,34 @@ async def test_page_is_served_with_its_script_and_style(client: httpx.AsyncClien
         assert got.headers["x-content-type-options"] == "nosniff"
 
 
+async def test_the_script_modules_are_served_as_the_page_is_and_nothing_else(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/sandbox")
+    for module in ("lib", "chat", "groups", "more"):
+        r = await client.get(f"/sandbox/sandbox-{module}.js")
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "text/javascript; charset=utf-8"
+        for header in ("content-security-policy", "x-content-type-options", "cache-control"):
+            assert r.headers[header] == page.headers[header]
+        assert "innerHTML" not in r.text and "eval(" not in r.text
+    for unknown in ("sandbox-x.js", "sandbox-..%2Fsandbox.js", "sandbox-lib.jsx"):
+        r = await client.get(f"/sandbox/{unknown}")
+        assert r.status_code == 404, unknown
+
+
 async def test_every_call_of_the_page_is_a_route_with_that_method(
     client: httpx.AsyncClient,
 ) -> None:
-    script = (await client.get("/sandbox/sandbox.js")).text
+    scripts = await page_scripts(client)
+    assert set(scripts) == {
+        "/sandbox/sandbox.js",
+        "/sandbox/sandbox-lib.js",
+        "/sandbox/sandbox-chat.js",
+        "/sandbox/sandbox-groups.js",
+        "/sandbox/sandbox-more.js",
+    }
+    script = "\n".join(scripts.values())
     calls = page_calls(script)
     # The script reaches the server through json() alone, so the calls above are all of them,
     # and every method it names was read with its call (none was taken for a GET).
@@ -80,6 +124,22 @@ async def test_every_call_of_the_page_is_a_route_with_that_method(
         "/sandbox/instances/",
         "/sandbox/phones/",
         "/waInstance",
+    }
+    # The page's phone does everything its routes offer (the groups' actions share one route).
+    phone_routes = {path.split("\0")[1] for _, path in calls if path.startswith("/sandbox/phones/")}
+    assert phone_routes >= {
+        "/messages",
+        "/conversation",
+        "/edit",
+        "/delete",
+        "/react",
+        "/vote",
+        "/call",
+        "/block",
+        "/statuses",
+        "/statuses/read",
+        "/groups",
+        "/groups/",
     }
     spec = (await client.get("/openapi.json")).json()["paths"]
     dead = sorted(call for call in calls if not routed(spec, *call))
@@ -102,6 +162,8 @@ def test_a_renamed_or_rewired_call_is_caught() -> None:
     }
     script = 'json(`/sandbox/phones/${p}/messages`, { method: "POST", headers: auth() })'
     assert page_calls(script) == {("POST", "/sandbox/phones/\0/messages")}
+    spread = 'json(`/sandbox/phones/${seg(me())}/call`, { method: "POST", ...withJson(b) })'
+    assert page_calls(spread) == {("POST", "/sandbox/phones/\0/call")}
     assert routed(spec, "POST", "/sandbox/phones/\0/messages")
     assert not routed(spec, "DELETE", "/sandbox/phones/\0/messages")
     assert not routed(spec, "POST", "/sandbox/phones/\0/message")

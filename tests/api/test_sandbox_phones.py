@@ -354,3 +354,120 @@ async def test_first_messages_of_a_new_phone_sent_at_once_all_succeed(
         got = (await inbox_of(client, token, to)).json()["messages"]
         assert sorted(m["text"] for m in got) == sorted(f"burst {i}" for i in range(8))
     assert refused == []
+
+
+# --- the conversation -----------------------------------------------------------------------
+
+
+async def conversation(client: httpx.AsyncClient, token: str, phone: str) -> list[Json]:
+    r = await client.get(f"/sandbox/phones/{phone}/conversation", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    messages: list[Json] = r.json()["messages"]
+    return messages
+
+
+async def act(client: httpx.AsyncClient, token: str, phone: str, action: str, body: Json) -> str:
+    r = await client.post(f"/sandbox/phones/{phone}/{action}", json=body, headers=bearer(token))
+    assert r.status_code == 200, (action, r.text)
+    id_message: str = r.json()["idMessage"]
+    return id_message
+
+
+async def test_the_conversation_shows_both_ways_with_changes_folded_in(
+    client: httpx.AsyncClient, make_partner: MakePartner
+) -> None:
+    token = await make_partner()
+    me, friend = new_phone(), new_phone()
+    mine = await write(client, token, me, friend, "typo")
+    theirs = await write(client, token, friend, me, "hi")
+    edit = await act(
+        client, token, me, "edit", {"chatId": f"{friend}@c.us", "idMessage": mine, "message": "ok"}
+    )
+    for emoji in ("❤", ""):  # given, then taken back
+        await act(
+            client,
+            token,
+            me,
+            "react",
+            {"chatId": f"{friend}@c.us", "idMessage": theirs, "reaction": emoji},
+        )
+    await act(
+        client,
+        token,
+        friend,
+        "react",
+        {"chatId": f"{me}@c.us", "idMessage": mine, "reaction": "👍"},
+    )
+
+    messages = await conversation(client, token, me)
+    by_id = {m["idMessage"]: m for m in messages}
+    assert [m["idMessage"] for m in messages][:3] == [mine, theirs, edit]
+    first = by_id[mine]
+    assert first["fromMe"] is True and first["chatId"] == f"{friend}@c.us"
+    assert first["sender"] == f"{me}@c.us"
+    assert (first["text"], first["isEdited"]) == ("ok", True)
+    assert first["reactions"] == {f"{friend}@c.us": "👍"}
+    assert by_id[theirs]["fromMe"] is False and by_id[theirs]["chatId"] == f"{friend}@c.us"
+    assert by_id[theirs]["reactions"] == {}
+    assert [m["typeMessage"] for m in messages[2:]] == ["editedMessage", *["reactionMessage"] * 3]
+
+    await act(client, token, me, "delete", {"chatId": f"{friend}@c.us", "idMessage": mine})
+    seen_by_friend = {m["idMessage"]: m for m in await conversation(client, token, friend)}
+    assert seen_by_friend[mine]["isDeleted"] is True
+    assert seen_by_friend[mine]["fromMe"] is False and seen_by_friend[theirs]["fromMe"] is True
+    # The inbox folds the same changes onto what the phone received.
+    inbox = {m["idMessage"]: m for m in (await inbox_of(client, token, friend)).json()["messages"]}
+    assert inbox[mine]["isDeleted"] is True and inbox[mine]["text"] == "ok"
+    assert mine in inbox and theirs not in inbox
+
+
+async def test_a_message_to_a_group_shows_once_in_the_conversation(
+    client: httpx.AsyncClient, make_partner: MakePartner
+) -> None:
+    token = await make_partner()
+    me, friend, third = new_phone(), new_phone(), new_phone()
+    r = await client.post(
+        f"/sandbox/phones/{me}/groups",
+        json={"groupName": "team", "chatIds": [f"{friend}@c.us", f"{third}@c.us"]},
+        headers=bearer(token),
+    )
+    assert r.status_code == 200, r.text
+    group = r.json()["chatId"]
+    r = await client.post(
+        f"/sandbox/phones/{me}/messages",
+        json={"chatId": group, "message": "all"},
+        headers=bearer(token),
+    )
+    assert r.status_code == 200, r.text
+    sent = r.json()["idMessage"]
+    [only] = await conversation(client, token, me)
+    assert (only["idMessage"], only["chatId"], only["fromMe"]) == (sent, group, True)
+    [got] = await conversation(client, token, friend)
+    assert (got["idMessage"], got["chatId"], got["sender"]) == (sent, group, f"{me}@c.us")
+    assert got["fromMe"] is False
+
+
+async def test_the_conversation_keeps_to_the_rules(
+    client: httpx.AsyncClient, make_partner: MakePartner
+) -> None:
+    token, stranger = await make_partner(), await make_partner()
+    me = new_phone()
+    await write(client, token, me, new_phone(), "x")
+    path = f"/sandbox/phones/{me}/conversation"
+    r = await client.get(path, headers=bearer(stranger))
+    assert r.status_code == 404, r.text
+    for limit in ("0", "1001", "x"):
+        r = await client.get(path, params={"limit": limit}, headers=bearer(token))
+        assert (r.status_code, r.json()) == (400, LIMIT_ERROR)
+    r = await client.get("/sandbox/phones/12ab5678901/conversation", headers=bearer(token))
+    assert (r.status_code, r.json()) == (400, PHONE_ERROR)
+    r = await client.get(path)
+    assert r.status_code == 401
+    messages = await conversation(client, token, me)
+    assert [m["text"] for m in messages] == ["x"]
+    fresh = new_phone()  # a first use takes the number for the partner
+    assert await conversation(client, token, fresh) == []
+    r = await client.get(f"/sandbox/phones/{fresh}/conversation", headers=bearer(stranger))
+    assert r.status_code == 404, r.text
+    r = await client.get(path, params={"limit": 1}, headers=bearer(token))
+    assert [m["text"] for m in r.json()["messages"]] == ["x"]

@@ -73,6 +73,10 @@ class RecordingEvents:
         self.calls.append(("auth", copy.deepcopy(auth)))
         self._changed.set()
 
+    async def group_changed(self, event: Any) -> None:
+        self.calls.append(("group", event))
+        self._changed.set()
+
     @property
     def states(self) -> list[tuple[str, str]]:
         return [value for kind, value in self.calls if kind == "state"]
@@ -236,6 +240,8 @@ class EngineContract(EngineHarness):
             engine_calls.SEND_TYPING: {"chatId": chat, "recording": False, "durationMs": 1000},
             engine_calls.ARCHIVE_CHAT: {"chatId": chat, "archived": True},
             engine_calls.SET_DISAPPEARING: {"chatId": chat, "expiration": 86400},
+            engine_calls.MODIFY_CHAT: {"chatId": chat, "action": "pin"},
+            engine_calls.BLOCK_CONTACT: {"chatId": chat, "blocked": True},
         }
         for method, args in asked.items():
             answer = json.loads(await calls.answer(session, method, args))
@@ -487,8 +493,66 @@ class EngineContract(EngineHarness):
             "ok": ""
         }
         assert await call(engine_calls.LEAVE_GROUP, groupId=group) == {"ok": ""}
-        assert [p["id"] for p in (await data())["participants"]] == [other]
+        after = await call(engine_calls.GROUP_DATA, groupId=group)
+        # The sandbox shows a group to anyone; WhatsApp to its members only.
+        if "error" in after:
+            assert after == {"error": "not a member of the group"}
+        else:
+            assert [p["id"] for p in after["ok"]["participants"]] == [other]
         assert (await call(engine_calls.LEAVE_GROUP, groupId=group))["ok"]
+
+    async def test_group_admin_calls_work_or_answer_not_supported(
+        self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
+    ) -> None:
+        """The calls of engines/base.py GroupAdminSession (Z-API's group routes): done, or
+        NOT_SUPPORTED for an engine without groups; refusals are answers, not errors."""
+        _, session, events = await self._linked(engine, open_session, new_instance, link)
+        other = wid_of(OTHER_PHONE)
+
+        async def call(method: str, **args: Any) -> Any:
+            return json.loads(await calls.answer(session, method, args))
+
+        if not self.GROUPS:
+            for method in GROUP_ADMIN_CALLS:
+                got = await call(method, groupId="1203630000@g.us", link="https://x/y")
+                assert got == {"error": NOT_SUPPORTED}, method
+            return
+        made = (await call(engine_calls.CREATE_GROUP, groupName="Admin", chatIds=[other]))["ok"]
+        group, first_link = made["chatId"], made["groupInviteLink"]
+
+        async def metadata() -> dict[str, Any]:
+            found: dict[str, Any] = (await call(engine_calls.GROUP_METADATA, groupId=group))["ok"]
+            return found
+
+        seen = await metadata()
+        assert seen["groupId"] == group and seen["description"] == ""
+        assert seen["requireAdminApproval"] is False
+        assert await call(engine_calls.GROUP_METADATA, groupId="1203630000@g.us") == {"ok": None}
+        joined = (await call(engine_calls.JOINED_GROUPS))["ok"]
+        assert group in [g["groupId"] for g in joined]
+        described = await call(
+            engine_calls.UPDATE_GROUP_DESCRIPTION, groupId=group, description="D"
+        )
+        assert described == {"ok": ""}
+        policy = {"membersAdd": True, "approval": True}
+        assert await call(engine_calls.UPDATE_GROUP_POLICY, groupId=group, **policy) == {"ok": ""}
+        seen = await metadata()
+        assert seen["description"] == "D" and seen["requireAdminApproval"] is True
+        assert seen["allowParticipantsAddMembers"] is True
+        reset = (await call(engine_calls.RESET_GROUP_INVITE, groupId=group))["ok"]
+        assert reset["reason"] == "" and reset["link"].startswith("https://")
+        assert reset["link"] != first_link
+        info = (await call(engine_calls.GROUP_INVITE_INFO, link=reset["link"]))["ok"]
+        assert info["groupId"] == group and info["groupInviteLink"] == reset["link"]
+        assert await call(engine_calls.GROUP_INVITE_INFO, link=first_link) == {"ok": None}
+        # Refusals: a link that leads nowhere, a request nobody made.
+        assert (await call(engine_calls.JOIN_GROUP, link=first_link))["ok"]["reason"]
+        decided = {"groupId": group, "participantChatId": other, "approve": True}
+        assert (await call(engine_calls.DECIDE_GROUP_REQUEST, **decided))["ok"]
+        # Each change was reported to the session's events as a group change.
+        await events.wait_until(
+            lambda: any(kind == "group" for kind, _ in events.calls), self.EVENT_TIMEOUT_S, "group"
+        )
 
     async def test_statuses_are_posted_listed_counted_and_deleted_or_not_supported(
         self, engine: Engine, open_session: OpenSession, new_instance: NewInstance, link: Link
@@ -540,4 +604,14 @@ GROUP_CALLS = (
     engine_calls.LEAVE_GROUP,
     engine_calls.SET_GROUP_PICTURE,
     engine_calls.UPDATE_GROUP_SETTINGS,
+)
+GROUP_ADMIN_CALLS = (
+    engine_calls.GROUP_METADATA,
+    engine_calls.JOINED_GROUPS,
+    engine_calls.UPDATE_GROUP_DESCRIPTION,
+    engine_calls.UPDATE_GROUP_POLICY,
+    engine_calls.RESET_GROUP_INVITE,
+    engine_calls.GROUP_INVITE_INFO,
+    engine_calls.JOIN_GROUP,
+    engine_calls.DECIDE_GROUP_REQUEST,
 )

@@ -16,6 +16,9 @@ from fleetgate.api.admin.dead_letters import ReplayBody
 from fleetgate.api.greenapi import groups_wire as grw
 from fleetgate.api.greenapi import sending_wire as sw
 from fleetgate.api.greenapi import wire as gw
+from fleetgate.api.zapi import chats_wire as zcw
+from fleetgate.api.zapi import contacts as zct
+from fleetgate.api.zapi import groups_wire as zgw
 from fleetgate.api.zapi import wire as zw
 
 _GREEN = "/waInstance{idInstance}/%s/{apiTokenInstance}"
@@ -82,6 +85,27 @@ BODIES: dict[str, type[BaseModel]] = {
     _ZAPI % "update-auto-read-status": zw.BoolValue,
     _ZAPI % "send-text": zw.SendText,
     **{_ZAPI % path: zw.TextValue for path in _URL_SETTERS},
+    _ZAPI % "modify-chat": zcw.ModifyChat,
+    _ZAPI % "send-chat-expiration": zcw.ChatExpiration,
+    _ZAPI % "create-group": zgw.CreateGroup,
+    _ZAPI % "update-group-name": zgw.GroupNameBody,
+    _ZAPI % "update-group-description": zgw.GroupDescription,
+    _ZAPI % "update-group-photo": zgw.GroupPhoto,
+    _ZAPI % "leave-group": zgw.GroupOnly,
+    _ZAPI % "update-group-settings": zgw.GroupSettings,
+    **{
+        _ZAPI % name: zgw.Participants
+        for name in (
+            "add-participant",
+            "remove-participant",
+            "approve-participant",
+            "reject-participant",
+            "add-admin",
+            "remove-admin",
+        )
+    },
+    _ZAPI % "phone-exists-batch": zct.PhonesBody,
+    _ZAPI % "contacts/modify-blocked": zct.BlockBody,
 }
 
 

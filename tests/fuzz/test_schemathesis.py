@@ -62,9 +62,12 @@ ANONYMOUS = "positive, generated credentials"
 # body: its path parameters are fixed or plain strings, and a header is a string anyway.
 # Schemathesis finds it Unsatisfiable; any other Unsatisfiable operation fails the test, and
 # so does this set outgrowing its size today (37: the two GET routes of a phone's groups, its
-# status list and getDeviceInfo were added with nothing to invalidate; 39: the console's
-# GET /console/api/partner and DELETE /console/api/instances/{idInstance}).
-NOTHING_TO_INVALIDATE_MAX = 39
+# status list and getDeviceInfo were added with nothing to invalidate; 46: Z-API's chats/{phone},
+# chat/{phone}, group-metadata, light-group-metadata, group-invitation-link (GET and POST),
+# redefine-invitation-link, contacts/{phone} and phone-exists/{phone}, whose only parameter is a
+# plain path string; 48: the console's GET /console/api/partner and
+# DELETE /console/api/instances/{idInstance}).
+NOTHING_TO_INVALIDATE_MAX = 48
 _PARAM = re.compile(r"{(\w+)}")
 
 

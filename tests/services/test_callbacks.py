@@ -522,7 +522,7 @@ CONVERSIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
             "typeMessage": "contactMessage",
             "contactMessageData": {"displayName": "Bob", "vcard": "BEGIN:VCARD\nEND:VCARD"},
         },
-        {"contact": {"displayName": "Bob", "vCard": "BEGIN:VCARD\nEND:VCARD"}},
+        {"contact": {"displayName": "Bob", "vCard": "BEGIN:VCARD\nEND:VCARD", "phones": []}},
     ),
     (
         {

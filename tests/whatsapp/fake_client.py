@@ -31,8 +31,10 @@ from fleetgate_whatsapp.client import (
     Received,
     Store,
 )
+from fleetgate_whatsapp.groups import INVITE_PREFIX, NO_GROUP, NOT_ADMIN
 
 log = logging.getLogger("fake")
+INVITE = INVITE_PREFIX + "FakeInviteCode"
 DEVICE = "15550001:3@s.whatsapp.net"
 
 
@@ -54,7 +56,9 @@ class FakeClient:
 
     def connect(self) -> None:
         self.connects += 1
-        log.info("fake: connect %s #%d", self.name, self.connects)
+        # When it started, on the machine-wide monotonic clock: the pauses between attempts are
+        # measured where they happen, not where the test reads the events.
+        log.info("fake: connect %s #%d at %.4f", self.name, self.connects, time.monotonic())
         if self.stopped.is_set():
             return
         if self.mode == "fail":
@@ -101,6 +105,52 @@ class FakeClient:
 
     def exists(self, phone: str) -> bool:
         return phone.endswith("1")
+
+    # Groups: group ids ending in 404 do not exist; a name "refused" is refused.
+
+    def create_group(self, name: str, participants: list[str]) -> dict[str, str]:
+        log.info("fake: create group %s with %s", name, ",".join(participants))
+        return {"chatId": "120363000000000001@g.us", "groupInviteLink": INVITE}
+
+    def group_data(self, group_id: str) -> dict[str, Any] | None:
+        if group_id.startswith("404"):
+            return None
+        return {"groupId": group_id, "subject": "fake"}
+
+    def rename_group(self, group_id: str, name: str) -> str:
+        return NOT_ADMIN if name == "refused" else ""
+
+    def group_participant(self, group_id: str, participant: str, action: str) -> str:
+        log.info("fake: %s %s in %s", action, participant, group_id)
+        return ""
+
+    def leave_group(self, group_id: str) -> str:
+        return NO_GROUP if group_id.startswith("404") else ""
+
+    def group_picture(self, group_id: str, picture: FileToSend) -> str:
+        log.info("fake: picture of %s: %d bytes", group_id, len(picture.content))
+        return ""
+
+    def group_settings(
+        self, group_id: str, *, members_edit: bool | None, members_send: bool | None
+    ) -> str:
+        log.info("fake: settings of %s: %s %s", group_id, members_edit, members_send)
+        return ""
+
+    def revoke(self, chat_id: str, id_message: str) -> None:
+        log.info("fake: revoke %s %s", chat_id, id_message)
+
+    def edit(self, chat_id: str, id_message: str, text: str) -> None:
+        log.info("fake: edit %s %s %s", chat_id, id_message, text)
+
+    def typing(self, chat_id: str, state: str) -> None:
+        log.info("fake: typing %s %s", chat_id, state)
+
+    def disappearing(self, chat_id: str, expiration_s: int) -> None:
+        log.info("fake: disappearing %s %d", chat_id, expiration_s)
+
+    def profile_picture(self, picture: FileToSend) -> None:
+        log.info("fake: profile picture %d bytes", len(picture.content))
 
 
 class FakeFactory:

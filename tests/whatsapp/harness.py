@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
 from fleetgate.context import Context
+from fleetgate.domain.files import StoredFile
+from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
-from fleetgate.engines.base import IncomingMessage
+from fleetgate.engines.base import IncomingMessage, SessionSpec
+from fleetgate.runner import calls
+from fleetgate.storage.blobs import BlobStore, new_key
 from fleetgate_whatsapp.engine import WhatsAppEngine, WhatsAppSession
 from fleetgate_whatsapp.settings import WhatsAppSettings
-from tests.engines.contract import Link, RecordingEvents
+from tests.engines.contract import PHONE, Link, NewInstance, RecordingEvents, wid_of
 from tests.support import fresh_database
 from tests.whatsapp.standin import ENV_DIR, Network
 
@@ -21,6 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 STANDIN = "tests.whatsapp.standin:factory"
 
 MakeWhatsApp = Callable[..., WhatsAppEngine]
+# A worker process starts for the first session of an engine (python and its imports).
+LINK_TIMEOUT_S = 20.0
 
 
 def standin_settings(**overrides: Any) -> WhatsAppSettings:
@@ -88,6 +96,43 @@ class WhatsAppFixtures:
         return link
 
 
+Start = Callable[..., Awaitable[tuple[WhatsAppSession, "EveryEvent"]]]
+
+
+class StartedSessions:
+    """A ``start`` fixture: sessions of the test's instances, stopped at its end."""
+
+    @pytest.fixture
+    async def start(self, new_instance: NewInstance) -> AsyncIterator[Start]:
+        """Factory: ``start(engine, id_instance=None, auth=None)`` -> a started session."""
+        started: list[WhatsAppSession] = []
+
+        async def start(
+            engine: WhatsAppEngine,
+            id_instance: int | None = None,
+            auth: dict[str, Any] | None = None,
+        ) -> tuple[WhatsAppSession, EveryEvent]:
+            events = EveryEvent()
+            spec = SessionSpec(id_instance=id_instance or await new_instance(), auth=auth)
+            session = engine.open_session(spec, events)
+            started.append(session)
+            await session.start()
+            return session, events
+
+        yield start
+        for session in started:
+            await session.stop()
+
+    async def _linked(
+        self, engine: WhatsAppEngine, start: Start, link: Link, phone: str = PHONE
+    ) -> tuple[WhatsAppSession, EveryEvent]:
+        """A started session of a new instance, linked to ``phone``."""
+        session, events = await start(engine)
+        await link(session.sid, phone)
+        await events.wait_for_state(State.AUTHORIZED, wid_of(phone), timeout=LINK_TIMEOUT_S)
+        return session, events
+
+
 class EveryEvent(RecordingEvents):
     """RecordingEvents that keeps messages, receipts and presences too."""
 
@@ -114,6 +159,24 @@ def running_session(engines: list[WhatsAppEngine], id_instance: int) -> WhatsApp
         if session is not None:
             return session
     raise AssertionError(f"no running session of instance {id_instance}")
+
+
+async def ask(session: WhatsAppSession, method: str, **args: Any) -> Any:
+    """The runner's answer to an engine call (runner/calls.py, as the API's calls reach a
+    session), unpacked: {"ok": ...} or {"error": ...}."""
+    return json.loads(await calls.answer(session, method, args))
+
+
+async def put_file(blobs: BlobStore, content: bytes, name: str) -> StoredFile:
+    """A JPEG in the media store, as the runner leaves a file before an engine call."""
+    key = new_key()
+
+    async def parts() -> AsyncIterator[bytes]:
+        yield content
+
+    await blobs.put(key, parts())
+    sha256 = hashlib.sha256(content).hexdigest()
+    return StoredFile(key, len(content), sha256, "image/jpeg", name)
 
 
 class SqliteOnly:

@@ -39,6 +39,7 @@ from fleetgate_whatsapp.client import (
     Received,
     Store,
 )
+from tests.whatsapp import standin_groups as groups
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,18 @@ CREATE TABLE IF NOT EXISTS inbox (
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY AUTOINCREMENT, chat_id TEXT);
+CREATE TABLE IF NOT EXISTS groups (
+    group_id TEXT PRIMARY KEY, subject TEXT NOT NULL, owner TEXT NOT NULL,
+    created_s INTEGER NOT NULL, subject_s INTEGER NOT NULL, subject_by TEXT NOT NULL,
+    invite TEXT NOT NULL, locked INTEGER NOT NULL DEFAULT 0, announce INTEGER NOT NULL DEFAULT 0,
+    picture TEXT);
+CREATE TABLE IF NOT EXISTS members (
+    group_id TEXT NOT NULL, phone TEXT NOT NULL, admin INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (group_id, phone));
+CREATE TABLE IF NOT EXISTS timers (
+    phone TEXT NOT NULL, chat_id TEXT NOT NULL, expiration_s INTEGER NOT NULL,
+    PRIMARY KEY (phone, chat_id));
+CREATE TABLE IF NOT EXISTS pictures (phone TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
 """
 
 
@@ -93,6 +106,18 @@ class Network:
 
     def db(self) -> Any:
         return _connect(self.path)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One connection whose statements commit together (or not at all)."""
+        with self.db() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     # What a phone does.
 
@@ -171,6 +196,45 @@ class Network:
                 conn.execute("INSERT OR IGNORE INTO flags VALUES (?)", (name,))
             else:
                 conn.execute("DELETE FROM flags WHERE name = ?", (name,))
+
+    def members(self, group_id: str) -> list[tuple[str, bool]]:
+        """The members of a group (phone, admin), longest first."""
+        with self.db() as conn:
+            rows = conn.execute(
+                "SELECT phone, admin FROM members WHERE group_id = ? ORDER BY seq", (group_id,)
+            ).fetchall()
+        return [(phone, bool(admin)) for phone, admin in rows]
+
+    def group(self, group_id: str) -> dict[str, Any] | None:
+        """A group's row (subject, owner, locked, announce, picture, ...), or None."""
+        with self.db() as conn:
+            conn.row_factory = sqlite3.Row
+            row = conn.execute("SELECT * FROM groups WHERE group_id = ?", (group_id,)).fetchone()
+        return None if row is None else dict(row)
+
+    def timer(self, phone: str, chat_id: str) -> int | None:
+        """The disappearing-messages timer the account ``phone`` set for a chat."""
+        with self.db() as conn:
+            row = conn.execute(
+                "SELECT expiration_s FROM timers WHERE phone = ? AND chat_id = ?", (phone, chat_id)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def picture(self, phone: str) -> str | None:
+        """The SHA-256 of the account's profile picture."""
+        with self.db() as conn:
+            row = conn.execute("SELECT sha256 FROM pictures WHERE phone = ?", (phone,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def presences_to(self, phone: str) -> list[tuple[str, str]]:
+        """The presences (from, status) shown to ``phone``, oldest first."""
+        with self.db() as conn:
+            rows = conn.execute(
+                "SELECT from_phone, body FROM inbox WHERE to_phone = ? AND kind = 'presence'"
+                " ORDER BY seq",
+                (phone,),
+            ).fetchall()
+        return [(sender, orjson.loads(body)["status"]) for sender, body in rows]
 
     def held(self) -> int:
         """Sends waiting on the ``hold`` flag now."""
@@ -392,6 +456,8 @@ class StandinClient:
                         )
                     )
             elif kind == "message":
+                # A change the account's contact made in a group names the group.
+                chat_id = body.get("group") or chat_id
                 file = None
                 if "file" in body and body["file"] is None:
                     log.warning("stand-in: the file of %s could not be downloaded", body["id"])
@@ -401,7 +467,7 @@ class StandinClient:
                     Received(
                         id_message=body["id"],
                         chat_id=chat_id,
-                        sender=chat_id,
+                        sender=f"{from_phone}@c.us",
                         sender_name=body["sender_name"],
                         timestamp_s=at_ms // 1000,
                         from_me=False,
@@ -451,7 +517,7 @@ class StandinClient:
             raise ClientError("the store doesn't contain a device JID")
         to_phone = chat_id.removesuffix("@c.us")
         if not to_phone.isdigit():
-            raise ClientError("the stand-in network has no groups")
+            raise ClientError("the stand-in network carries no messages to groups")
         if self.network.flag("hold"):
             with self.network.db() as conn:
                 conn.execute("INSERT INTO held (chat_id) VALUES (?)", (chat_id,))
@@ -468,6 +534,94 @@ class StandinClient:
         with self.network.db() as conn:
             found = conn.execute("SELECT 1 FROM devices WHERE phone = ?", (phone,)).fetchone()
         return found is not None
+
+    # Groups (standin_groups.py keeps WhatsApp's rules).
+
+    def create_group(self, name: str, participants: list[str]) -> dict[str, str]:
+        with self.network.transaction() as conn:
+            group_id = groups.create(conn, self._me(), name, participants)
+            return {"chatId": group_id, "groupInviteLink": groups.invite_link(conn, group_id)}
+
+    def group_data(self, group_id: str) -> dict[str, Any] | None:
+        with self.network.transaction() as conn:
+            return groups.data(conn, self._me(), group_id)
+
+    def rename_group(self, group_id: str, name: str) -> str:
+        with self.network.transaction() as conn:
+            return groups.rename(conn, self._me(), group_id, name)
+
+    def group_participant(self, group_id: str, participant: str, action: str) -> str:
+        with self.network.transaction() as conn:
+            return groups.change(conn, self._me(), group_id, participant, action)
+
+    def leave_group(self, group_id: str) -> str:
+        with self.network.transaction() as conn:
+            return groups.leave(conn, self._me(), group_id)
+
+    def group_picture(self, group_id: str, picture: FileToSend) -> str:
+        with self.network.transaction() as conn:
+            return groups.set_picture(conn, self._me(), group_id, picture.content)
+
+    def group_settings(
+        self, group_id: str, *, members_edit: bool | None, members_send: bool | None
+    ) -> str:
+        with self.network.transaction() as conn:
+            return groups.settings(conn, self._me(), group_id, members_edit, members_send)
+
+    # Chats and the account's own messages: what the other side's phones see.
+
+    def revoke(self, chat_id: str, id_message: str) -> None:
+        data = {"typeMessage": "deletedMessage", "deletedMessageData": {"stanzaId": id_message}}
+        self._tell(chat_id, "message", {"message_data": data})
+
+    def edit(self, chat_id: str, id_message: str, text: str) -> None:
+        data = {
+            "typeMessage": "editedMessage",
+            "editedMessageData": {"textMessage": text, "stanzaId": id_message},
+        }
+        self._tell(chat_id, "message", {"message_data": data})
+
+    def typing(self, chat_id: str, state: str) -> None:
+        self._tell(chat_id, "presence", {"status": state.upper()})
+
+    def disappearing(self, chat_id: str, expiration_s: int) -> None:
+        self._recipients(chat_id)  # a chat id of no chat is refused
+        with self.network.db() as conn:
+            conn.execute(
+                "INSERT INTO timers VALUES (?, ?, ?) ON CONFLICT (phone, chat_id)"
+                " DO UPDATE SET expiration_s = excluded.expiration_s",
+                (self._me(), chat_id, expiration_s),
+            )
+
+    def profile_picture(self, picture: FileToSend) -> None:
+        digest = hashlib.sha256(picture.content).hexdigest()
+        with self.network.db() as conn:
+            conn.execute(
+                "INSERT INTO pictures VALUES (?, ?) ON CONFLICT (phone)"
+                " DO UPDATE SET sha256 = excluded.sha256",
+                (self._me(), digest),
+            )
+
+    def _me(self) -> str:
+        if self.jid is None:
+            raise ClientError("the store doesn't contain a device JID")
+        return self.phone
+
+    def _recipients(self, chat_id: str) -> list[str]:
+        """The phones a change in ``chat_id`` reaches: the person, or the group's others."""
+        if chat_id.endswith("@g.us"):
+            with self.network.db() as conn:
+                return groups.others(conn, self._me(), chat_id)
+        return [groups.phone_of(chat_id)]
+
+    def _tell(self, chat_id: str, kind: str, body: dict[str, Any]) -> None:
+        me = self._me()
+        if kind == "message":
+            body = body | {"id": "3EB0" + secrets.token_hex(8).upper(), "sender_name": me}
+            if chat_id.endswith("@g.us"):
+                body["group"] = chat_id
+        for phone in self._recipients(chat_id):
+            self.network._insert(phone, me, kind, body)
 
 
 def _as_received(data: dict[str, Any]) -> dict[str, Any]:

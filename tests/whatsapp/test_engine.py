@@ -4,7 +4,6 @@ worker processes running the stand-in client."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -13,15 +12,19 @@ import pytest
 from fleetgate.clock import now_ms
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
-from fleetgate.engines.base import EngineError, IncomingMessage, OutgoingMessage, SessionSpec
-from fleetgate_whatsapp.engine import WhatsAppEngine, WhatsAppSession
+from fleetgate.engines.base import EngineError, IncomingMessage, OutgoingMessage
 from fleetgate_whatsapp.session import STARTING_TEXT
-from tests.engines.contract import OTHER_PHONE, PHONE, EngineHarness, Link, NewInstance, wid_of
+from tests.engines.contract import OTHER_PHONE, PHONE, EngineHarness, Link, wid_of
 from tests.support import until
-from tests.whatsapp.harness import EveryEvent, MakeWhatsApp, SqliteOnly, WhatsAppFixtures
+from tests.whatsapp.harness import (
+    MakeWhatsApp,
+    SqliteOnly,
+    Start,
+    StartedSessions,
+    WhatsAppFixtures,
+)
 from tests.whatsapp.standin import ENV_QR_MS, ENV_QR_ROUNDS, Network
 
-Start = Callable[..., Awaitable[tuple[WhatsAppSession, EveryEvent]]]
 TIMEOUT = 20.0
 
 
@@ -33,36 +36,7 @@ async def holds(value: bool) -> bool:
     return value
 
 
-class TestWhatsAppSessions(SqliteOnly, WhatsAppFixtures, EngineHarness):
-    @pytest.fixture
-    async def start(self, new_instance: NewInstance) -> AsyncIterator[Start]:
-        """Factory: ``start(engine, id_instance=None, auth=None)`` -> a started session."""
-        started: list[WhatsAppSession] = []
-
-        async def start(
-            engine: WhatsAppEngine,
-            id_instance: int | None = None,
-            auth: dict[str, Any] | None = None,
-        ) -> tuple[WhatsAppSession, EveryEvent]:
-            events = EveryEvent()
-            spec = SessionSpec(id_instance=id_instance or await new_instance(), auth=auth)
-            session = engine.open_session(spec, events)
-            started.append(session)
-            await session.start()
-            return session, events
-
-        yield start
-        for session in started:
-            await session.stop()
-
-    async def _linked(
-        self, engine: WhatsAppEngine, start: Start, link: Link, phone: str = PHONE
-    ) -> tuple[WhatsAppSession, EveryEvent]:
-        session, events = await start(engine)
-        await link(session.sid, phone)
-        await events.wait_for_state(State.AUTHORIZED, wid_of(phone), timeout=TIMEOUT)
-        return session, events
-
+class TestWhatsAppSessions(SqliteOnly, StartedSessions, WhatsAppFixtures, EngineHarness):
     async def test_messages_and_receipts_between_two_instances(
         self, make_whatsapp: MakeWhatsApp, start: Start, link: Link, network: Network
     ) -> None:
@@ -116,7 +90,7 @@ class TestWhatsAppSessions(SqliteOnly, WhatsAppFixtures, EngineHarness):
         assert await a.exists(OTHER_PHONE)
         assert not await a.exists("15550002222")
 
-        with pytest.raises(EngineError, match="no groups"):
+        with pytest.raises(EngineError, match="no messages to groups"):
             await a.send(OutgoingMessage("BAE5367237E13A88", "1203630@g.us", text("x")))
 
     async def test_phone_removing_the_device_logs_out_and_it_can_link_again(

@@ -8,3 +8,5 @@ from tests.whatsapp.harness import WhatsAppFixtures
 
 class TestWhatsAppEngineContract(WhatsAppFixtures, EngineContract):
     """Every session runs in a worker subprocess; its client is tests/whatsapp/standin.py."""
+
+    GROUPS = True

@@ -23,24 +23,18 @@ from fleetgate.storage.blobs import BlobStore, new_key
 from fleetgate_whatsapp.engine import WhatsAppEngine, WhatsAppSession
 from tests.engines.contract import OTHER_PHONE, PHONE, EngineHarness, Link, NewInstance, wid_of
 from tests.whatsapp.fake_client import file_of
-from tests.whatsapp.harness import EveryEvent, MakeWhatsApp, WhatsAppFixtures, standin_settings
+from tests.whatsapp.harness import (
+    EveryEvent,
+    MakeWhatsApp,
+    WhatsAppFixtures,
+    put_file,
+    standin_settings,
+)
 from tests.whatsapp.standin import Network
 
 TIMEOUT = 20.0
 SENDER = "15550003333"
 Linked = Callable[..., Awaitable[tuple[WhatsAppSession, EveryEvent]]]
-
-
-async def _put(blobs: BlobStore, content: bytes, name: str) -> StoredFile:
-    """A file in the media store, as the runner leaves it before a send."""
-    key = new_key()
-
-    async def parts() -> AsyncIterator[bytes]:
-        yield content
-
-    await blobs.put(key, parts())
-    sha256 = hashlib.sha256(content).hexdigest()
-    return StoredFile(key, len(content), sha256, "image/jpeg", name)
 
 
 async def _bytes_of(blobs: BlobStore, file: StoredFile) -> bytes:
@@ -81,7 +75,7 @@ class TestWhatsAppFiles(WhatsAppFixtures, EngineHarness):
         a, _ = await linked(engine, PHONE)
         _, b_events = await linked(engine, OTHER_PHONE)
         content = file_of(300_000)
-        stored = await _put(blobs, content, "cat.jpg")
+        stored = await put_file(blobs, content, "cat.jpg")
         link = "http://127.0.0.1:8080/media/1/k/cat.jpg"  # fleetgate's: never fetched
         data = file_message_data(stored, link=link, caption="a cat")
 
@@ -158,10 +152,10 @@ class TestWhatsAppFiles(WhatsAppFixtures, EngineHarness):
         engine = WhatsAppEngine(replace(host, settings=small), standin_settings(), worker_env=env)
         made_engines.append(engine)
         a, _ = await linked(engine, PHONE)
-        big = await _put(host.blobs, file_of(1001), "big.jpg")
+        big = await put_file(host.blobs, file_of(1001), "big.jpg")
         with pytest.raises(EngineError, match="the file is over 1000 bytes"):
             await a.send(OutgoingMessage("BAE5F11E00000002", wid_of(OTHER_PHONE), _image("b"), big))
-        gone = replace(await _put(host.blobs, file_of(10), "gone.jpg"), key=new_key())
+        gone = replace(await put_file(host.blobs, file_of(10), "gone.jpg"), key=new_key())
         with pytest.raises(EngineError, match="no longer kept"):
             await a.send(
                 OutgoingMessage("BAE5F11E00000003", wid_of(OTHER_PHONE), _image("g"), gone)

@@ -3,12 +3,15 @@ server, its runner, real worker processes, and the stand-in client behind them (
 here). It proves the façade's methods reach the engine and that WhatsApp's own message ids
 line up with ours: the one sendMessage answered stays the message's id on the wire, receipts
 naming WhatsApp's id move it on, and a quote of it reaches WhatsApp under WhatsApp's id. Files
-go out byte for byte, and a received one is downloadable from fleetgate's link."""
+go out byte for byte, and a received one is downloadable from fleetgate's link. Groups, edits,
+deletions, typing, the timer and pictures reach the stand-in network through the official
+client's groups and service methods."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,15 +186,7 @@ async def test_files_go_out_byte_for_byte_and_received_ones_can_be_downloaded(
     served: Served, network: Network, partner_token: str, tmp_path: Path
 ) -> None:
     async with httpx.AsyncClient(base_url=served.url, timeout=30) as http:
-        made = await http.post(
-            f"/partner/createInstance/{partner_token}", json={"incomingWebhook": "yes"}
-        )
-        assert made.status_code == 200, made.text
-        api = Api(http, made.json()["idInstance"], made.json()["apiTokenInstance"])
-        await until(lambda: _is(api, "notAuthorized"), "a new device waits to be linked")
-        code = await api.call("POST", "getAuthorizationCode", {"phoneNumber": int(ACCOUNT)})
-        assert network.enter_code(ACCOUNT, code["code"])
-        await until(lambda: _is(api, "authorized"), "linked by the pairing code")
+        api = await _linked_instance(http, partner_token, network, incomingWebhook="yes")
 
         # Uploaded through the official client: WhatsApp gets these very bytes.
         photo = tmp_path / "photo.jpg"
@@ -225,3 +220,126 @@ async def test_files_go_out_byte_for_byte_and_received_ones_can_be_downloaded(
         assert notified["downloadUrl"].startswith(f"{served.url}/media/{api.id}/")
         download = await http.get(notified["downloadUrl"])
         assert download.status_code == 200 and download.content == report
+
+
+async def _linked_instance(
+    http: httpx.AsyncClient, partner_token: str, network: Network, **settings: str
+) -> Api:
+    """A new instance of the whatsapp partner, linked to ACCOUNT by a pairing code."""
+    made = await http.post(f"/partner/createInstance/{partner_token}", json=settings)
+    assert made.status_code == 200, made.text
+    api = Api(http, made.json()["idInstance"], made.json()["apiTokenInstance"])
+    await until(lambda: _is(api, "notAuthorized"), "a new device waits to be linked")
+    code = await api.call("POST", "getAuthorizationCode", {"phoneNumber": int(ACCOUNT)})
+    assert network.enter_code(ACCOUNT, code["code"])
+    await until(lambda: _is(api, "authorized"), "linked by the pairing code")
+    return api
+
+
+async def test_groups_and_message_actions_reach_whatsapp_through_the_official_client(
+    served: Served, network: Network, partner_token: str, tmp_path: Path
+) -> None:
+    """The official client's groups and service methods, on a whatsapp instance: each one's
+    documented answer, and its effect on the other side (the stand-in network's groups, the
+    contact's phone)."""
+    contact = f"{CONTACT}@c.us"
+    picture = tmp_path / "picture.jpg"
+    picture.write_bytes(file_of(3000))
+    async with httpx.AsyncClient(base_url=served.url, timeout=30) as http:
+        api = await _linked_instance(http, partner_token, network)
+        green = GreenAPI(str(api.id), api.token, host=served.url, media=served.url)
+
+        async def run(method: Any, *args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(method, *args, **kwargs)
+
+        made = await run(green.groups.createGroup, "Team", [contact])
+        assert made.code == 200, made.text
+        assert made.data["created"] is True
+        group = made.data["chatId"]
+        assert network.members(group) == [(ACCOUNT, True), (CONTACT, False)]
+        data = (await run(green.groups.getGroupData, group)).data
+        assert (data["groupId"], data["owner"], data["subject"]) == (
+            group,
+            f"{ACCOUNT}@c.us",
+            "Team",
+        )
+        assert data["groupInviteLink"] == made.data["groupInviteLink"]
+        assert (await run(green.groups.updateGroupName, group, "Crew")).data == {
+            "updateGroupName": True
+        }
+        assert (await run(green.groups.setGroupAdmin, group, contact)).data == {
+            "setGroupAdmin": True
+        }
+        # A refusal is false with HTTP 200, as GREEN-API answers it.
+        again = await run(green.groups.addGroupParticipant, group, contact)
+        assert (again.code, again.data) == (200, {"addParticipant": False})
+        pictured = await run(green.groups.setGroupPicture, group, str(picture))
+        assert pictured.code == 200, pictured.text
+        assert pictured.data["setGroupPicture"] is True
+        locked = await run(
+            green.groups.updateGroupSettings, group, allowParticipantsSendMessages=False
+        )
+        assert locked.data == {"updateGroupSettings": True}
+        stored = network.group(group)
+        assert stored is not None
+        assert (stored["subject"], stored["announce"], stored["locked"]) == ("Crew", 1, 0)
+        assert stored["picture"] == hashlib.sha256(picture.read_bytes()).hexdigest()
+        assert network.members(group) == [(ACCOUNT, True), (CONTACT, True)]
+        assert (await run(green.groups.leaveGroup, group)).data == {"leaveGroup": True}
+        assert network.members(group) == [(CONTACT, True)]
+
+        # A message sent, edited and deleted by fleetgate's id reaches WhatsApp by its own.
+        sent = await run(green.sending.sendMessage, contact, "helo")
+        ours = sent.data["idMessage"]
+        await until(lambda: _count(network, 1), "the contact got it")
+        theirs = network.messages_to(CONTACT)[0]["id"]
+
+        async def journaled_sent() -> bool:  # off the queue: editable from now on
+            found = await http.post(
+                f"/waInstance{api.id}/getMessage/{api.token}",
+                json={"chatId": contact, "idMessage": ours},
+            )
+            return found.status_code == 200 and found.json()["statusMessage"] != "pending"
+
+        await until(journaled_sent, "the send is journaled")
+        edited = await run(green.serviceMethods.editMessage, contact, ours, "hello")
+        assert (edited.code, edited.data) == (200, {"idMessage": ours})
+        # A reboot opens a new session, which remembers no sends: the deletion still names
+        # WhatsApp's id, which the API looks up in the journal.
+        assert (await api.call("GET", "reboot")) == {"isReboot": True}
+        await until(lambda: _is(api, "authorized"), "back after the reboot")
+        deleted = await run(green.serviceMethods.deleteMessage, contact, ours)
+        assert deleted.code == 200, deleted.text
+        changes = [m["message_data"] for m in network.messages_to(CONTACT)[1:]]
+        assert changes == [
+            {
+                "typeMessage": "editedMessage",
+                "editedMessageData": {"textMessage": "hello", "stanzaId": theirs},
+            },
+            {"typeMessage": "deletedMessage", "deletedMessageData": {"stanzaId": theirs}},
+        ]
+        typing = await run(green.serviceMethods.sendTyping, contact, 1000, "recording")
+        assert typing.code == 200, typing.text
+        assert (ACCOUNT, "RECORDING") in network.presences_to(CONTACT)
+        timer = await run(green.serviceMethods.setDisappearingChat, contact, 86400)
+        assert timer.data["ephemeralExpiration"] == 86400
+        assert network.timer(ACCOUNT, contact) == 86400
+        profile = await run(green.account.setProfilePicture, str(picture))
+        assert profile.code == 200 and profile.data["setProfilePicture"] is True
+        assert network.picture(ACCOUNT) == hashlib.sha256(picture.read_bytes()).hexdigest()
+
+        # What the library cannot do: the façade's 400 with the reason, nothing changed.
+        archived = await http.post(
+            f"/waInstance{api.id}/archiveChat/{api.token}", json={"chatId": contact}
+        )
+        assert archived.status_code == 400
+        assert archived.json()["description"] == (
+            "this method is not supported by the instance's engine"
+        )
+        only_mine = await http.post(
+            f"/waInstance{api.id}/deleteMessage/{api.token}",
+            json={"chatId": contact, "idMessage": ours, "onlySenderDelete": True},
+        )
+        assert only_mine.status_code == 400
+        assert "only on the account's devices" in only_mine.json()["description"]
+        assert len(network.messages_to(CONTACT)) == 3

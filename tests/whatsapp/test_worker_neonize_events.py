@@ -145,3 +145,62 @@ def test_received_media_that_cannot_be_had_arrives_without_its_file(
         "the imageMessage of message 3EB0A could not be downloaded: not connected",
         "the ptvMessage of message 3EB0B is not downloaded: 1001 bytes, over the limit of 1000",
     ]
+
+
+def test_poll_votes_need_their_poll_and_its_secret(
+    wired: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A vote names its poll by id only: one on a poll this connection never saw is dropped
+    with a log line; one on a poll it saw is decrypted by the library (offline that fails,
+    with a log line) before it is counted (translate.poll_update, tested with translate)."""
+    _, lib, recorder = wired
+    question = E.PollCreationMessage(
+        name="Lunch?",
+        options=[E.PollCreationMessage.Option(optionName=n) for n in ("Soup", "Tea")],
+        selectableOptionsCount=1,
+    )
+
+    def vote(poll_id: str, id_message: str) -> Any:
+        key = proto.MessageKey(remoteJID="79001234567@s.whatsapp.net", fromMe=True, ID=poll_id)
+        update = E.PollUpdateMessage(
+            pollCreationMessageKey=key,
+            vote=E.PollEncValue(encPayload=b"sealed", encIV=b"iv"),
+            senderTimestampMS=1,
+        )
+        return message_ev(E.Message(pollUpdateMessage=update), id_message=id_message)
+
+    with caplog.at_level(logging.WARNING, logger="fleetgate_whatsapp.neonize_client"):
+        _deliver(lib, message_ev(E.Message(pollCreationMessageV3=question), id_message="3EB0P"))
+        _deliver(lib, vote("3EB0UNSEEN", "3EB0V1"))
+        _deliver(lib, vote("3EB0P", "3EB0V2"))
+    reported = [args[0] for name, args in recorder.calls if name == "message"]
+    assert [r.message_data["typeMessage"] for r in reported] == ["pollMessage"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "the vote 3EB0V1 on poll 3EB0UNSEEN is not reported: "
+        "the poll was sent before this worker started",
+        "the vote 3EB0V2 on poll 3EB0P could not be decrypted: not connected",
+    ]
+
+
+def test_group_calls_on_a_connection_not_up_are_errors_not_refusals(wired: Any) -> None:
+    """Only WhatsApp's refusals are answers (groups.refusal); "not connected" stays an error."""
+    client, _, _ = wired
+    with pytest.raises(Exception, match="not connected"):
+        client.rename_group("120363000000000001@g.us", "x")
+    with pytest.raises(Exception, match="not connected"):
+        client.group_data("120363000000000001@g.us")
+    with pytest.raises(Exception, match="chat id must be"):
+        client.revoke("not-a-chat", "3EB0")
+
+
+def test_the_library_has_every_enum_value_the_client_names() -> None:
+    """Typing states and member changes are named by the library's enums: a name it does not
+    have would fail only on a live connection."""
+    enum = importlib.import_module("neonize.utils.enum")
+    groups = importlib.import_module("fleetgate_whatsapp.groups")
+    for state, name in neonize_client._PRESENCES.items():
+        assert isinstance(getattr(enum.ChatPresence, name), enum.ChatPresence), state
+    for state, name in neonize_client._PRESENCE_MEDIA.items():
+        assert isinstance(getattr(enum.ChatPresenceMedia, name), enum.ChatPresenceMedia), state
+    for action in groups.ACTIONS:
+        assert getattr(enum.ParticipantChange, action.upper()).value == action

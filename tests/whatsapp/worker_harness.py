@@ -45,7 +45,7 @@ class WorkerProcess:
         self.proc = proc
         self.sock = sock
         self.replies: dict[int, Reply] = {}
-        self.events: list[tuple[float, Event]] = []  # (monotonic arrival, event)
+        self.events: list[Event] = []
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
@@ -96,7 +96,7 @@ class WorkerProcess:
 
     def of(self, sid: int, kind: str) -> list[Event]:
         with self._cond:
-            return [e for _, e in self.events if e.sid == sid and e.kind == kind]
+            return [e for e in self.events if e.sid == sid and e.kind == kind]
 
     def wait_event(self, sid: int, kind: str, count: int = 1, timeout: float = WAIT_S) -> Event:
         found = self.wait(
@@ -110,10 +110,6 @@ class WorkerProcess:
 
     def wait_log(self, contains: str, count: int = 1, timeout: float = WAIT_S) -> None:
         self.wait(lambda: len(self.logs(contains)) >= count, f"log {contains!r}", timeout)
-
-    def arrivals(self, sid: int, kind: str) -> list[float]:
-        with self._cond:
-            return [t for t, e in self.events if e.sid == sid and e.kind == kind]
 
     # -- ending ----------------------------------------------------------------------------
 
@@ -136,7 +132,7 @@ class WorkerProcess:
                     if isinstance(frame, Reply):
                         self.replies[frame.id] = frame
                     elif isinstance(frame, Event):
-                        self.events.append((time.monotonic(), frame))
+                        self.events.append(frame)
                     self._cond.notify_all()
         finally:
             with self._cond:

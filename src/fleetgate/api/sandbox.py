@@ -210,57 +210,92 @@ async def _phone_sends_file(
     return OrjsonResponse({"idMessage": id_message, "urlFile": link})
 
 
+async def own_phone(ctx: Context, partner: Partner, phone: str) -> str:
+    """The phone, once it is the partner's: what a list route checks before reading. It reads
+    unless the number is free: claiming writes, so only a first use takes a write transaction
+    (a page polls its phone's lists)."""
+    phone = _phone(phone)
+    async with ctx.db.reading() as session:
+        owner = await sandbox_phones.owner_of(session=session, phone=phone)
+    if owner is None:
+        async with ctx.db.transaction() as session:
+            await sandbox_phones.claim(session=session, partner=partner, phone=phone)
+    elif owner != partner.id:
+        raise NotFound(NOT_YOURS)
+    return phone
+
+
+def message_limit(limit: str) -> int:
+    """A phone's list's ``limit`` query parameter: 1 to 1,000 messages."""
+    if not is_digits(limit) or not 1 <= digits_value(limit) <= 1000:
+        raise InvalidInput("limit must be an integer from 1 to 1000")
+    return digits_value(limit)
+
+
 @router.get("/phones/{phone}/messages")
 async def phone_inbox(
     phone: str, partner: PartnerDep, ctx: ContextDep, limit: str = "100"
 ) -> Response:
     """What the virtual phone received, oldest first (the newest ``limit``, at most 1,000)."""
-    if not is_digits(limit) or not 1 <= digits_value(limit) <= 1000:
-        raise InvalidInput("limit must be an integer from 1 to 1000")
-    phone = _phone(phone)
+    count = message_limit(limit)
+    phone = await own_phone(ctx, partner, phone)
     async with ctx.db.reading() as session:
-        owner = await sandbox_phones.owner_of(session=session, phone=phone)
-    if owner is None:  # a first use: claiming writes, so only then a write transaction
-        async with ctx.db.transaction() as session:
-            await sandbox_phones.claim(session=session, partner=partner, phone=phone)
-    elif owner != partner.id:
-        raise NotFound(NOT_YOURS)
-    async with ctx.db.reading() as session:
-        events = await sandbox_phones.inbox(session=session, phone=phone, limit=digits_value(limit))
-    items = []
-    for event in events:
-        payload = orjson.loads(event.payload)
-        data = payload["messageData"]
-        items.append(
-            {
-                "idMessage": event.id_message,
-                # A group message shows in the group's chat, its author as sender.
-                "chatId": payload.get("groupId", f"{event.from_phone}@c.us"),
-                "sender": f"{event.from_phone}@c.us",
-                "timestamp": event.at_ms // 1000,
-                "timestampMs": event.at_ms,
-                "typeMessage": data.get("typeMessage", ""),
-                "text": message_text(data),
-                "messageData": data,
-            }
-        )
+        events = await sandbox_phones.inbox(session=session, phone=phone, limit=count)
+    items = [
+        message_item(e.id_message, e.from_phone, e.payload, e.at_ms, chat=e.from_phone)
+        for e in events
+    ]
     return OrjsonResponse({"messages": fold_changes(items)})
 
 
+def message_item(
+    id_message: str, from_phone: str, payload_json: str, at_ms: int, *, chat: str
+) -> dict[str, Any]:
+    """One message as the phone routes list it; ``chat`` is the other phone of its chat."""
+    payload = orjson.loads(payload_json)
+    data = payload["messageData"]
+    return {
+        "idMessage": id_message,
+        # A group message shows in the group's chat, its author as sender.
+        "chatId": payload.get("groupId", f"{chat}@c.us"),
+        "sender": f"{from_phone}@c.us",
+        "timestamp": at_ms // 1000,
+        "timestampMs": at_ms,
+        "typeMessage": data.get("typeMessage", ""),
+        "text": message_text(data),
+        "messageData": data,
+    }
+
+
 def fold_changes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Show each edit and deletion on the message it changes too (``isEdited`` with the new
-    text, ``isDeleted``), as a phone's chat shows them."""
+    """Show each edit, deletion, reaction and vote on the message it changes too
+    (``isEdited`` with the new text, ``isDeleted``, ``reactions`` by sender, a poll's
+    ``votes``), as a phone's chat shows them; the oldest change comes first, the newest wins."""
     by_id = {item["idMessage"]: item for item in items}
     for item in items:
         data = item["messageData"]
-        change = data.get("editedMessageData") or data.get("deletedMessageData")
+        change = (
+            data.get("editedMessageData")
+            or data.get("deletedMessageData")
+            or data.get("quotedMessage" if item["typeMessage"] == "reactionMessage" else "")
+            or data.get("pollMessageData" if item["typeMessage"] == "pollUpdateMessage" else "")
+        )
         target = by_id.get(change.get("stanzaId")) if isinstance(change, dict) else None
         if target is None:
             continue
         if "editedMessageData" in data:
             target |= {"isEdited": True, "text": str(change.get("textMessage", ""))}
-        else:
+        elif "deletedMessageData" in data:
             target["isDeleted"] = True
+        elif item["typeMessage"] == "reactionMessage":
+            reactions = target.setdefault("reactions", {})
+            emoji = message_text(data)
+            if emoji:
+                reactions[item["sender"]] = emoji
+            else:  # an empty reaction takes the sender's reaction back
+                reactions.pop(item["sender"], None)
+        else:
+            target["votes"] = change.get("votes", [])
     return items
 
 
@@ -450,6 +485,9 @@ _ASSETS = {
     "sandbox.js": "text/javascript; charset=utf-8",
     "sandbox.css": "text/css; charset=utf-8",
 }
+# The modules sandbox.js imports (the page's script, split by what it does).
+_MODULES = ("lib", "chat", "groups", "more")
+_ASSETS |= {f"sandbox-{m}.js": "text/javascript; charset=utf-8" for m in _MODULES}
 
 
 def _asset(name: str) -> Response:
@@ -462,7 +500,8 @@ def _asset(name: str) -> Response:
 
 @router.get("", include_in_schema=False)
 async def page() -> Response:
-    """A page where a person links instances to virtual phones and writes as a contact."""
+    """A page where a person links instances to virtual phones and acts as a contact: writes,
+    reacts, votes, edits, deletes, makes groups, calls, blocks and posts statuses."""
     return _asset("sandbox.html")
 
 
@@ -470,6 +509,14 @@ async def page() -> Response:
 async def page_script() -> Response:
     """The page's script (a file of its own: the page's policy forbids inline code)."""
     return _asset("sandbox.js")
+
+
+@router.get("/sandbox-{module}.js", include_in_schema=False)
+async def page_module(module: str) -> Response:
+    """A module of the page's script: only the files the page ships."""
+    if module not in _MODULES:
+        raise NotFound("no such file")
+    return _asset(f"sandbox-{module}.js")
 
 
 @router.get("/sandbox.css", include_in_schema=False)

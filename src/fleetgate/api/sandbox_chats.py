@@ -1,5 +1,5 @@
 """The sandbox network over HTTP, continued: a virtual phone edits and deletes its messages,
-reacts, votes in polls, calls, blocks, and sees who is typing to it.
+reacts, votes in polls, calls, blocks, and sees its chats both ways and who is typing to it.
 
 Same authentication and rules as api/sandbox.py (a number acts only for the partner holding
 it); errors are ``{"error": "<text>"}``.
@@ -18,7 +18,14 @@ from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
-from fleetgate.api.sandbox import _chat_phone, _phone
+from fleetgate.api.sandbox import (
+    _chat_phone,
+    _phone,
+    fold_changes,
+    message_item,
+    message_limit,
+    own_phone,
+)
 from fleetgate.context import Context
 from fleetgate.services import sandbox_chats, sandbox_phones
 
@@ -194,3 +201,23 @@ async def phone_sees_presence(
     if chatId is not None:
         seen = {chatId: seen[chatId]} if chatId in seen else {}
     return OrjsonResponse({"presence": seen})
+
+
+@router.get("/phones/{phone}/conversation")
+async def phone_conversation(
+    phone: str, partner: PartnerDep, ctx: ContextDep, limit: str = "100"
+) -> Response:
+    """What the virtual phone received and sent, oldest first (the newest ``limit``, at most
+    1,000), each item as the inbox shows it plus ``fromMe``; edits, deletions, reactions and
+    votes also show on the message they change."""
+    count = message_limit(limit)
+    own = await own_phone(ctx, partner, phone)
+    async with ctx.db.reading() as session:
+        lines = await sandbox_chats.conversation(session=session, phone=own, limit=count)
+    items = []
+    for line in lines:
+        mine = line.from_phone == own
+        chat = line.to_phone if mine else line.from_phone
+        item = message_item(line.id_message, line.from_phone, line.payload, line.at_ms, chat=chat)
+        items.append(item | {"fromMe": mine})
+    return OrjsonResponse({"messages": fold_changes(items)})

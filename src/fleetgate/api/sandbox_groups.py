@@ -60,6 +60,7 @@ class GroupActionBody(BaseModel):
     participantChatId: Annotated[str, AfterValidator(_member)] | None = None
     allowParticipantsEditGroupSettings: bool | None = None
     allowParticipantsSendMessages: bool | None = None
+    inviteLink: str | None = Field(None, min_length=1, max_length=200)
 
 
 def _phone(phone: str) -> str:
@@ -83,6 +84,7 @@ async def create_group(
     async with ctx.db.transaction() as session:
         made = await sandbox_groups.create(
             session=session,
+            signals=ctx.signals,
             partner=partner,
             phone=_phone(phone),
             name=body.groupName,
@@ -142,16 +144,20 @@ async def group_action(
     phone: str, groupId: str, action: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
     """The phone renames the group (``name``), adds, removes, promotes or demotes a member
-    (``add``, ``remove``, ``promote``, ``demote``), leaves it (``leave``) or changes who may
-    edit and send (``settings``); ``{"done": bool, "reason": "…"}``."""
+    (``add``, ``remove``, ``promote``, ``demote``), leaves it (``leave``), changes who may
+    edit and send (``settings``) or joins it by its ``inviteLink`` (``join``: a group that
+    wants approval keeps a request); ``{"done": bool, "reason": "…"}``."""
     body = parse_body(GroupActionBody, await read_json(request, ctx.settings.http.max_body_bytes))
     if action == "name" and body.groupName is None:
         raise InvalidInput("groupName is required")
     if action in ("add", "remove", "promote", "demote") and body.participantChatId is None:
         raise InvalidInput("participantChatId is required")
+    if action == "join" and body.inviteLink is None:
+        raise InvalidInput("inviteLink is required")
     async with ctx.db.transaction() as session:
         refused = await sandbox_groups.act(
             session=session,
+            signals=ctx.signals,
             partner=partner,
             phone=_phone(phone),
             group_id=_group(groupId),
@@ -160,5 +166,6 @@ async def group_action(
             participant=body.participantChatId or "",
             members_edit=body.allowParticipantsEditGroupSettings,
             members_send=body.allowParticipantsSendMessages,
+            invite_link=body.inviteLink or "",
         )
     return OrjsonResponse({"done": not refused, "reason": refused})

@@ -35,6 +35,22 @@ class ChatInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatOverview:
+    """One chat of the list: its newest message (epoch ms; 0: none), unread messages since
+    it was last cleared, and its marks."""
+
+    chat_id: str
+    name: str
+    last_ms: int
+    unread: int
+    archived: bool
+    pinned: bool
+    mute_until_ms: int | None
+    unread_mark: bool
+    ephemeral_expiration: int
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """One entry of the call journals."""
 
@@ -59,3 +75,50 @@ def edited(id_message: str, text: str) -> dict[str, Any]:
 def deleted(id_message: str) -> dict[str, Any]:
     """The messageData of a deletion of ``id_message`` (GREEN-API's deletedMessage)."""
     return {"typeMessage": "deletedMessage", "deletedMessageData": {"stanzaId": id_message}}
+
+
+def reaction(id_message: str, participant: str, emoji: str) -> dict[str, Any]:
+    """The messageData of a reaction to ``id_message``, written by ``participant`` (a chat
+    id); ``emoji`` "" takes a reaction back (GREEN-API's reactionMessage)."""
+    return {
+        "typeMessage": "reactionMessage",
+        "extendedTextMessageData": {"text": emoji},
+        "quotedMessage": {"stanzaId": id_message, "participant": participant},
+    }
+
+
+def poll_vote(
+    id_message: str, poll: dict[str, Any], voter: str, chosen: list[str]
+) -> dict[str, Any]:
+    """The messageData of a poll's tally after ``voter`` (a chat id) chose ``chosen`` (GREEN-API's
+    pollUpdateMessage; in a chat of two the voter is the only one)."""
+    return {
+        "typeMessage": "pollUpdateMessage",
+        "pollMessageData": {
+            "stanzaId": id_message,
+            "name": poll.get("name", ""),
+            "votes": [
+                {
+                    "optionName": o["optionName"],
+                    "optionVoters": [voter] if o["optionName"] in chosen else [],
+                }
+                for o in poll.get("options", [])
+            ],
+            "multipleAnswers": bool(poll.get("multipleAnswers", False)),
+        },
+    }
+
+
+def pin(id_message: str, participant: str, *, pinned: bool, duration_s: int) -> dict[str, Any]:
+    """The messageData of pinning ``id_message`` (by ``participant``, a chat id) in its chat
+    for ``duration_s`` seconds, or of unpinning it. GREEN-API has no such type: fleetgate
+    names it ``pinMessage``, shaped as its other messages that point at one."""
+    return {
+        "typeMessage": "pinMessage",
+        "pinMessageData": {
+            "stanzaId": id_message,
+            "participant": participant,
+            "action": "pin" if pinned else "unpin",
+            "durationS": duration_s,
+        },
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 # Bytes read from a file's start to tell its kind.
 HEAD_BYTES = 4096
@@ -29,6 +30,26 @@ class StoredFile:
     @property
     def type_message(self) -> str:
         return type_message(self.mime_type)
+
+    def as_json(self) -> dict[str, Any]:
+        """The file as it travels in engine calls and sandbox messages (the object, not its
+        bytes)."""
+        return {
+            "key": self.key,
+            "size": self.size,
+            "sha256": self.sha256,
+            "mimeType": self.mime_type,
+            "fileName": self.file_name,
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> StoredFile | None:
+        """The file :meth:`as_json` gave, or None for anything else (no file)."""
+        if not isinstance(value, dict):
+            return None
+        return cls(
+            value["key"], value["size"], value["sha256"], value["mimeType"], value["fileName"]
+        )
 
 
 # (offset, magic, MIME type), first match wins; the ISO media (ftyp) and RIFF families are told

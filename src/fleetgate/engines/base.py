@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from fleetgate.domain.chats import CallStatus
 from fleetgate.domain.files import StoredFile
+from fleetgate.domain.groups import GroupEvent
 from fleetgate.domain.instances import State
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.settings import Settings
@@ -130,6 +131,9 @@ class SessionEvents(Protocol):
     async def blocked(self, *, chat_id: str) -> None:
         """A contact blocked the account."""
 
+    async def group_changed(self, event: GroupEvent) -> None:
+        """A group the account is (or was just) in changed: members, admins, settings."""
+
 
 class Session(Protocol):
     """One instance's live connection."""
@@ -203,6 +207,49 @@ class GroupSession(Protocol):
         self, group_id: str, *, members_edit: bool | None, members_send: bool | None
     ) -> str:
         """Whether members who are not admins may edit the group and send to it."""
+
+
+class GroupAdminSession(Protocol):
+    """Optional group methods beyond GREEN-API's (Z-API's group routes need them); refusals
+    answer as GroupSession's do: "" when done, else why not."""
+
+    async def group_metadata(self, group_id: str) -> dict[str, Any] | None:
+        """group_data's answer plus ``description``, ``descriptionTime``,
+        ``allowParticipantsAddMembers``, ``requireAdminApproval``; None: no such group."""
+
+    async def joined_groups(self) -> list[dict[str, Any]]:
+        """group_metadata of every group the account is a member of."""
+
+    async def update_group_description(self, group_id: str, description: str) -> str:
+        """Set the group's description (admins only)."""
+
+    async def update_group_policy(
+        self, group_id: str, *, members_add: bool | None, approval: bool | None
+    ) -> str:
+        """Whether members who are not admins may add others; whether joining by link waits
+        for an admin's approval."""
+
+    async def reset_group_invite(self, group_id: str) -> dict[str, str]:
+        """A new invite link (the old one stops working): ``{"link", "reason"}``."""
+
+    async def group_invite_info(self, link: str) -> dict[str, Any] | None:
+        """The group an invite link leads to (as group_metadata, with its link), or None."""
+
+    async def join_group(self, link: str) -> dict[str, str]:
+        """Join by invite link: ``{"groupId", "state": "joined"|"pending", "reason"}``."""
+
+    async def decide_group_request(self, group_id: str, participant: str, *, approve: bool) -> str:
+        """Approve or reject a number's request to join (admins only)."""
+
+
+class ChatMarkSession(Protocol):
+    """Optional chat methods for marks kept on the account's devices and for blocking."""
+
+    async def modify_chat(self, chat_id: str, *, action: str) -> None:
+        """pin, unpin, mute, unmute, clear, delete, read or unread the chat."""
+
+    async def block_contact(self, chat_id: str, *, blocked: bool) -> None:
+        """Block (or unblock) a contact: it can no longer write to the account."""
 
 
 class ChatSession(Protocol):

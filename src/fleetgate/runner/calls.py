@@ -15,7 +15,7 @@ from typing import Any
 
 from fleetgate.domain.files import StoredFile
 from fleetgate.engines.base import NOT_SUPPORTED, EngineError, OutgoingStatus, Session
-from fleetgate.runner import group_calls
+from fleetgate.runner import group_admin_calls, group_calls
 from fleetgate.services import engine_calls
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,7 @@ async def _set_disappearing(session: Session, args: dict[str, Any]) -> Any:
 
 
 def _file(args: dict[str, Any]) -> StoredFile | None:
-    f = args.get("file")
-    if not isinstance(f, dict):
-        return None
-    return StoredFile(f["key"], f["size"], f["sha256"], f["mimeType"], f["fileName"])
+    return StoredFile.from_json(args.get("file"))
 
 
 async def _send_status(session: Session, args: dict[str, Any]) -> Any:
@@ -151,6 +148,7 @@ HANDLERS: dict[str, Handler] = {
     engine_calls.EXISTS: _exists,
     engine_calls.READ_CHAT: _read_chat,
     **group_calls.handlers(optional),
+    **group_admin_calls.handlers(optional),
     engine_calls.DELETE_MESSAGE: _delete_message,
     engine_calls.EDIT_MESSAGE: _edit_message,
     engine_calls.SEND_TYPING: _send_typing,

@@ -9,10 +9,11 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.groups import GroupEvent
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import CallEvent, IncomingMessage, Session
-from fleetgate.services import chats, messaging, outbox, states
+from fleetgate.services import chats, messaging, outbox, states, zapi_group_callbacks
 from fleetgate.services.media import Media
 from fleetgate.services.zapi_callbacks import PRESENCE_EVENT
 from fleetgate.storage.db import Database
@@ -137,6 +138,21 @@ class InstanceEvents:
             if instance is not None:
                 await chats.record_block(
                     session=session, signals=self.signals, instance=instance, chat_id=chat_id
+                )
+
+    async def group_changed(self, event: GroupEvent) -> None:
+        if not self.active:
+            return
+        async with self.db.transaction() as session:
+            instance = await self._instance(session)
+            # Only ever a Z-API callback: nothing to write without a URL for it.
+            if instance is not None and zapi_group_callbacks.wanted(instance):
+                await outbox.emit(
+                    session=session,
+                    signals=self.signals,
+                    instance=instance,
+                    type_webhook=zapi_group_callbacks.GROUP_EVENT,
+                    fields=zapi_group_callbacks.event_fields(event),
                 )
 
     async def _instance(self, session: AsyncSession) -> InstanceView | None:

@@ -35,7 +35,8 @@ CHANGE_FLAGS = ("isEdited", "editedMessageId", "isDeleted", "deletedMessageId")
 
 
 def wanted(instance: InstanceView, data: dict[str, Any]) -> bool:
-    """Whether the instance's switches want a message of this type notified at all."""
+    """Whether the instance's switches want a GREEN-API notification of a message of this
+    type at all."""
     switch = EXTRA_SWITCH.get(str(data.get("typeMessage", "")))
     return switch is None or instance.switches.get(switch, False)
 
@@ -103,25 +104,26 @@ async def record_change(
             session=session, message=found, id_change=id_change, change=change
         ):
             return  # taken in before: notified then
-    if wanted(instance, change):
-        name = sender_name
-        await outbox.emit(
-            session=session,
-            signals=signals,
-            instance=instance,
-            type_webhook=type_webhook,
-            fields={
-                "idMessage": id_change,
-                "senderData": {
-                    "chatId": chat_id,
-                    "chatName": name,
-                    "sender": sender,
-                    "senderName": name,
-                    "senderContactName": name,
-                },
-                "messageData": change,
+    name = sender_name
+    # Z-API has no switches for edits and deletions: only the GREEN-API side waits on them.
+    await outbox.emit(
+        session=session,
+        signals=signals,
+        instance=instance,
+        type_webhook=type_webhook,
+        fields={
+            "idMessage": id_change,
+            "senderData": {
+                "chatId": chat_id,
+                "chatName": name,
+                "sender": sender,
+                "senderName": name,
+                "senderContactName": name,
             },
-        )
+            "messageData": change,
+        },
+        green=wanted(instance, change),
+    )
 
 
 async def own_message(
@@ -132,6 +134,14 @@ async def own_message(
     if found is None or found.chat_id != chat_id or found.queued:
         raise InvalidInput(NOT_FOUND)
     return found
+
+
+async def messenger_id(*, session: AsyncSession, id_instance: int, id_message: str) -> str:
+    """The id the messenger knows a message by: its own for a message we sent under ours
+    (recorded when it was sent), else the same id. Engines get this one for edits and deletions,
+    which must name the message as the messenger does even after a restart."""
+    remote = await messages_repo.remote_ids(session, id_instance, [id_message])
+    return remote.get(id_message, id_message)
 
 
 async def list_chats(*, session: AsyncSession, id_instance: int, limit: int) -> list[ChatInfo]:

@@ -34,6 +34,18 @@ REMOVE_GROUP_ADMIN = "remove_group_admin"
 LEAVE_GROUP = "leave_group"
 SET_GROUP_PICTURE = "set_group_picture"
 UPDATE_GROUP_SETTINGS = "update_group_settings"
+# More group calls (optional: engines/base.py GroupAdminSession).
+GROUP_METADATA = "group_metadata"
+JOINED_GROUPS = "joined_groups"
+UPDATE_GROUP_DESCRIPTION = "update_group_description"
+UPDATE_GROUP_POLICY = "update_group_policy"
+RESET_GROUP_INVITE = "reset_group_invite"
+GROUP_INVITE_INFO = "group_invite_info"
+JOIN_GROUP = "join_group"
+DECIDE_GROUP_REQUEST = "decide_group_request"
+# Chat marks and blocking (optional: engines/base.py ChatMarkSession).
+MODIFY_CHAT = "modify_chat"
+BLOCK_CONTACT = "block_contact"
 # Chats and sent messages (optional: engines/base.py ChatSession).
 DELETE_MESSAGE = "delete_message"
 EDIT_MESSAGE = "edit_message"

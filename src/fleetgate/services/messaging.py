@@ -188,7 +188,8 @@ async def record_incoming(
     )
     if added and message.file is not None and media_key is not None:
         await media.add_row(session, message.file, id_instance=instance.id_instance, key=media_key)
-    if added and chats.wanted(instance, data):
+    # Z-API has no switches for edits, deletions or votes: only the GREEN-API side waits on them.
+    if added:
         await _emit(
             session,
             signals,
@@ -201,6 +202,7 @@ async def record_incoming(
                 ),
                 "messageData": flat_quote(data),
             },
+            green=chats.wanted(instance, data),
         )
     return added
 
@@ -358,6 +360,8 @@ async def _emit(
     instance: InstanceView,
     type_webhook: str,
     fields: dict[str, Any],
+    *,
+    green: bool = True,
 ) -> None:
     await outbox.emit(
         session=session,
@@ -365,4 +369,5 @@ async def _emit(
         instance=instance,
         type_webhook=type_webhook,
         fields=fields,
+        green=green,
     )

@@ -39,15 +39,17 @@ async def emit(
     type_webhook: str,
     fields: dict[str, Any],
     previous_state: State | None = None,
+    green: bool = True,
 ) -> int | None:
     """Queue what the instance's settings want of one event; the GREEN-API row's id, or None.
 
-    A GREEN-API notification if its switch is on, and a callback to each per-event callback
-    URL that wants the event (services/zapi_callbacks.py), all in the caller's transaction.
+    A GREEN-API notification if its switch is on (and ``green``: a switch of its own, such
+    as editedMessageWebhook, may hold it back), and a callback to each per-event callback URL
+    that wants the event (services/zapi_callbacks.py), all in the caller's transaction.
     """
     now = now_ms()
     notification_id = None
-    if type_webhook in SWITCH_OF:
+    if green and type_webhook in SWITCH_OF:
         switch = SWITCH_OF[type_webhook]
         if switch is None or instance.switches.get(switch, False):
             notification_id = await _append_green(session, instance, type_webhook, fields, now)

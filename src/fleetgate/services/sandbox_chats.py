@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.domain.chats import CallStatus, deleted, edited
 from fleetgate.domain.partners import Partner
-from fleetgate.engines.sandbox import chats, network
+from fleetgate.engines.sandbox import chats
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import new_message_id
-from fleetgate.services.sandbox_phones import claim
+from fleetgate.services.sandbox_phones import claim, post
 from fleetgate.storage.signals import Signals
 
 NO_MESSAGE = "no such message in this chat"
@@ -34,21 +34,6 @@ async def _message(
     return found
 
 
-async def _send(
-    session: AsyncSession, signals: Signals, phone: str, other: str, data: dict[str, Any]
-) -> str:
-    id_message = new_message_id()
-    await network.post_message(
-        session,
-        signals,
-        from_phone=phone,
-        to_phone=other,
-        id_message=id_message,
-        payload={"messageData": data, "senderName": phone},
-    )
-    return id_message
-
-
 async def edit(
     *,
     session: AsyncSession,
@@ -64,7 +49,7 @@ async def edit(
     author, payload = await _message(session, phone, other, id_message)
     if author != phone or payload["messageData"].get("typeMessage") not in _TEXT_TYPES:
         raise InvalidInput("a phone edits only text messages it sent")
-    return await _send(session, signals, phone, other, edited(id_message, text))
+    return await post(session, signals, phone, other, edited(id_message, text))
 
 
 async def delete(
@@ -81,7 +66,7 @@ async def delete(
     author, _ = await _message(session, phone, other, id_message)
     if author != phone:
         raise InvalidInput("a phone deletes for everyone only messages it sent")
-    return await _send(session, signals, phone, other, deleted(id_message))
+    return await post(session, signals, phone, other, deleted(id_message))
 
 
 async def react(
@@ -97,7 +82,7 @@ async def react(
     """The phone reacts to a message of its chat with ``other`` ("" takes it back)."""
     await claim(session=session, partner=partner, phone=phone)
     author, _ = await _message(session, phone, other, id_message)
-    return await _send(session, signals, phone, other, chats.reaction(id_message, author, emoji))
+    return await post(session, signals, phone, other, chats.reaction(id_message, author, emoji))
 
 
 async def vote(
@@ -121,7 +106,7 @@ async def vote(
         raise InvalidInput("options must be option names of the poll")
     if len(options) > 1 and not poll.get("multipleAnswers"):
         raise InvalidInput("this poll takes one answer")
-    return await _send(session, signals, phone, other, chats.vote(id_message, poll, phone, options))
+    return await post(session, signals, phone, other, chats.vote(id_message, poll, phone, options))
 
 
 async def call(
@@ -160,6 +145,12 @@ async def block(
     """The phone blocks ``other``."""
     await claim(session=session, partner=partner, phone=phone)
     await chats.post_block(session, signals, from_phone=phone, to_phone=other)
+
+
+async def conversation(*, session: AsyncSession, phone: str, limit: int) -> list[chats.ChatLine]:
+    """The newest messages the phone received or sent, oldest first (the caller checked the
+    phone is the partner's)."""
+    return await chats.messages_of(session, phone, limit=limit)
 
 
 async def presence_seen(*, session: AsyncSession, phone: str) -> dict[str, str]:

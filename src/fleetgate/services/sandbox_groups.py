@@ -11,22 +11,28 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.domain.partners import Partner
-from fleetgate.engines.sandbox import groups, network
+from fleetgate.engines.sandbox import group_admin, groups, network
 from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import new_message_id
 from fleetgate.services.sandbox_phones import claim
 from fleetgate.storage.signals import Signals
 
 # What a phone can do to a group: its network function, and the body fields it takes.
-ACTIONS = ("name", "add", "remove", "promote", "demote", "leave", "settings")
+ACTIONS = ("name", "add", "remove", "promote", "demote", "leave", "settings", "join")
 
 
 async def create(
-    *, session: AsyncSession, partner: Partner, phone: str, name: str, members: list[str]
+    *,
+    session: AsyncSession,
+    signals: Signals,
+    partner: Partner,
+    phone: str,
+    name: str,
+    members: list[str],
 ) -> dict[str, Any]:
     """A new group owned by the phone; createGroup's answer."""
     owner = await claim(session=session, partner=partner, phone=phone)
-    group = await groups.create(session, owner=owner, subject=name, members=members)
+    group = await groups.create(session, signals, owner=owner, subject=name, members=members)
     return {"created": True, "chatId": group.group_id, "groupInviteLink": groups.invite_link(group)}
 
 
@@ -56,6 +62,7 @@ async def list_groups(
 async def act(
     *,
     session: AsyncSession,
+    signals: Signals,
     partner: Partner,
     phone: str,
     group_id: str,
@@ -64,24 +71,37 @@ async def act(
     participant: str = "",
     members_edit: bool | None = None,
     members_send: bool | None = None,
+    invite_link: str = "",
 ) -> str:
-    """The phone changes the group (one of ACTIONS); "" when done, else why not."""
+    """The phone changes the group (one of ACTIONS); "" when done, else why not. ``join``
+    follows ``invite_link`` (a group that wants approval keeps a request: "" too)."""
     me = await claim(session=session, partner=partner, phone=phone)
+    if action == "join":
+        joined, _, refused = await group_admin.join(session, signals, phone=me, link=invite_link)
+        if not refused and joined != group_id:
+            raise InvalidInput("the invite link is not this group's")
+        return refused
     if action == "name":
-        return await groups.rename(session, actor=me, group_id=group_id, subject=name)
+        return await groups.rename(session, signals, actor=me, group_id=group_id, subject=name)
     if action == "add":
-        return await groups.add(session, actor=me, group_id=group_id, phone=participant)
+        return await groups.add(session, signals, actor=me, group_id=group_id, phone=participant)
     if action == "remove":
-        return await groups.remove(session, actor=me, group_id=group_id, phone=participant)
+        return await groups.remove(session, signals, actor=me, group_id=group_id, phone=participant)
     if action in ("promote", "demote"):
         return await groups.set_admin(
-            session, actor=me, group_id=group_id, phone=participant, admin=action == "promote"
+            session,
+            signals,
+            actor=me,
+            group_id=group_id,
+            phone=participant,
+            admin=action == "promote",
         )
     if action == "leave":
-        return await groups.leave(session, actor=me, group_id=group_id)
+        return await groups.leave(session, signals, actor=me, group_id=group_id)
     if action == "settings":
         return await groups.update_settings(
             session,
+            signals,
             actor=me,
             group_id=group_id,
             members_edit=members_edit,

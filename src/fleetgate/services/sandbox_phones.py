@@ -124,10 +124,22 @@ async def send_message(
 ) -> str:
     """The phone sends a message (with its file, already stored) to a number; its idMessage."""
     await claim(session=session, partner=partner, phone=phone)
+    return await post(session, signals, phone, to_phone, message_data, file)
+
+
+async def post(
+    session: AsyncSession,
+    signals: Signals,
+    phone: str,
+    to_phone: str,
+    message_data: dict[str, Any],
+    file: StoredFile | None = None,
+) -> str:
+    """Post a message of a phone its caller has already claimed; its idMessage."""
     id_message = new_message_id()
     payload: dict[str, Any] = {"messageData": message_data, "senderName": phone}
     if file is not None:
-        payload["file"] = network.file_payload(file)
+        payload["file"] = file.as_json()
     await network.post_message(
         session,
         signals,

@@ -17,6 +17,8 @@ from typing import Any
 
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import FAILED_STATUSES, MessageStatus
+from fleetgate.services import zapi_group_callbacks
+from fleetgate.services.zapi_actions import ACTION_KINDS, action_content, contact_card
 
 CallbackRow = tuple[str, str, dict[str, Any]]  # (callback type, target url, JSON body)
 
@@ -82,6 +84,8 @@ def zapi_callbacks(
             "instanceId": str(instance.id_instance),
         }
         return _rows(PRESENCE_CHAT, presence, urls.get("presence_chat"))
+    if type_webhook == zapi_group_callbacks.GROUP_EVENT:
+        return zapi_group_callbacks.rows(instance=instance, fields=fields, now=now)
     return []
 
 
@@ -136,17 +140,21 @@ def received_body(
         "type": RECEIVED,
         "fromApi": from_api,
     }
-    return body | message_content(fields.get("messageData") or {})
+    return body | message_content(fields.get("messageData") or {}, body)
 
 
-def message_content(data: dict[str, Any]) -> dict[str, Any]:
+def message_content(data: dict[str, Any], envelope: dict[str, Any] | None = None) -> dict[str, Any]:
     """The Z-API content keys of a GREEN messageData: one content object, maybe more keys.
 
     A message that quotes another adds "referenceMessageId" (the quoted stanzaId). A type with
     no Z-API counterpart here becomes an empty text plus "notification": its GREEN typeMessage,
-    so a client still learns something arrived and of which kind.
+    so a client still learns something arrived and of which kind. Reactions, votes, pins,
+    edits and deletions point at another message and need the callback's ``envelope`` (its
+    phone, fromMe, participantPhone, connectedPhone and momment) to say who did what.
     """
     kind = data.get("typeMessage", "")
+    if kind in ACTION_KINDS:
+        return action_content(kind, data, envelope or {})
     file: dict[str, Any] = data.get("fileMessageData") or {}
     content: dict[str, Any]
     if kind == "textMessage":
@@ -224,9 +232,10 @@ def message_content(data: dict[str, Any]) -> dict[str, Any]:
         content = {"location": location}
     elif kind == "contactMessage":
         card = data.get("contactMessageData") or {}
-        content = {
-            "contact": {"displayName": card.get("displayName", ""), "vCard": card.get("vcard", "")}
-        }
+        content = {"contact": contact_card(card)}
+    elif kind == "contactsArrayMessage":
+        cards = [contact_card(c) for c in (data.get("messageData") or {}).get("contacts", [])]
+        content = {"contact": cards[0] if cards else contact_card({}), "contacts": cards}
     elif kind == "pollMessage":
         poll = data.get("pollMessageData") or {}
         content = {

@@ -267,7 +267,12 @@ class SandboxEventRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     at_ms: Mapped[int] = mapped_column(EpochMs)
 
-    __table_args__ = (Index(None, "to_phone", "id"), {"sqlite_autoincrement": True})
+    # A phone's inbox by to_phone; its conversation (api/sandbox.py) adds what it sent.
+    __table_args__ = (
+        Index(None, "to_phone", "id"),
+        Index(None, "from_phone", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class SandboxGroupRow(Base):
@@ -287,6 +292,23 @@ class SandboxGroupRow(Base):
     # updateGroupSettings: may members who are not admins edit the group / send messages.
     members_edit: Mapped[bool] = mapped_column(Flag, default=True, server_default=true())
     members_send: Mapped[bool] = mapped_column(Flag, default=True, server_default=true())
+    # The group's description, and when it was last set (Z-API update-group-description).
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    description_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+    # Z-API requireAdminApproval (joining by link waits for an admin) and, inverted,
+    # adminOnlyAddMember (may members who are not admins add others).
+    require_approval: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    members_add: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+
+
+class SandboxGroupRequestRow(Base):
+    """A phone asking to join a sandbox group that wants an admin's approval."""
+
+    __tablename__ = "sandbox_group_requests"
+
+    group_id: Mapped[str] = mapped_column(text(40), primary_key=True)
+    phone: Mapped[str] = mapped_column(text(20), primary_key=True)
+    requested_ms: Mapped[int] = mapped_column(EpochMs)
 
 
 class SandboxGroupMemberRow(Base):
@@ -401,6 +423,15 @@ class ChatRow(Base):
     # Seconds after which new messages disappear (0: off), and when that was set.
     ephemeral_expiration: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     ephemeral_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+    # Z-API modify-chat marks: pinned; muted until (epoch ms, -1: for ever, NULL: not muted);
+    # marked unread; messages before cleared_ms hidden (clear, delete); deleted: left out of
+    # the chat list until a newer message comes. blocked: contacts/modify-blocked.
+    pinned: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    mute_until_ms: Mapped[int | None] = mapped_column(BigInteger)
+    unread_mark: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    cleared_ms: Mapped[int] = mapped_column(EpochMs, default=0, server_default="0")
+    deleted: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
+    blocked: Mapped[bool] = mapped_column(Flag, default=False, server_default=false())
 
 
 class CallRow(Base):

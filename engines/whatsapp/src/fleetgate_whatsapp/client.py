@@ -22,6 +22,10 @@ class ClientError(Exception):
     """A call could not be done; the text is shown to the API caller."""
 
 
+# What a chat may be shown (Client.typing).
+TYPING_STATES = ("composing", "recording", "paused")
+
+
 @dataclass(frozen=True, slots=True)
 class Store:
     """Where a device's keys live: ``dsn`` is a SQLite file path or a ``postgres://`` DSN."""
@@ -123,6 +127,51 @@ class Client(Protocol):
 
     def exists(self, phone: str) -> bool:
         """Whether ``phone`` (digits, international) has a WhatsApp account."""
+
+    # Groups: a change returns "" when done, or why WhatsApp refused it (the words of
+    # groups.py); ClientError is for what could not be asked (not connected, a bad id).
+
+    def create_group(self, name: str, participants: list[str]) -> dict[str, str]:
+        """A new group the account owns, with these members: ``{chatId, groupInviteLink}``."""
+
+    def group_data(self, group_id: str) -> dict[str, Any] | None:
+        """getGroupData's answer (groups.group_data), or None if there is no such group;
+        ClientError(groups.NOT_MEMBER) when WhatsApp shows it to members only."""
+
+    def rename_group(self, group_id: str, name: str) -> str:
+        """Set the group's subject."""
+
+    def group_participant(self, group_id: str, participant: str, action: str) -> str:
+        """Add, remove, promote or demote (``action``) one member."""
+
+    def leave_group(self, group_id: str) -> str:
+        """Leave the group."""
+
+    def group_picture(self, group_id: str, picture: FileToSend) -> str:
+        """Set the group's picture (a JPEG)."""
+
+    def group_settings(
+        self, group_id: str, *, members_edit: bool | None, members_send: bool | None
+    ) -> str:
+        """Whether members who are not admins may edit the group (not locked) and send to it
+        (not announcement-only); None leaves a setting as it is."""
+
+    # Chats and the account's own messages.
+
+    def revoke(self, chat_id: str, id_message: str) -> None:
+        """Delete the account's message ``id_message`` (WhatsApp's id) for everyone."""
+
+    def edit(self, chat_id: str, id_message: str, text: str) -> None:
+        """Replace the text of the account's message ``id_message`` (WhatsApp's id)."""
+
+    def typing(self, chat_id: str, state: str) -> None:
+        """Show the chat ``composing``, ``recording``, or ``paused`` (neither any more)."""
+
+    def disappearing(self, chat_id: str, expiration_s: int) -> None:
+        """Set the chat's disappearing-messages timer (0: off)."""
+
+    def profile_picture(self, picture: FileToSend) -> None:
+        """Make the image (a JPEG) the account's profile picture."""
 
 
 class ClientFactory(Protocol):

@@ -12,10 +12,10 @@ them). Three kinds of frame:
 The ops and event kinds, with their fields, are listed in :data:`OPS` and :data:`EVENTS`; a
 frame that names anything else, or lacks a field, is refused with :class:`ProtocolError`.
 
-Files travel whole inside a frame, base64 in a JSON string (a ``send`` call's ``file``, a
-``message`` event's ``file``): one frame per file keeps a call and its bytes one unit, which
-a crash cannot split. Frames are therefore bounded by :func:`frame_limit` of the largest file
-allowed, not by :data:`MAX_FRAME` alone.
+Files travel whole inside a frame, base64 in a JSON string (the ``file`` of a ``send``,
+``group_picture`` or ``profile_picture`` call, a ``message`` event's ``file``): one frame per
+file keeps a call and its bytes one unit, which a crash cannot split. Frames are therefore
+bounded by :func:`frame_limit` of the largest file allowed, not by :data:`MAX_FRAME` alone.
 """
 
 from __future__ import annotations
@@ -65,6 +65,23 @@ OPS: dict[str, tuple[str, ...]] = {
     "send": ("chat_id", "message_data"),
     "mark_read": ("chat_id", "sender", "id_messages"),  # -> None
     "exists": ("phone",),  # -> bool
+    # Groups (chat ids as fleetgate writes them). A change answers "" when done or the reason
+    # WhatsApp refused it (groups.py); an error is kept for what could not be asked at all.
+    "create_group": ("name", "participants"),  # -> {chatId, groupInviteLink}
+    "group_data": ("group_id",),  # -> getGroupData's answer, or None: no such group
+    "rename_group": ("group_id", "name"),  # -> "" or why not
+    # action: add, remove, promote or demote -> "" or why not
+    "group_participant": ("group_id", "participant", "action"),
+    "leave_group": ("group_id",),  # -> "" or why not
+    "group_picture": ("group_id", "file"),  # file as send's (a JPEG) -> "" or why not
+    # either may be None (unchanged) -> "" or why not
+    "group_settings": ("group_id", "members_edit", "members_send"),
+    # Chats and the account's own messages -> None.
+    "revoke": ("chat_id", "id_message"),  # delete the account's message for everyone
+    "edit": ("chat_id", "id_message", "text"),  # replace the text of the account's message
+    "typing": ("chat_id", "state"),  # state: composing, recording or paused
+    "disappearing": ("chat_id", "expiration_s"),  # the chat's timer (0: off)
+    "profile_picture": ("file",),  # file as send's (a JPEG)
     "ping": (),  # -> the worker's pid (sid 0)
     "migrate": ("store",),  # create or upgrade the store's tables now (sid 0) -> None
 }

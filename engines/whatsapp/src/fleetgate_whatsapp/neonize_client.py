@@ -30,6 +30,12 @@ module does about the library (facts from the research note on neonize 0.5.2):
   here, in the message's callback (so messages stay in order), unless it is announced larger
   than ``media_max_bytes``; a download that fails leaves the message without its file, with
   one log line.
+- **Groups, revokes and edits**: a group change WhatsApp refuses raises a library error whose
+  text says why; ``groups.refusal`` turns the known ones into the answer (the sandbox's words)
+  and leaves any other an error. Revokes and edits are built from the protobuf classes
+  (``edits.py``): the library's own builder for a revoke asks ``get_me`` (see above).
+- **Poll votes** are decrypted by the library (``decrypt_poll_vote``: the poll's secret is in
+  the store) and counted against the polls this client sent or received, kept in memory.
 """
 
 from __future__ import annotations
@@ -43,11 +49,13 @@ import shutil
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fleetgate_whatsapp import proto, translate
+from fleetgate_whatsapp import edits, groups, proto, translate
 from fleetgate_whatsapp import store as stores
 from fleetgate_whatsapp.client import (
     ClientError,
@@ -66,6 +74,8 @@ T = TypeVar("T")
 _FIRST_QR_S = 60
 _NEXT_QR_S = 20
 _PAIR_SUCCESS = 2  # PairStatus.Status
+# Polls whose votes a connection tallies (the most recent ones).
+_POLLS_KEPT = 1000
 
 
 _MODULES = (
@@ -175,6 +185,9 @@ class NeonizeClient:
         self._login_hold: Hold | None = None
         self._failure: str | None = None
         self._qr_count = 0
+        # Polls sent or received since the worker started, by WhatsApp's id, with their tally
+        # so far: a vote names its poll only by id, and GREEN-API shows the whole tally.
+        self._polls: OrderedDict[str, translate.Poll] = OrderedDict()
 
     def connect(self) -> None:
         with self._lock:
@@ -232,6 +245,8 @@ class NeonizeClient:
         else:
             message = self._media(outgoing.media, file)
         response = self._call(lambda lib: lib.send_message(to, message))
+        if message_data.get("typeMessage") == "pollMessage":
+            self._keep_poll(str(response.ID), translate.poll_of(message_data))
         return str(response.ID)
 
     def mark_read(self, chat_id: str, sender: str, id_messages: list[str]) -> None:
@@ -243,6 +258,96 @@ class NeonizeClient:
         number = "+" + "".join(c for c in phone if c.isdigit())
         answers = self._call(lambda lib: lib.is_on_whatsapp(number))
         return any(bool(answer.IsIn) for answer in answers)
+
+    # -- groups (a refusal of WhatsApp's is an answer: groups.refusal) --------------------
+
+    def create_group(self, name: str, participants: list[str]) -> dict[str, str]:
+        members = [_jid_of(p) for p in participants]
+        info = self._call(lambda lib: lib.create_group(name, members))
+        chat_id = translate.chat_id_of(info.JID)
+        return {"chatId": chat_id, "groupInviteLink": self._invite_link(info.JID)}
+
+    def group_data(self, group_id: str) -> dict[str, Any] | None:
+        jid = _jid_of(group_id)
+        reason, info = self._refused(lambda lib: lib.get_group_info(jid))
+        if reason == groups.NO_GROUP:
+            return None
+        if reason:
+            # WhatsApp shows a group to its members only (a 403 answers anyone else).
+            raise ClientError(groups.NOT_MEMBER)
+        admin = groups.is_admin(info, self._me_chat())
+        return groups.group_data(info, invite_link=self._invite_link(jid) if admin else "")
+
+    def _invite_link(self, jid: Any) -> str:
+        """The group's invite link; "" (logged) when WhatsApp will not give it: the group
+        exists all the same, and its link is not worth failing the answer for."""
+        try:
+            link: str = self._call(lambda lib: lib.get_group_invite_link(jid))
+        except ClientError as exc:
+            if groups.refusal(str(exc)) is None:
+                raise
+            log.warning("no invite link for group %s: %s", jid.User, exc)
+            return ""
+        return groups.invite_link(link)
+
+    def rename_group(self, group_id: str, name: str) -> str:
+        jid = _jid_of(group_id)
+        return self._refused(lambda lib: lib.set_group_name(jid, name))[0]
+
+    def group_participant(self, group_id: str, participant: str, action: str) -> str:
+        jid, person = _jid_of(group_id), _jid_of(participant)
+        change = getattr(_enum.ParticipantChange, action.upper())
+        reason, answer = self._refused(
+            lambda lib: lib.update_group_participants(jid, [person], change)
+        )
+        if reason:
+            return reason
+        # One member asked about, one answered (with an error code of its own when refused).
+        return next((groups.participant_refusal(p, action) for p in answer or ()), "")
+
+    def leave_group(self, group_id: str) -> str:
+        jid = _jid_of(group_id)
+        return self._refused(lambda lib: lib.leave_group(jid))[0]
+
+    def group_picture(self, group_id: str, picture: FileToSend) -> str:
+        jid = _jid_of(group_id)
+        return self._refused(lambda lib: lib.set_group_photo(jid, picture.content))[0]
+
+    def group_settings(
+        self, group_id: str, *, members_edit: bool | None, members_send: bool | None
+    ) -> str:
+        jid = _jid_of(group_id)
+        if members_edit is not None:
+            reason = self._refused(lambda lib: lib.set_group_locked(jid, not members_edit))[0]
+            if reason:
+                return reason
+        if members_send is not None:
+            return self._refused(lambda lib: lib.set_group_announce(jid, not members_send))[0]
+        return ""
+
+    # -- chats and the account's own messages --------------------------------------------
+
+    def revoke(self, chat_id: str, id_message: str) -> None:
+        to, message = _jid_of(chat_id), _built(edits.revoke, chat_id, id_message)
+        self._call(lambda lib: lib.send_message(to, message))
+
+    def edit(self, chat_id: str, id_message: str, text: str) -> None:
+        to, message = _jid_of(chat_id), _built(edits.edit, chat_id, id_message, text)
+        self._call(lambda lib: lib.send_message(to, message))
+
+    def typing(self, chat_id: str, state: str) -> None:
+        jid = _jid_of(chat_id)
+        shown = getattr(_enum.ChatPresence, _PRESENCES[state])
+        kind = getattr(_enum.ChatPresenceMedia, _PRESENCE_MEDIA[state])
+        self._call(lambda lib: lib.send_chat_presence(jid, shown, kind))
+
+    def disappearing(self, chat_id: str, expiration_s: int) -> None:
+        jid = _jid_of(chat_id)
+        timer = timedelta(seconds=expiration_s)
+        self._call(lambda lib: lib.set_disappearing_timer(jid, timer))
+
+    def profile_picture(self, picture: FileToSend) -> None:
+        self._call(lambda lib: lib.set_profile_photo(picture.content))
 
     # -- the library client ----------------------------------------------------------------
 
@@ -278,6 +383,21 @@ class NeonizeClient:
                 return call(lib)
             except _exc.NeonizeError as exc:
                 raise ClientError(str(exc) or type(exc).__name__) from None
+
+    def _refused(self, call: Callable[[Any], T]) -> tuple[str, T | None]:
+        """A group change: ("", its answer), or (the reason, None) when WhatsApp refused it.
+        Any other failure (not connected, the network) stays a ClientError."""
+        try:
+            return "", self._call(call)
+        except ClientError as exc:
+            reason = groups.refusal(str(exc))
+            if reason is None:
+                raise
+            return reason, None
+
+    def _me_chat(self) -> str:
+        """The account's own chat id (``<phone>@c.us``), "" before it is linked."""
+        return f"{self._jid.partition('@')[0].partition(':')[0]}@c.us" if self._jid else ""
 
     def _end_startup(self) -> None:
         """The library called back (or the connect returned): its start-up writes are done,
@@ -422,15 +542,47 @@ class NeonizeClient:
         threading.Thread(target=self._stop_library, args=(lib,), daemon=True).start()
 
     def _message(self, ev: Any) -> None:
-        me = f"{self._jid.partition('@')[0].partition(':')[0]}@c.us" if self._jid else ""
-        received = translate.received(ev, me=me)
+        if ev.Message.HasField("pollUpdateMessage"):
+            self._poll_vote(ev)
+            return
+        received = translate.received(ev, me=self._me_chat())
         if received is None:
             return
+        if received.message_data.get("typeMessage") == "pollMessage":
+            self._keep_poll(received.id_message, translate.poll_of(received.message_data))
         if "fileMessageData" in received.message_data:
             file = self._download(received, ev)
             if file is not None:
                 received = dataclasses.replace(received, file=file)
         self._events.message(received)
+
+    def _poll_vote(self, ev: Any) -> None:
+        """A vote, decrypted with the poll's secret (the library keeps it in the store) and
+        counted into the poll's tally; a vote on a poll this worker has not seen is dropped
+        with a log line (its options are not known here)."""
+        stanza = ev.Message.pollUpdateMessage.pollCreationMessageKey.ID
+        with self._lock:
+            poll = self._polls.get(stanza)
+        what = f"the vote {ev.Info.ID} on poll {stanza}"
+        if poll is None:
+            log.warning("%s is not reported: the poll was sent before this worker started", what)
+            return
+        try:
+            vote = self._call(lambda lib: lib.decrypt_poll_vote(ev))
+        except ClientError as exc:
+            log.warning("%s could not be decrypted: %s", what, exc)
+            return
+        received, counted = translate.poll_update(ev, list(vote.selectedOptions), poll)
+        self._keep_poll(stanza, counted)
+        self._events.message(received)
+
+    def _keep_poll(self, id_message: str, poll: translate.Poll) -> None:
+        # Sends (call threads) and votes (the library's thread) both keep polls.
+        with self._lock:
+            self._polls[id_message] = poll
+            self._polls.move_to_end(id_message)
+            while len(self._polls) > _POLLS_KEPT:
+                self._polls.popitem(last=False)
 
     def _receipt(self, ev: Any) -> None:
         status = translate.receipt_status(ev)
@@ -455,7 +607,35 @@ _UPLOAD_TYPES = {
     "sticker": "MediaImage",
     "document": "MediaDocument",
 }
+# Client.typing's states -> the library's ChatPresence and ChatPresenceMedia (recording is
+# composing a voice note).
+_PRESENCES = {
+    "composing": "CHAT_PRESENCE_COMPOSING",
+    "recording": "CHAT_PRESENCE_COMPOSING",
+    "paused": "CHAT_PRESENCE_PAUSED",
+}
+_PRESENCE_MEDIA = {
+    "composing": "CHAT_PRESENCE_MEDIA_TEXT",
+    "recording": "CHAT_PRESENCE_MEDIA_AUDIO",
+    "paused": "CHAT_PRESENCE_MEDIA_TEXT",
+}
 _GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream")
+
+
+def _jid_of(chat_id: str) -> Any:
+    """The JID of a chat id; ClientError for what is none."""
+    try:
+        return translate.jid_of(chat_id)
+    except ValueError as exc:
+        raise ClientError(str(exc)) from None
+
+
+def _built(build: Callable[..., T], *args: Any) -> T:
+    """A message built from chat ids; ClientError for a chat id of no chat."""
+    try:
+        return build(*args)
+    except ValueError as exc:
+        raise ClientError(str(exc)) from None
 
 
 def _enum_name(message: Any, field: str) -> str:

@@ -29,6 +29,7 @@ from fleetgate.engines.base import (
 from fleetgate.storage.blobs import BlobMissing
 from fleetgate_whatsapp import ipc
 from fleetgate_whatsapp.device import Device, Next
+from fleetgate_whatsapp.optional import OptionalMethods
 from fleetgate_whatsapp.process import Phase, Worker, WorkerLost
 
 if TYPE_CHECKING:
@@ -69,8 +70,9 @@ class _Run:
 _Item = _Incoming | _Lost | _Run
 
 
-class WhatsAppSession:
-    """Implements the engine Session Protocol over a worker-hosted device connection."""
+class WhatsAppSession(OptionalMethods):
+    """Implements the engine Session Protocol over a worker-hosted device connection, and the
+    optional methods the library can do (optional.py)."""
 
     def __init__(self, engine: WhatsAppEngine, spec: SessionSpec, events: SessionEvents) -> None:
         self.engine = engine
@@ -102,6 +104,7 @@ class WhatsAppSession:
         # Our id -> WhatsApp's, of the last sends, and back.
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._ours: dict[str, str] = {}
+        self._typing: dict[str, asyncio.Task[None]] = {}
 
     @property
     def sid(self) -> int:
@@ -201,6 +204,16 @@ class WhatsAppSession:
         while len(self._sent) > _SENT_REMEMBERED:
             self._ours.pop(self._sent.popitem(last=False)[1], None)
         return remote
+
+    async def _ask(self, op: str, args: dict[str, Any]) -> Any:
+        if not self._running or self.device.jid is None:
+            raise EngineError(NOT_AUTHORIZED_TEXT)
+        return await self._call(op, args)
+
+    def _remote_id(self, id_message: str) -> str:
+        # A message sent through this session under our id; any other id (an incoming
+        # message's, one typed on the phone) is WhatsApp's already.
+        return self._sent.get(id_message, id_message)
 
     async def _file(self, file: StoredFile) -> dict[str, Any]:
         """A file message's file as the ``send`` call carries it: its bytes, from the media
@@ -442,10 +455,11 @@ class WhatsAppSession:
         if not self._running:
             raise EngineError(STARTING_TEXT)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
 
 async def _nothing() -> None:

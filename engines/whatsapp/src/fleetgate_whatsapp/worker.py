@@ -4,8 +4,8 @@
 
 The engine starts it with one end of a Unix stream socket as fd ``N`` and speaks the frames
 of ``ipc.py`` over it. The worker serves the calls (``open``, ``close``, ``logout``,
-``pair_phone``, ``send``, ``mark_read``, ``exists``, ``ping``, ``migrate``) in a thread pool,
-and sends the sessions' events back.
+``pair_phone``, ``send``, ``mark_read``, ``exists``, ``ping``, ``migrate``, and the group and
+chat ops of ``args.py``) in a thread pool, and sends the sessions' events back.
 
 Its stdout and stderr belong to the library: its Go layer prints there (and dies there, with
 a Go stack dump, when it aborts). Right after reading its arguments the worker points fds 1
@@ -41,16 +41,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn, cast
 
+from fleetgate_whatsapp.args import HANDLERS, file_arg, text_arg
 from fleetgate_whatsapp.channel import BadFrame, Channel
 from fleetgate_whatsapp.client import (
     ClientError,
     ClientFactory,
     FactoryOptions,
-    FileToSend,
     MakeFactory,
     Store,
 )
-from fleetgate_whatsapp.ipc import Call, Event, ProtocolError, Reply, file_bytes, frame_limit
+from fleetgate_whatsapp.ipc import Call, Event, Reply, frame_limit
 from fleetgate_whatsapp.sessions import Backoff, Session
 
 log = logging.getLogger(__name__)
@@ -141,9 +141,9 @@ class Worker:
     def _handle(self, call: Call) -> Any:
         args = call.args
         if call.op == "open":
-            return self._open(call.sid, Store(_text(args, "store")), _jid(args))
+            return self._open(call.sid, Store(text_arg(args, "store")), _jid(args))
         if call.op == "migrate":
-            self._migrate(Store(_text(args, "store")))
+            self._migrate(Store(text_arg(args, "store")))
             return None
         if call.op == "close":
             with self._lock:
@@ -160,20 +160,23 @@ class Worker:
             session.close()
             return None
         if call.op == "pair_phone":
-            return self._pair_phone(session, _text(args, "phone"))
+            return self._pair_phone(session, text_arg(args, "phone"))
         if call.op == "send":
             data = args["message_data"]
             if not isinstance(data, dict):
                 raise ClientError("message_data must be an object")
-            return session.client.send(_text(args, "chat_id"), data, _file(args))
+            return session.client.send(text_arg(args, "chat_id"), data, file_arg(args))
         if call.op == "mark_read":
             ids = args["id_messages"]
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 raise ClientError("id_messages must be a list of strings")
-            session.client.mark_read(_text(args, "chat_id"), _text(args, "sender"), ids)
+            session.client.mark_read(text_arg(args, "chat_id"), text_arg(args, "sender"), ids)
             return None
         if call.op == "exists":
-            return session.client.exists(_text(args, "phone"))
+            return session.client.exists(text_arg(args, "phone"))
+        handler = HANDLERS.get(call.op)
+        if handler is not None:
+            return handler(session.client, args)
         raise ClientError(f"op {call.op!r} is not served")  # ipc.decode knows no other
 
     def _open(self, sid: int, store: Store, jid: str | None) -> None:
@@ -247,30 +250,6 @@ class Worker:
         if not session.qr_seen.wait(30.0):
             raise ClientError("no login window is open (is the network up?)")
         return session.client.pair_phone(phone)
-
-
-def _text(args: dict[str, Any], key: str) -> str:
-    value = args[key]
-    if not isinstance(value, str) or not value:
-        raise ClientError(f"{key} must be a non-empty string")
-    return value
-
-
-def _file(args: dict[str, Any]) -> FileToSend | None:
-    """The file a ``send`` call carries, or None."""
-    file = args.get("file")
-    if file is None:
-        return None
-    if not isinstance(file, dict):
-        raise ClientError("file must be an object")
-    try:
-        content = file_bytes(file.get("content"))
-    except ProtocolError as exc:
-        raise ClientError(str(exc)) from None
-    mime_type, file_name = file.get("mime_type"), file.get("file_name")
-    if not isinstance(mime_type, str) or not isinstance(file_name, str):
-        raise ClientError("file.mime_type and file.file_name must be strings")
-    return FileToSend(content, mime_type, file_name)
 
 
 def _jid(args: dict[str, Any]) -> str | None:

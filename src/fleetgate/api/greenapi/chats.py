@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from fleetgate.api import message_actions
 from fleetgate.api.bodies import parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
@@ -29,11 +29,9 @@ from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.ratelimit import rate_limited
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.context import Context
-from fleetgate.domain.chats import deleted, edited
-from fleetgate.domain.instances import InstanceView, State
-from fleetgate.domain.messages import Direction
+from fleetgate.domain.instances import InstanceView
 from fleetgate.errors import InvalidInput
-from fleetgate.ids import digits_value, is_digits, new_message_id
+from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import chats, engine_calls
 
 router = APIRouter(
@@ -53,22 +51,11 @@ METHODS = (
     "setDisappearingChat",
 )
 CHATS_MAX = 1000
-NOT_AUTHORIZED_TEXT = "instance account not authorized"
-# The message types editMessage changes (a text, as GREEN-API allows).
-EDITABLE = ("textMessage", "extendedTextMessage", "quotedMessage")
 
 
 def _empty() -> Response:
     """GREEN-API answers these methods with an empty body (every official client takes it)."""
     return Response(status_code=200)
-
-
-async def _call(ctx: Context, instance: InstanceView, method: str, args: dict[str, Any]) -> None:
-    if instance.state != State.AUTHORIZED:
-        raise InvalidInput(NOT_AUTHORIZED_TEXT)
-    await engine_calls.call_engine(
-        db=ctx.db, signals=ctx.signals, id_instance=instance.id_instance, method=method, args=args
-    )
 
 
 async def _body(request: Request, ctx: Context) -> Any:
@@ -113,7 +100,7 @@ async def _archive(
             chat_id=body.chatId,
             archived=archived,
         )
-    await _call(
+    await message_actions.call(
         ctx, instance, engine_calls.ARCHIVE_CHAT, {"chatId": body.chatId, "archived": archived}
     )
     async with ctx.db.transaction() as session:
@@ -145,7 +132,7 @@ async def set_disappearing_chat(
     """Set a chat's disappearing-messages timer: 0 (off), 86400, 604800 or 7776000 s."""
     body = parse_body(DisappearingBody, await _body(request, ctx))
     expiration = body.ephemeralExpiration
-    await _call(
+    await message_actions.call(
         ctx,
         instance,
         engine_calls.SET_DISAPPEARING,
@@ -172,18 +159,9 @@ async def delete_message(instance: InstanceDep, request: Request, ctx: ContextDe
     """Delete a message for everyone (one the instance sent), or with ``onlySenderDelete``
     only on the instance's side. The journals then flag it ``isDeleted``. Empty answer."""
     body = parse_body(DeleteMessageBody, await _body(request, ctx))
-    async with ctx.db.reading() as session:
-        found = await chats.own_message(
-            session=session,
-            id_instance=instance.id_instance,
-            chat_id=body.chatId,
-            id_message=body.idMessage,
-        )
-    for_everyone = not body.onlySenderDelete and found.direction == Direction.OUT
-    if for_everyone or instance.state == State.AUTHORIZED:
-        args = {"chatId": body.chatId, "idMessage": body.idMessage, "forEveryone": for_everyone}
-        await _call(ctx, instance, engine_calls.DELETE_MESSAGE, args)
-    await _record(ctx, instance, body.chatId, new_message_id(), deleted(body.idMessage))
+    await message_actions.delete_message(
+        ctx, instance, body.chatId, body.idMessage, only_mine=bool(body.onlySenderDelete)
+    )
     return _empty()
 
 
@@ -192,40 +170,8 @@ async def edit_message(instance: InstanceDep, request: Request, ctx: ContextDep)
     """Replace the text of a text message the instance sent; the journals then show the new
     text with ``isEdited``. Answers the message's idMessage."""
     body = parse_body(EditMessageBody, await _body(request, ctx))
-    async with ctx.db.reading() as session:
-        found = await chats.own_message(
-            session=session,
-            id_instance=instance.id_instance,
-            chat_id=body.chatId,
-            id_message=body.idMessage,
-        )
-    data = orjson.loads(found.data)
-    if found.direction != Direction.OUT or data.get("typeMessage") not in EDITABLE:
-        raise InvalidInput("only a text message the instance sent can be edited")
-    if data.get("isDeleted"):
-        raise InvalidInput(chats.NOT_FOUND)
-    id_edit = new_message_id()
-    args = {"chatId": body.chatId, "idMessage": body.idMessage, "idEdit": id_edit}
-    await _call(ctx, instance, engine_calls.EDIT_MESSAGE, args | {"text": body.message})
-    await _record(ctx, instance, body.chatId, id_edit, edited(body.idMessage, body.message))
+    await message_actions.edit_message(ctx, instance, body.chatId, body.idMessage, body.message)
     return OrjsonResponse({"idMessage": body.idMessage})
-
-
-async def _record(
-    ctx: Context, instance: InstanceView, chat_id: str, id_change: str, change: dict[str, Any]
-) -> None:
-    async with ctx.db.transaction() as session:
-        await chats.record_change(
-            session=session,
-            signals=ctx.signals,
-            instance=instance,
-            type_webhook="outgoingAPIMessageReceived",
-            id_change=id_change,
-            chat_id=chat_id,
-            sender=instance.wid,
-            sender_name="",
-            change=change,
-        )
 
 
 @router.post("/sendTyping/{apiTokenInstance}", openapi_extra=json_body(SendTypingBody))
@@ -238,5 +184,5 @@ async def send_typing(instance: InstanceDep, request: Request, ctx: ContextDep) 
         "recording": body.typingType == "recording",
         "durationMs": duration,
     }
-    await _call(ctx, instance, engine_calls.SEND_TYPING, args)
+    await message_actions.call(ctx, instance, engine_calls.SEND_TYPING, args)
     return _empty()

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fleetgate.api import message_data
 from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL
 from fleetgate.api.greenapi.sending_wire import ChatId, MessageId
 from fleetgate.domain.chats import EPHEMERAL_EXPIRATIONS
@@ -126,18 +127,9 @@ class _Interactive(BaseModel):
     quotedMessageId: MessageId | None = None
 
     def _data(self, type_message: str, buttons: list[dict[str, Any]]) -> dict[str, Any]:
-        ids = [b["buttonId"] for b in buttons]
-        if len(set(ids)) != len(ids):
-            raise InvalidInput("buttonId must be different for every button")
-        return {
-            "typeMessage": type_message,
-            type_message: {
-                "header": self.header or "",
-                "body": self.body,
-                "footer": self.footer or "",
-                "buttons": buttons,
-            },
-        }
+        return message_data.buttons(
+            type_message, self.body, buttons, header=self.header or "", footer=self.footer or ""
+        )
 
 
 class SendInteractiveButtonsBody(_Interactive):

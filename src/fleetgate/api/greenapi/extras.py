@@ -87,15 +87,7 @@ async def set_profile_picture(
             raise InvalidInput("Unsupported media type")
         if instance.state != State.AUTHORIZED:
             raise InvalidInput("instance account not authorized")
-        args = {
-            "file": {
-                "key": file.key,
-                "size": file.size,
-                "sha256": file.sha256,
-                "mimeType": file.mime_type,
-                "fileName": file.file_name,
-            }
-        }
+        args = {"file": file.as_json()}
         await engine_calls.call_engine(
             db=ctx.db,
             signals=ctx.signals,

@@ -198,13 +198,7 @@ async def set_group_picture(
             raise InvalidInput("Unsupported media type")
         args = {
             "groupId": fields.groupId,
-            "file": {
-                "key": file.key,
-                "size": file.size,
-                "sha256": file.sha256,
-                "mimeType": file.mime_type,
-                "fileName": file.file_name,
-            },
+            "file": file.as_json(),
         }
         refused = await _call(ctx, instance, engine_calls.SET_GROUP_PICTURE, args)
     except BaseException:

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 
+from fleetgate.api import message_actions
 from fleetgate.api.bodies import parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
@@ -24,7 +25,7 @@ from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.domain.messages import Direction, Message
-from fleetgate.errors import InvalidInput, NotFound, NotReady
+from fleetgate.errors import InvalidInput, NotFound
 from fleetgate.ids import digits_value, is_digits
 from fleetgate.services import chats, contacts, engine_calls, journals, messaging
 from fleetgate.services.media import Media
@@ -175,24 +176,7 @@ async def get_message(instance: InstanceDep, request: Request, ctx: ContextDep) 
 async def read_chat(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Mark a chat's incoming messages (or one of them) read; their senders see it."""
     body = parse_body(ChatBody, await read_json(request, ctx.settings.http.max_body_bytes))
-    async with ctx.db.transaction() as session:
-        ids = await messaging.read_incoming(
-            session=session,
-            id_instance=instance.id_instance,
-            chat_id=body.chatId,
-            id_message=body.idMessage,
-        )
-    if ids and instance.state == State.AUTHORIZED:
-        try:
-            await engine_calls.call_engine(
-                db=ctx.db,
-                signals=ctx.signals,
-                id_instance=instance.id_instance,
-                method=engine_calls.READ_CHAT,
-                args={"chatId": body.chatId, "ids": ids},
-            )
-        except NotReady:
-            pass  # the read marks are kept; only the senders' read receipts are missed
+    await message_actions.read_chat(ctx, instance, body.chatId, body.idMessage)
     return OrjsonResponse({"setRead": True})
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from fleetgate.api import message_actions
 from fleetgate.api.bodies import parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
@@ -23,9 +23,8 @@ from fleetgate.api.greenapi.sending_wire import (
 )
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.sends import queue_send
-from fleetgate.errors import InvalidInput
 from fleetgate.ids import new_message_id
-from fleetgate.services import journals, messaging, send_queue
+from fleetgate.services import send_queue
 
 router = APIRouter(
     prefix=PREFIX,
@@ -91,37 +90,21 @@ async def forward_messages(
     body = parse_body(
         ForwardMessagesBody, await read_json(request, ctx.settings.http.max_body_bytes)
     )
-    async with ctx.db.reading() as session:
-        found = [
-            await journals.find_message(
-                session=session, id_instance=instance.id_instance, id_message=i
-            )
-            for i in body.messages
-        ]
-    sources = [m for m in found if m is not None and m.chat_id == body.chatIdFrom]
-    if len(sources) != len(body.messages):
-        raise InvalidInput("messages must be ids of messages of chatIdFrom")
-    ids = []
     # One queue item for the whole forward: every message it queues names the same request.
     forward: dict[str, Any] = {
         "type": "ForwardMessages",
         "body": {"chatId": body.chatId, "chatIdFrom": body.chatIdFrom, "messages": body.messages},
         "group": new_message_id(),
     }
-    async with ctx.db.transaction() as session:
-        for source in sources:
-            data = orjson.loads(source.data) | {"isForwarded": True, "forwardingScore": 1}
-            ids.append(
-                await messaging.enqueue(
-                    session=session,
-                    signals=ctx.signals,
-                    instance=instance,
-                    chat_id=body.chatId,
-                    message_data=data,
-                    media_key=source.media_key,  # a file goes on as the same stored file
-                    request=forward,
-                )
-            )
+    ids = await message_actions.forward(
+        ctx,
+        instance,
+        body.chatId,
+        body.chatIdFrom,
+        body.messages,
+        error="messages must be ids of messages of chatIdFrom",
+        request=forward,
+    )
     return OrjsonResponse({"messages": ids})
 
 

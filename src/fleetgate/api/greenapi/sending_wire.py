@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from fleetgate.api import message_data
 from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL
 from fleetgate.errors import InvalidInput
 from fleetgate.ids import CHAT_GROUP, CHAT_PHONE
@@ -86,16 +87,9 @@ class SendLocationBody(_ToChat):
     address: str | None = Field(None, max_length=1000)
 
     def message_data(self) -> dict[str, Any]:
-        return {
-            "typeMessage": "locationMessage",
-            "locationMessageData": {
-                "nameLocation": self.nameLocation or "",
-                "address": self.address or "",
-                "latitude": self.latitude,
-                "longitude": self.longitude,
-                "jpegThumbnail": "",
-            },
-        }
+        return message_data.location(
+            self.nameLocation or "", self.address or "", self.latitude, self.longitude
+        )
 
 
 class Contact(BaseModel):
@@ -118,15 +112,8 @@ class SendContactBody(_ToChat):
         name = " ".join(p for p in (c.firstName, c.middleName, c.lastName) if p) or str(
             c.phoneContact
         )
-        vcard = (
-            "BEGIN:VCARD\nVERSION:3.0\n"
-            f"FN:{name}\nORG:{c.company or ''}\n"
-            f"TEL;type=CELL;waid={c.phoneContact}:+{c.phoneContact}\nEND:VCARD"
-        )
-        return {
-            "typeMessage": "contactMessage",
-            "contactMessageData": {"displayName": name, "vcard": vcard},
-        }
+        card = message_data.vcard(name, [str(c.phoneContact)], c.company or "")
+        return message_data.contact(name, card)
 
 
 class PollOption(BaseModel):
@@ -149,14 +136,8 @@ class SendPollBody(_ToChat):
         return value
 
     def message_data(self) -> dict[str, Any]:
-        return {
-            "typeMessage": "pollMessage",
-            "pollMessageData": {
-                "name": self.message,
-                "options": [{"optionName": o.optionName} for o in self.options],
-                "multipleAnswers": bool(self.multipleAnswers),
-            },
-        }
+        options = [o.optionName for o in self.options]
+        return message_data.poll(self.message, options, multiple=bool(self.multipleAnswers))
 
 
 class ForwardMessagesBody(BaseModel):

@@ -95,13 +95,7 @@ async def _post(
     }
     if file is not None:
         stored, row_key = file
-        args["file"] = {
-            "key": stored.key,
-            "size": stored.size,
-            "sha256": stored.sha256,
-            "mimeType": stored.mime_type,
-            "fileName": stored.file_name,
-        }
+        args["file"] = stored.as_json()
         args["media"] = {"owner": instance.id_instance, "key": row_key}
     await _call(ctx, instance, engine_calls.SEND_STATUS, args)
     return OrjsonResponse({"idMessage": id_message})

@@ -1,42 +1,19 @@
-// The /sandbox page's script. Everything that comes from the server (instance names, messages,
-// error texts) reaches the page as text nodes only: an instance name is set by whoever holds
-// one instance token, and must never run in the partner's page. The page's Content-Security-Policy
-// allows scripts from this origin only, so this file is the page's only code.
-"use strict";
+// The /sandbox page's script, its entry module: the partner's instances, linking a phone, and
+// writing as that phone. The page's Content-Security-Policy allows scripts from this origin only,
+// so this file and the modules it imports are the page's only code; the others:
+//   sandbox-lib.js      shared helpers (elements from text, the one call to the server)
+//   sandbox-chat.js     the phone's conversation and what it does to messages
+//   sandbox-groups.js   the phone's groups
+//   sandbox-more.js     calls, blocks and statuses
+import { $, attempt, auth, chat, el, fail, json, me, seg, token, withJson } from "./sandbox-lib.js";
+import { conversation, watch } from "./sandbox-chat.js";
+import { groups } from "./sandbox-groups.js";
+import { statuses } from "./sandbox-more.js";
 
-const $ = (id) => document.getElementById(id);
 let picked = null;
-const token = () => $("token").value.trim();
-const auth = () => ({ Authorization: "Bearer " + token() });
-const seg = encodeURIComponent;
-
-function fail(text) {
-  $("status").textContent = text;
-}
-
-// An element with optional class and children (strings become text nodes, never markup).
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("data-")) node.dataset[key.slice(5)] = value;
-    else node[key] = value;
-  }
-  node.append(...children.map((c) => (typeof c === "string" ? document.createTextNode(c) : c)));
-  return node;
-}
 
 function placeholderRow(text) {
   return el("tr", {}, el("td", { colSpan: 4, class: "muted" }, text));
-}
-
-async function json(url, opts = {}) {
-  const r = await fetch(url, opts);
-  const body = await r.json().catch(() => null);
-  if (!r.ok || (body && body.code === 401)) {
-    throw new Error(String((body && (body.error || body.description)) || r.status));
-  }
-  return body;
 }
 
 async function load() {
@@ -77,11 +54,7 @@ async function scan() {
   try {
     const qr = await json(`/sandbox/instances/${seg(picked.id)}/qr`, { headers: auth() });
     const phone = $("linkPhone").value.trim();
-    await json(`/sandbox/phones/${seg(phone)}/scan`, {
-      method: "POST",
-      headers: { ...auth(), "Content-Type": "application/json" },
-      body: JSON.stringify({ qr: qr.qr }),
-    });
+    await json(`/sandbox/phones/${seg(phone)}/scan`, { method: "POST", ...withJson({ qr: qr.qr }) });
     $("toPhone").value = phone;
     setTimeout(load, 500);
   } catch (e) {
@@ -89,18 +62,16 @@ async function scan() {
   }
 }
 
+// A text goes to the chat of the "to" box: a number's, or a group's the phone is a member of.
 async function send() {
-  try {
-    await json(`/sandbox/phones/${seg($("fromPhone").value.trim())}/messages`, {
+  await attempt("Send", async () => {
+    await json(`/sandbox/phones/${seg(me())}/messages`, {
       method: "POST",
-      headers: { ...auth(), "Content-Type": "application/json" },
-      body: JSON.stringify({ chatId: $("toPhone").value.trim() + "@c.us", message: $("text").value }),
+      ...withJson({ chatId: chat(), message: $("text").value }),
     });
     $("text").value = "";
-    watched = $("fromPhone").value.trim();
-  } catch (e) {
-    fail("Send failed: " + e.message);
-  }
+    watch(me());
+  });
 }
 
 // A file goes as a multipart form (the browser writes its Content-Type and boundary); the text
@@ -112,77 +83,35 @@ async function sendFile() {
     return;
   }
   const form = new FormData();
-  form.append("chatId", $("toPhone").value.trim() + "@c.us");
+  form.append("chatId", chat());
   if ($("text").value) form.append("caption", $("text").value);
   form.append("file", file);
-  try {
-    await json(`/sandbox/phones/${seg($("fromPhone").value.trim())}/messages`, {
-      method: "POST",
-      headers: auth(),
-      body: form,
-    });
+  await attempt("Send", async () => {
+    await json(`/sandbox/phones/${seg(me())}/messages`, { method: "POST", headers: auth(), body: form });
     $("text").value = "";
     $("file").value = "";
-    watched = $("fromPhone").value.trim();
-  } catch (e) {
-    fail("Send failed: " + e.message);
+    watch(me());
+  });
+}
+
+// The page follows a number once it is entered (change: blur or Enter), never each partial
+// number typed: reading a phone's messages takes a free number for the partner. Its messages
+// are read every 2 s; its groups and statuses, which change less often and whose routes write,
+// every 10 s (and at once after the page changes them).
+let ticks = 0;
+
+function refresh() {
+  conversation();
+  if (ticks++ % 5 === 0) {
+    groups();
+    statuses();
   }
-}
-
-// A link the page may show: an http(s) address (never javascript: or data:); null otherwise.
-function webLink(url) {
-  try {
-    const parsed = new URL(String(url), location.href);
-    return /^https?:$/.test(parsed.protocol) ? parsed : null;
-  } catch {
-    return null;
-  }
-}
-
-// A received file: its name as the text of a download link, and its caption. A picture of this
-// origin also shows small: an <img> loads it (img-src 'self'; the download route's headers,
-// attachment, nosniff and a policy that runs nothing, stay as they are).
-function fileLine(m) {
-  const data = m.messageData.fileMessageData;
-  const name = String(data.fileName || "file");
-  const link = webLink(data.downloadUrl);
-  const parts = [el("b", {}, String(m.chatId)), ": "];
-  parts.push(link ? el("a", { href: link.href, download: name, rel: "noopener" }, name) : name);
-  if (data.caption) parts.push(" " + String(data.caption));
-  const picture = m.typeMessage === "imageMessage" && /^image\//.test(String(data.mimeType));
-  if (link && picture && link.origin === location.origin) {
-    parts.push(el("img", { class: "preview", alt: name, src: link.href }));
-  }
-  return el("div", { class: "file" }, ...parts);
-}
-
-function inboxLine(m) {
-  if (m.messageData && m.messageData.fileMessageData) return fileLine(m);
-  return el("div", {}, el("b", {}, String(m.chatId)), ": " + String(m.text));
-}
-
-// The inbox follows a number once it is entered (change: blur or Enter), never each partial
-// number typed: reading a phone's inbox takes a free number for the partner.
-let watched = "";
-let shown = "";
-
-async function inbox() {
-  const phone = watched;
-  if (!phone || !token()) return;
-  const got = await json(`/sandbox/phones/${seg(phone)}/messages?limit=20`, { headers: auth() })
-    .catch(() => null);
-  if (!got) return;
-  // Drawn again only when it changed: a link under the pointer stays put, a preview loads once.
-  const drawn = phone + " " + got.messages.map((m) => m.idMessage).join(" ");
-  if (drawn === shown) return;
-  shown = drawn;
-  const lines = got.messages.map(inboxLine);
-  $("inbox").replaceChildren(...(lines.length ? lines : ["–"]));
 }
 
 $("fromPhone").addEventListener("change", () => {
-  watched = $("fromPhone").value.trim();
-  inbox();
+  watch(me());
+  ticks = 0;
+  refresh();
 });
 $("load").addEventListener("click", load);
 $("scan").addEventListener("click", scan);
@@ -195,4 +124,4 @@ $("instances").addEventListener("click", (e) => {
   const b = e.target.closest("button");
   if (b) pick(b.dataset.id, b.dataset.token);
 });
-setInterval(inbox, 2000);
+setInterval(refresh, 2000);

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleetgate.api.bodies import NO_CONTROL
 from fleetgate.domain.config import ConfigPatch
 from fleetgate.domain.instances import InstanceView, State
 from fleetgate.services import subscriptions
@@ -135,7 +136,8 @@ class SendText(BaseModel):
     message: str = Field(min_length=1, max_length=20_000)
     delayMessage: int | None = Field(None, ge=1, le=15)
     delayTyping: int | None = Field(None, ge=0, le=15)
-    editMessageId: str | None = Field(None, max_length=64)
+    editMessageId: str | None = Field(None, min_length=1, max_length=64, pattern=NO_CONTROL)
+    messageId: str | None = Field(None, min_length=1, max_length=64, pattern=NO_CONTROL)
 
 
 def callback_urls(instance: InstanceView) -> dict[str, str]:

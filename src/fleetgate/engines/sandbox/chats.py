@@ -8,20 +8,20 @@ takes them in as it takes in messages; calls and blocks are events of their own 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fleetgate.domain import chats as domain_chats
 from fleetgate.engines.sandbox.network import MESSAGE, PRESENCE, post_event
 from fleetgate.storage.signals import Signals
 from fleetgate.storage.tables import SandboxEventRow
 
 CALL = "call"
 BLOCK = "block"
-# A poll's vote carries the whole tally, as GREEN-API's pollUpdateMessage does.
-VOTE_TYPE = "pollUpdateMessage"
 # Message types that change another message rather than being one to show.
 CHANGES = ("editedMessage", "deletedMessage")
 
@@ -48,32 +48,47 @@ async def message_between(
     return None if row is None else (row[0], orjson.loads(row[1]))
 
 
+@dataclass(frozen=True)
+class ChatLine:
+    """One message a phone sent or received: who wrote it to whom, and its payload (JSON)."""
+
+    from_phone: str
+    to_phone: str
+    id_message: str
+    payload: str
+    at_ms: int
+
+
+async def messages_of(session: AsyncSession, phone: str, *, limit: int) -> list[ChatLine]:
+    """The newest messages ``phone`` received or sent, oldest first. What it wrote to a group
+    shows once, though the network holds one copy of it for each member."""
+    E = SandboxEventRow
+    rows = await session.execute(
+        select(E.from_phone, E.to_phone, E.id_message, E.payload, E.at_ms)
+        .where(E.kind == MESSAGE, or_(E.to_phone == phone, E.from_phone == phone))
+        .order_by(E.id.desc())
+        .limit(limit)
+    )
+    lines: list[ChatLine] = []
+    sent: set[str] = set()
+    for row in reversed(rows.all()):
+        line = ChatLine(*row)
+        if line.from_phone == phone:
+            if line.id_message in sent:
+                continue
+            sent.add(line.id_message)
+        lines.append(line)
+    return lines
+
+
 def reaction(id_message: str, author: str, emoji: str) -> dict[str, Any]:
-    """A reaction to a message (``emoji`` "" takes a reaction back)."""
-    return {
-        "typeMessage": "reactionMessage",
-        "extendedTextMessageData": {"text": emoji},
-        "quotedMessage": {"stanzaId": id_message, "participant": f"{author}@c.us"},
-    }
+    """A reaction to a message of ``author`` (``emoji`` "" takes a reaction back)."""
+    return domain_chats.reaction(id_message, f"{author}@c.us", emoji)
 
 
 def vote(id_message: str, poll: dict[str, Any], voter: str, chosen: list[str]) -> dict[str, Any]:
     """A poll's tally after ``voter`` chose ``chosen`` (in a chat of two, the only voter)."""
-    return {
-        "typeMessage": VOTE_TYPE,
-        "pollMessageData": {
-            "stanzaId": id_message,
-            "name": poll.get("name", ""),
-            "votes": [
-                {
-                    "optionName": o["optionName"],
-                    "optionVoters": [f"{voter}@c.us"] if o["optionName"] in chosen else [],
-                }
-                for o in poll.get("options", [])
-            ],
-            "multipleAnswers": bool(poll.get("multipleAnswers", False)),
-        },
-    }
+    return domain_chats.poll_vote(id_message, poll, f"{voter}@c.us", chosen)
 
 
 async def post_call(

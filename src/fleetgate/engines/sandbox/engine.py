@@ -25,7 +25,7 @@ from fleetgate.engines.base import (
     SessionSpec,
     StatusRecord,
 )
-from fleetgate.engines.sandbox import chats, groups, network, statuses
+from fleetgate.engines.sandbox import chats, group_events, groups, network, statuses
 from fleetgate.engines.sandbox.group_session import GroupMethods
 from fleetgate.ids import is_digits, new_message_id
 
@@ -97,8 +97,13 @@ class SandboxSession(GroupMethods):
     async def stop(self) -> None:
         self._running = False
         self.engine._detach(self)
-        for task in list(self._pokes):
+        # Wait for the cancelled pokes to end: one cut short inside a transaction must roll it
+        # back before the session counts as stopped (on SQLite a connection left holding the
+        # write lock stops every other writer of the file).
+        pokes = [task for task in self._pokes if task is not asyncio.current_task()]
+        for task in pokes:
             task.cancel()
+        await asyncio.gather(*pokes, return_exceptions=True)
 
     async def logout(self) -> None:
         async with self._lock:
@@ -146,7 +151,7 @@ class SandboxSession(GroupMethods):
         to_phone = message.chat_id.removesuffix("@c.us")
         payload: dict[str, Any] = {"messageData": message.message_data, "senderName": phone}
         if message.file is not None:
-            payload["file"] = network.file_payload(message.file)
+            payload["file"] = message.file.as_json()
         if message.chat_id.endswith("@g.us"):
             return await self._send_to_group(phone, message, payload)
         if not is_digits(to_phone):
@@ -223,10 +228,31 @@ class SandboxSession(GroupMethods):
 
     async def archive_chat(self, chat_id: str, *, archived: bool) -> None:
         """Archiving is a setting of the account's own devices: the network sees nothing."""
-        self._chat_phones(chat_id)
+        self._own_chat(chat_id)
 
     async def set_disappearing(self, chat_id: str, *, expiration_s: int) -> None:
         """Kept by the instance's chat settings; the virtual phones show no timer."""
+        self._own_chat(chat_id)
+
+    async def modify_chat(self, chat_id: str, *, action: str) -> None:
+        """Pins, mutes, read marks and clearing are settings of the account's own devices
+        (kept by the instance's chat settings): the network sees nothing of them."""
+        self._own_chat(chat_id)
+
+    async def block_contact(self, chat_id: str, *, blocked: bool) -> None:
+        """The contact learns it was blocked (its instance gets incomingBlock); unblocking
+        tells nothing, as on WhatsApp."""
+        phone, to_phone = self._chat_phones(chat_id)
+        if blocked:
+            async with self.engine.host.db.transaction() as session:
+                await chats.post_block(
+                    session, self.engine.host.signals, from_phone=phone, to_phone=to_phone
+                )
+
+    def _own_chat(self, chat_id: str) -> None:
+        """Check a chat id of the account's own chats: a person's or a group's."""
+        if chat_id.endswith("@g.us") and self.phone is not None and self._running:
+            return
         self._chat_phones(chat_id)
 
     def _chat_phones(self, chat_id: str) -> tuple[str, str]:
@@ -332,6 +358,10 @@ class SandboxSession(GroupMethods):
                     )
                 elif event.kind == chats.BLOCK:
                     await self.events.blocked(chat_id=chat_id)
+                elif event.kind == group_events.GROUP:
+                    await self.events.group_changed(
+                        group_events.event_of(event.id_message, event.from_phone, payload)
+                    )
                 else:
                     await self.events.receipt(
                         id_message=event.id_message,

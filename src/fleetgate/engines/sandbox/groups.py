@@ -18,8 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
+from fleetgate.domain.groups import GroupNotification as N
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.sandbox import network
+from fleetgate.engines.sandbox.group_events import tell
 from fleetgate.storage.signals import Signals
 from fleetgate.storage.tables import SandboxEventRow, SandboxGroupMemberRow, SandboxGroupRow
 
@@ -43,7 +45,7 @@ def new_group_id() -> str:
 
 
 async def create(
-    session: AsyncSession, *, owner: str, subject: str, members: list[str]
+    session: AsyncSession, signals: Signals, *, owner: str, subject: str, members: list[str]
 ) -> SandboxGroupRow:
     """A new group owned (and administered) by ``owner``, with these phones as members.
 
@@ -57,19 +59,28 @@ async def create(
         created_ms=now,
         subject_ms=now,
         subject_owner=owner,
-        invite_code="".join(secrets.choice(_INVITE_ALPHABET) for _ in range(22)),
+        invite_code=new_invite_code(),
         members_edit=True,
         members_send=True,
+        members_add=False,
+        require_approval=False,
+        description="",
+        description_ms=0,
     )
     session.add(group)
     session.add(
         SandboxGroupMemberRow(group_id=group.group_id, phone=owner, admin=True, joined_ms=now)
     )
-    for phone in dict.fromkeys(members):
-        if phone != owner:
-            await _join(session, group.group_id, owner, phone)
+    added = [phone for phone in dict.fromkeys(members) if phone != owner]
+    for phone in added:
+        await _join(session, group.group_id, owner, phone)
     await session.flush()
+    await tell(session, signals, group, N.CREATE, actor=owner, parameters=added)
     return group
+
+
+def new_invite_code() -> str:
+    return "".join(secrets.choice(_INVITE_ALPHABET) for _ in range(22))
 
 
 async def _join(session: AsyncSession, group_id: str, by: str, phone: str) -> None:
@@ -80,6 +91,15 @@ async def _join(session: AsyncSession, group_id: str, by: str, phone: str) -> No
     session.add(
         SandboxGroupMemberRow(group_id=group_id, phone=phone, admin=False, joined_ms=now_ms())
     )
+
+
+async def enter(session: AsyncSession, group_id: str, phone: str) -> None:
+    """``phone`` becomes a member by itself (an invite link, an approved request)."""
+    await network.register_phone(session, phone)
+    session.add(
+        SandboxGroupMemberRow(group_id=group_id, phone=phone, admin=False, joined_ms=now_ms())
+    )
+    await session.flush()
 
 
 async def get(session: AsyncSession, group_id: str) -> SandboxGroupRow | None:
@@ -149,7 +169,7 @@ def invite_message_data(group: SandboxGroupRow, *, sender: str, caption: str) ->
     }
 
 
-async def _admin_check(
+async def admin_check(
     session: AsyncSession, group_id: str, actor: str
 ) -> tuple[SandboxGroupRow | None, str]:
     """The group and "" if ``actor`` administers it; else why not."""
@@ -164,7 +184,9 @@ async def _admin_check(
     return group, ""
 
 
-async def rename(session: AsyncSession, *, actor: str, group_id: str, subject: str) -> str:
+async def rename(
+    session: AsyncSession, signals: Signals, *, actor: str, group_id: str, subject: str
+) -> str:
     group = await get(session, group_id)
     if group is None:
         return NO_GROUP
@@ -175,11 +197,12 @@ async def rename(session: AsyncSession, *, actor: str, group_id: str, subject: s
         return NOT_ADMIN
     group.subject, group.subject_ms, group.subject_owner = subject, now_ms(), actor
     await session.flush()
+    await tell(session, signals, group, N.CHANGE_SUBJECT, actor=actor, parameters=[subject])
     return ""
 
 
 async def set_picture(
-    session: AsyncSession, *, actor: str, group_id: str, picture: dict[str, Any]
+    session: AsyncSession, signals: Signals, *, actor: str, group_id: str, picture: dict[str, Any]
 ) -> str:
     group = await get(session, group_id)
     if group is None:
@@ -191,22 +214,33 @@ async def set_picture(
         return NOT_ADMIN
     group.picture = orjson.dumps(picture).decode()
     await session.flush()
+    await tell(session, signals, group, N.CHANGE_ICON, actor=actor)
     return ""
 
 
-async def add(session: AsyncSession, *, actor: str, group_id: str, phone: str) -> str:
-    group, refused = await _admin_check(session, group_id, actor)
+async def add(
+    session: AsyncSession, signals: Signals, *, actor: str, group_id: str, phone: str
+) -> str:
+    """``actor`` adds ``phone``: an admin, or any member while members may add others."""
+    group, refused = await admin_check(session, group_id, actor)
+    if group is None and refused == NOT_ADMIN:
+        group = await get(session, group_id)
+        if group is not None and not group.members_add:
+            return NOT_ADMIN
     if group is None:
         return refused
     if await member(session, group_id, phone) is not None:
         return ALREADY_MEMBER
     await _join(session, group_id, actor, phone)
     await session.flush()
+    await tell(session, signals, group, N.PARTICIPANT_ADD, actor=actor, parameters=[phone])
     return ""
 
 
-async def remove(session: AsyncSession, *, actor: str, group_id: str, phone: str) -> str:
-    group, refused = await _admin_check(session, group_id, actor)
+async def remove(
+    session: AsyncSession, signals: Signals, *, actor: str, group_id: str, phone: str
+) -> str:
+    group, refused = await admin_check(session, group_id, actor)
     if group is None:
         return refused
     if phone == group.owner:
@@ -216,13 +250,16 @@ async def remove(session: AsyncSession, *, actor: str, group_id: str, phone: str
         return NOT_MEMBER
     await session.delete(row)
     await session.flush()
+    await tell(
+        session, signals, group, N.PARTICIPANT_REMOVE, actor=actor, parameters=[phone], also=[phone]
+    )
     return ""
 
 
 async def set_admin(
-    session: AsyncSession, *, actor: str, group_id: str, phone: str, admin: bool
+    session: AsyncSession, signals: Signals, *, actor: str, group_id: str, phone: str, admin: bool
 ) -> str:
-    group, refused = await _admin_check(session, group_id, actor)
+    group, refused = await admin_check(session, group_id, actor)
     if group is None:
         return refused
     if phone == group.owner and not admin:
@@ -232,39 +269,51 @@ async def set_admin(
         return NOT_MEMBER
     row.admin = admin
     await session.flush()
+    kind = N.PARTICIPANT_PROMOTE if admin else N.PARTICIPANT_DEMOTE
+    await tell(session, signals, group, kind, actor=actor, parameters=[phone])
     return ""
 
 
-async def leave(session: AsyncSession, *, actor: str, group_id: str) -> str:
+async def leave(session: AsyncSession, signals: Signals, *, actor: str, group_id: str) -> str:
     """``actor`` leaves; a group left without admins gets its longest member as one."""
-    row = await member(session, group_id, actor)
-    if row is None:
-        return NOT_MEMBER if await get(session, group_id) is not None else NO_GROUP
+    group = await get(session, group_id)
+    row = None if group is None else await member(session, group_id, actor)
+    if group is None or row is None:
+        return NOT_MEMBER if group is not None else NO_GROUP
     await session.delete(row)
     await session.flush()
     rest = await members(session, group_id)
     if rest and not any(r.admin for r in rest):
         rest[0].admin = True
         await session.flush()
+    await tell(
+        session, signals, group, N.PARTICIPANT_LEAVE, actor=actor, parameters=[actor], also=[actor]
+    )
     return ""
 
 
 async def update_settings(
     session: AsyncSession,
+    signals: Signals,
     *,
     actor: str,
     group_id: str,
     members_edit: bool | None,
     members_send: bool | None,
 ) -> str:
-    group, refused = await _admin_check(session, group_id, actor)
+    group, refused = await admin_check(session, group_id, actor)
     if group is None:
         return refused
-    if members_edit is not None:
+    changes: list[tuple[N, bool]] = []
+    if members_edit is not None and members_edit != group.members_edit:
         group.members_edit = members_edit
-    if members_send is not None:
+        changes.append((N.CHANGE_RESTRICT, not members_edit))
+    if members_send is not None and members_send != group.members_send:
         group.members_send = members_send
+        changes.append((N.CHANGE_ANNOUNCE, not members_send))
     await session.flush()
+    for kind, on in changes:
+        await tell(session, signals, group, kind, actor=actor, parameters=["on" if on else "off"])
     return ""
 
 

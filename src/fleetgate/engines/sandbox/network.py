@@ -41,23 +41,9 @@ CHANNEL = "sandbox"
 _CODE_ALPHABET = string.ascii_uppercase + string.digits
 
 
-def file_payload(file: StoredFile) -> dict[str, Any]:
-    """How a message's stored file travels over the network (the object, not the bytes)."""
-    return {
-        "key": file.key,
-        "size": file.size,
-        "sha256": file.sha256,
-        "mimeType": file.mime_type,
-        "fileName": file.file_name,
-    }
-
-
 def file_of(payload: dict[str, Any]) -> StoredFile | None:
     """The stored file a message's payload carries, if any."""
-    f = payload.get("file")
-    if not isinstance(f, dict):
-        return None
-    return StoredFile(f["key"], f["size"], f["sha256"], f["mimeType"], f["fileName"])
+    return StoredFile.from_json(payload.get("file"))
 
 
 async def linked_phone(session: AsyncSession, id_instance: int) -> str | None:
