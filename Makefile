@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench screenshots clean
 
 $(STAMP): pyproject.toml engines/whatsapp/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
+
+# PNGs of the console's main pages into docs/console/ (Debian's Chromium, see docs/console.md).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.api.console.screenshots docs/console
 
 clean:
 	rm -rf $(VENV) fleetgate-data .pytest_cache .mypy_cache .ruff_cache

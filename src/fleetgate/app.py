@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from fleetgate.api import (
+    docs,
     fallback,
     media,
     sandbox,
@@ -18,6 +19,10 @@ from fleetgate.api import (
     unavailable,
 )
 from fleetgate.api.admin import client_token, dead_letters
+from fleetgate.api.console import events as console_events
+from fleetgate.api.console import instances as console_instances
+from fleetgate.api.console import pages as console_pages
+from fleetgate.api.console import partner as console_partner
 from fleetgate.api.greenapi import (
     account,
     buttons,
@@ -77,9 +82,13 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         version="0.1.0",
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
+        # Served by api/docs.py from packaged assets instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     fallback.install(app)
+    docs.install(app)
     unavailable.install(app)
     app.include_router(system.router)
     app.include_router(partner.router)
@@ -108,6 +117,10 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(zapi_events.router)
     for router in (zapi_chats.router, zapi_groups.router, zapi_contacts.router):
         app.include_router(router)
+    console = (console_pages, console_instances, console_partner, console_events)
+    for module in console:
+        app.include_router(module.router)
+    app.mount(console_pages.STATIC, console_pages.static_files(), name="console-static")
     # Outermost first: names are folded before routing, so metrics see the matched route.
     app.add_middleware(MetricsMiddleware, registry=ctx.registry)
     facade = (

@@ -48,6 +48,7 @@ LAST = (
     "GET /waInstance{idInstance}/updateApiToken/{apiTokenInstance}",
     "POST /instances/{instanceId}/token/{token}/integrator/on-demand/cancel",
     "DELETE /instances/{instanceId}/token/{token}/integrator/on-demand/delete",
+    "DELETE /console/api/instances/{idInstance}",
 )
 # A long-poll: with a real token and an empty queue it holds each request for 5 to 60 s. It runs
 # first in each authenticated pass, on a queue filled just before, so it answers at once.
@@ -64,8 +65,9 @@ ANONYMOUS = "positive, generated credentials"
 # status list and getDeviceInfo were added with nothing to invalidate; 46: Z-API's chats/{phone},
 # chat/{phone}, group-metadata, light-group-metadata, group-invitation-link (GET and POST),
 # redefine-invitation-link, contacts/{phone} and phone-exists/{phone}, whose only parameter is a
-# plain path string).
-NOTHING_TO_INVALIDATE_MAX = 46
+# plain path string; 48: the console's GET /console/api/partner and
+# DELETE /console/api/instances/{idInstance}).
+NOTHING_TO_INVALIDATE_MAX = 48
 _PARAM = re.compile(r"{(\w+)}")
 
 

@@ -122,6 +122,28 @@ async def listing_batches(
         after = (last.created_ms, last.id_instance)
 
 
+async def deleted_page(
+    session: AsyncSession, *, partner_id: int, offset: int, limit: int
+) -> tuple[int, Sequence[Row[int, str, int, int | None]]]:
+    """How many deleted instances the partner has, and ``limit`` of them from ``offset``,
+    the latest deletion first: (id, name, created_ms, deleted_ms) each."""
+    where = (InstanceRow.partner_id == partner_id, InstanceRow.deleted_ms.is_not(None))
+    total = int(await session.scalar(select(func.count()).where(*where)) or 0)
+    stmt = (
+        select(
+            InstanceRow.id_instance,
+            InstanceRow.name,
+            InstanceRow.created_ms,
+            InstanceRow.deleted_ms,
+        )
+        .where(*where)
+        .order_by(InstanceRow.deleted_ms.desc(), InstanceRow.id_instance.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, (await session.execute(stmt)).all()
+
+
 async def summary(session: AsyncSession, id_instance: int) -> InstanceSummary | None:
     row = (
         await session.execute(

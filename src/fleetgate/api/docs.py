@@ -1,0 +1,106 @@
+"""``/docs`` and ``/redoc`` from assets an installed package ships, so they render offline.
+
+FastAPI's own pages load Swagger UI and ReDoc from a CDN: on a machine without internet they
+are blank. The fastapi-offline distribution ships those assets; they are served here from this
+origin, and nothing on either page reaches another origin (ReDoc's web fonts stay off, and
+Swagger UI's online validator badge, which would call out to a validator service, is off).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from starlette.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+
+ASSETS = "/docs-assets"
+_PACKAGE = "fastapi_offline"
+# Both pages may only reach this origin. ReDoc's sidebar links its maker's logo from their CDN
+# (the bundle has no option to leave it out): the browser refuses that image here, before any
+# request leaves, and ReDoc then shows the link without it. The pages' own inline start-up
+# script and styles (FastAPI's page templates, and ReDoc's generated styles) need
+# 'unsafe-inline'; ReDoc runs its search index in a worker made from a blob: URL.
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def install(app: FastAPI) -> None:
+    """Serve the two pages and their assets (the app is built with ``docs_url=None``)."""
+    _hoist_local_definitions(app)
+    app.mount(ASSETS, StaticFiles(packages=[(_PACKAGE, "static")]), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return _pinned(
+            get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} - Swagger UI",
+                swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+                swagger_css_url=f"{ASSETS}/swagger-ui.css",
+                swagger_favicon_url=f"{ASSETS}/favicon.png",
+                swagger_ui_parameters={"validatorUrl": None},
+            )
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return _pinned(
+            get_redoc_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} - ReDoc",
+                redoc_js_url=f"{ASSETS}/redoc.standalone.js",
+                redoc_favicon_url=f"{ASSETS}/favicon.png",
+                with_google_fonts=False,
+            )
+        )
+
+
+def _pinned(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = DOCS_POLICY
+    return page
+
+
+_LOCAL_REF = "#/$defs/"
+_COMPONENT_REF = "#/components/schemas/"
+
+
+def _hoist_local_definitions(app: FastAPI) -> None:
+    """Make the schema's references resolvable from the document root.
+
+    Routes that read their body themselves describe it with a model's JSON schema
+    (``openapi_extra``); pydantic puts a nested model under that schema's own ``$defs`` and
+    refers to it as ``#/$defs/Name``, which a reader resolves from the document's root and
+    does not find (ReDoc stops rendering at the first one). The definitions are moved to
+    ``components/schemas``, where FastAPI keeps the rest.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = build()
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            app.openapi_schema = _moved(doc, schemas)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _moved(node: Any, schemas: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_moved(item, schemas) for item in node]
+    if not isinstance(node, dict):
+        return node
+    for name, schema in node.get("$defs", {}).items():
+        # One model name, one model: the same nested model is what every body calls it.
+        schemas.setdefault(name, _moved(schema, schemas))
+    moved = {key: _moved(value, schemas) for key, value in node.items() if key != "$defs"}
+    ref = moved.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_LOCAL_REF):
+        moved["$ref"] = _COMPONENT_REF + ref.removeprefix(_LOCAL_REF)
+    return moved
