@@ -34,6 +34,8 @@ module does about the library (facts from the research note on neonize 0.5.2):
   text says why; ``groups.refusal`` turns the known ones into the answer (the sandbox's words)
   and leaves any other an error. Revokes and edits are built from the protobuf classes
   (``edits.py``): the library's own builder for a revoke asks ``get_me`` (see above).
+  Reactions and pins are built the same way (``pointers.py``), the account told from the
+  others by the JID it linked with.
 - **Poll votes** are decrypted by the library (``decrypt_poll_vote``: the poll's secret is in
   the store) and counted against the polls this client sent or received, kept in memory.
 """
@@ -234,7 +236,7 @@ class NeonizeClient:
         if not self._running:
             raise ClientError("not connected")  # before uploading any file for nothing
         try:
-            outgoing = translate.outgoing(message_data)
+            outgoing = translate.outgoing(message_data, chat_id=chat_id, me=self._me_chat())
             to = translate.jid_of(chat_id)
         except ValueError as exc:
             raise ClientError(str(exc)) from None
