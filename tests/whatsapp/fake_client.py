@@ -31,7 +31,7 @@ from fleetgate_whatsapp.client import (
     Received,
     Store,
 )
-from fleetgate_whatsapp.groups import INVITE_PREFIX, NO_GROUP, NOT_ADMIN
+from fleetgate_whatsapp.groups import INVITE_PREFIX, JOINED, NO_GROUP, NO_INVITE, NOT_ADMIN
 
 log = logging.getLogger("fake")
 INVITE = INVITE_PREFIX + "FakeInviteCode"
@@ -136,6 +136,23 @@ class FakeClient:
     ) -> str:
         log.info("fake: settings of %s: %s %s", group_id, members_edit, members_send)
         return ""
+
+    def describe_group(self, group_id: str, description: str) -> str:
+        log.info("fake: description of %s: %s", group_id, description)
+        return NO_GROUP if group_id.startswith("404") else ""
+
+    def reset_invite(self, group_id: str) -> dict[str, str]:
+        if group_id.startswith("404"):
+            return {"link": "", "reason": NO_GROUP}
+        return {"link": INVITE + "2", "reason": ""}
+
+    def join_group(self, link: str) -> dict[str, str]:
+        if link != INVITE:
+            return {"groupId": "", "state": "", "reason": NO_INVITE}
+        return {"groupId": "120363000000000001@g.us", "state": JOINED, "reason": ""}
+
+    def block(self, chat_id: str, blocked: bool) -> None:
+        log.info("fake: %s %s", "block" if blocked else "unblock", chat_id)
 
     def revoke(self, chat_id: str, id_message: str) -> None:
         log.info("fake: revoke %s %s", chat_id, id_message)

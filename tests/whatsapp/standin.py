@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS groups (
     group_id TEXT PRIMARY KEY, subject TEXT NOT NULL, owner TEXT NOT NULL,
     created_s INTEGER NOT NULL, subject_s INTEGER NOT NULL, subject_by TEXT NOT NULL,
     invite TEXT NOT NULL, locked INTEGER NOT NULL DEFAULT 0, announce INTEGER NOT NULL DEFAULT 0,
-    picture TEXT);
+    picture TEXT, description TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS members (
     group_id TEXT NOT NULL, phone TEXT NOT NULL, admin INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (group_id, phone));
@@ -77,6 +77,8 @@ CREATE TABLE IF NOT EXISTS timers (
     phone TEXT NOT NULL, chat_id TEXT NOT NULL, expiration_s INTEGER NOT NULL,
     PRIMARY KEY (phone, chat_id));
 CREATE TABLE IF NOT EXISTS pictures (phone TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (phone TEXT NOT NULL, chat_id TEXT NOT NULL,
+    PRIMARY KEY (phone, chat_id));
 """
 
 
@@ -568,6 +570,18 @@ class StandinClient:
         with self.network.transaction() as conn:
             return groups.settings(conn, self._me(), group_id, members_edit, members_send)
 
+    def describe_group(self, group_id: str, description: str) -> str:
+        with self.network.transaction() as conn:
+            return groups.describe(conn, self._me(), group_id, description)
+
+    def reset_invite(self, group_id: str) -> dict[str, str]:
+        with self.network.transaction() as conn:
+            return groups.reset_invite(conn, self._me(), group_id)
+
+    def join_group(self, link: str) -> dict[str, str]:
+        with self.network.transaction() as conn:
+            return groups.join(conn, self._me(), link)
+
     # Chats and the account's own messages: what the other side's phones see.
 
     def revoke(self, chat_id: str, id_message: str) -> None:
@@ -601,6 +615,16 @@ class StandinClient:
                 " DO UPDATE SET sha256 = excluded.sha256",
                 (self._me(), digest),
             )
+
+    def block(self, chat_id: str, blocked: bool) -> None:
+        groups.phone_of(chat_id)  # a person, not a group
+        with self.network.db() as conn:
+            if blocked:
+                conn.execute("INSERT OR IGNORE INTO blocks VALUES (?, ?)", (self._me(), chat_id))
+            else:
+                conn.execute(
+                    "DELETE FROM blocks WHERE phone = ? AND chat_id = ?", (self._me(), chat_id)
+                )
 
     def _me(self) -> str:
         if self.jid is None:

@@ -20,7 +20,9 @@ from fleetgate_whatsapp.client import ClientError
 from fleetgate_whatsapp.groups import (
     ALREADY_MEMBER,
     INVITE_PREFIX,
+    JOINED,
     NO_GROUP,
+    NO_INVITE,
     NOT_ADMIN,
     NOT_MEMBER,
 )
@@ -45,7 +47,7 @@ def create(conn: sqlite3.Connection, owner: str, name: str, participants: list[s
     members = [phone_of(p) for p in participants]
     group_id = "120363" + "".join(secrets.choice(string.digits) for _ in range(12)) + "@g.us"
     now = int(time.time())
-    invite = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(22))
+    invite = _new_code()
     conn.execute(
         "INSERT INTO groups (group_id, subject, owner, created_s, subject_s, subject_by, invite)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -169,6 +171,38 @@ def settings(
     return ""
 
 
+def describe(conn: sqlite3.Connection, me: str, group_id: str, description: str) -> str:
+    """A group's description is edited as its subject is (admins only when locked)."""
+    refused = _may_edit(conn, me, group_id)
+    if not refused:
+        conn.execute(
+            "UPDATE groups SET description = ? WHERE group_id = ?", (description, group_id)
+        )
+    return refused
+
+
+def reset_invite(conn: sqlite3.Connection, me: str, group_id: str) -> dict[str, str]:
+    """Admins only: a new link, the old one leading nowhere from now on."""
+    refused = _admin_check(conn, me, group_id)
+    if refused:
+        return {"link": "", "reason": refused}
+    conn.execute("UPDATE groups SET invite = ? WHERE group_id = ?", (_new_code(), group_id))
+    return {"link": invite_link(conn, group_id), "reason": ""}
+
+
+def join(conn: sqlite3.Connection, me: str, link: str) -> dict[str, str]:
+    """Join the group a link leads to (the stand-in's groups let anyone with the link in)."""
+    code = link.removeprefix(INVITE_PREFIX)
+    row = conn.execute("SELECT group_id FROM groups WHERE invite = ?", (code,)).fetchone()
+    if row is None or not link.startswith(INVITE_PREFIX):
+        return {"groupId": "", "state": "", "reason": NO_INVITE}
+    group_id = str(row[0])
+    if me in _members(conn, group_id):
+        return {"groupId": "", "state": "", "reason": ALREADY_MEMBER}
+    _join(conn, group_id, me, admin=False)
+    return {"groupId": group_id, "state": JOINED, "reason": ""}
+
+
 def others(conn: sqlite3.Connection, me: str, group_id: str) -> list[str]:
     """Every member of the group but ``me`` (ClientError if ``me`` is none)."""
     members = _members(conn, group_id)
@@ -183,6 +217,10 @@ def _join(conn: sqlite3.Connection, group_id: str, phone: str, *, admin: bool) -
         "INSERT INTO members (group_id, phone, admin, seq) VALUES (?, ?, ?, ?)",
         (group_id, phone, admin, seq),
     )
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(22))
 
 
 def _group(conn: sqlite3.Connection, group_id: str) -> dict[str, Any] | None:

@@ -576,7 +576,6 @@ def test_a_bad_forwarding_score_is_refused(score: Any) -> None:
 @pytest.mark.parametrize(
     "kind",
     [
-        "reactionMessage",
         "editedMessage",
         "deletedMessage",
         "pollUpdateMessage",

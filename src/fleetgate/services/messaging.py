@@ -241,29 +241,38 @@ async def read_incoming(
     return ids
 
 
+# Where a message names the one it points at besides a quote: a pin (fleetgate's pinMessage)
+# and a poll vote (pollUpdateMessage) carry its id in their own data.
+_POINTING = ("pinMessageData", "pollMessageData")
+
+
 def quoted_id(data: dict[str, Any]) -> str | None:
-    """The id of the message ``data`` quotes, if it quotes one."""
+    """The id of the message ``data`` quotes or points at (a pin's, a vote's), if any."""
     quoted = data.get("quotedMessage")
     stanza = quoted.get("stanzaId") if isinstance(quoted, dict) else None
+    for key in _POINTING:
+        part = data.get(key)
+        if stanza is None and isinstance(part, dict):
+            stanza = part.get("stanzaId")
     return stanza if isinstance(stanza, str) else None
 
 
 async def with_remote_quotes(
     *, session: AsyncSession, id_instance: int, data: dict[str, Any]
 ) -> dict[str, Any]:
-    """``data`` with the id of the message it quotes as the messenger knows it (a message we
-    sent under our id and the messenger under its own), ready for the engine."""
+    """``data`` with the id of the message it quotes or points at as the messenger knows it (a
+    message we sent under our id and the messenger under its own), ready for the engine."""
     stanza = quoted_id(data)
     if stanza is None:
         return data
     remote = (await repo.remote_ids(session, id_instance, [stanza])).get(stanza)
     if remote is None:
         return data
-    quoted: dict[str, Any] = data["quotedMessage"]
-    mapped = data | {"quotedMessage": quoted | {"stanzaId": remote}}
-    extended = data.get("extendedTextMessageData")
-    if isinstance(extended, dict) and extended.get("stanzaId") == stanza:
-        mapped["extendedTextMessageData"] = extended | {"stanzaId": remote}
+    mapped = dict(data)
+    for key in ("quotedMessage", "extendedTextMessageData", *_POINTING):
+        part = data.get(key)
+        if isinstance(part, dict) and part.get("stanzaId") == stanza:
+            mapped[key] = part | {"stanzaId": remote}
     return mapped
 
 

@@ -90,6 +90,20 @@ def _disappearing(client: Client, args: dict[str, Any]) -> Any:
     client.disappearing(text_arg(args, "chat_id"), expiration)
 
 
+def _block(client: Client, args: dict[str, Any]) -> Any:
+    blocked = args["blocked"]
+    if not isinstance(blocked, bool):
+        raise ClientError("blocked must be true or false")
+    client.block(text_arg(args, "chat_id"), blocked)
+
+
+def _describe_group(client: Client, args: dict[str, Any]) -> Any:
+    description = args["description"]
+    if not isinstance(description, str):
+        raise ClientError("description must be a string")
+    return client.describe_group(text_arg(args, "group_id"), description)
+
+
 HANDLERS: dict[str, Handler] = {
     "create_group": _create_group,
     "group_data": lambda c, a: c.group_data(text_arg(a, "group_id")),
@@ -98,6 +112,9 @@ HANDLERS: dict[str, Handler] = {
     "leave_group": lambda c, a: c.leave_group(text_arg(a, "group_id")),
     "group_picture": lambda c, a: c.group_picture(text_arg(a, "group_id"), _picture(a)),
     "group_settings": _group_settings,
+    "describe_group": _describe_group,
+    "reset_invite": lambda c, a: c.reset_invite(text_arg(a, "group_id")),
+    "join_group": lambda c, a: c.join_group(text_arg(a, "link")),
     "revoke": lambda c, a: c.revoke(text_arg(a, "chat_id"), text_arg(a, "id_message")),
     "edit": lambda c, a: c.edit(
         text_arg(a, "chat_id"), text_arg(a, "id_message"), text_arg(a, "text")
@@ -105,4 +122,5 @@ HANDLERS: dict[str, Handler] = {
     "typing": _typing,
     "disappearing": _disappearing,
     "profile_picture": lambda c, a: c.profile_picture(_picture(a)),
+    "block": _block,
 }

@@ -156,6 +156,16 @@ class Client(Protocol):
         """Whether members who are not admins may edit the group (not locked) and send to it
         (not announcement-only); None leaves a setting as it is."""
 
+    def describe_group(self, group_id: str, description: str) -> str:
+        """Set the group's description ("" clears it)."""
+
+    def reset_invite(self, group_id: str) -> dict[str, str]:
+        """A new invite link, the old one revoked: ``{link, reason}`` (link "" when refused)."""
+
+    def join_group(self, link: str) -> dict[str, str]:
+        """Join by invite link: ``{groupId, state: joined | pending, reason}`` (pending: an
+        admin approves first; reason, with groupId and state "", when refused)."""
+
     # Chats and the account's own messages.
 
     def revoke(self, chat_id: str, id_message: str) -> None:
@@ -172,6 +182,9 @@ class Client(Protocol):
 
     def profile_picture(self, picture: FileToSend) -> None:
         """Make the image (a JPEG) the account's profile picture."""
+
+    def block(self, chat_id: str, blocked: bool) -> None:
+        """Block (or unblock) a person: a blocked one can no longer write to the account."""
 
 
 class ClientFactory(Protocol):

@@ -21,6 +21,8 @@ NO_GROUP = "group not found"
 NOT_MEMBER = "not a member of the group"
 NOT_ADMIN = "NOT_ENOUGH_RIGHTS"
 ALREADY_MEMBER = "already a member of the group"
+NO_INVITE = "invite link not valid"
+JOINED, PENDING = "joined", "pending"
 # WhatsApp's own refusals, which the sandbox network has no counterpart of.
 INVITE_ONLY = "the participant's privacy settings allow group invites only"
 NOT_ON_WHATSAPP = "the participant has no WhatsApp account"
@@ -28,6 +30,8 @@ RECENTLY_LEFT = "the participant left the group recently and cannot be added bac
 
 # What whatsmeow's errors say (a library error's text), the first match deciding.
 _ERROR_REASONS = (
+    ("invite link is not valid", NO_INVITE),
+    ("invite link has been revoked", NO_INVITE),
     ("you're not participating in that group", NOT_MEMBER),
     ("that group does not exist", NO_GROUP),
     ("status 404", NO_GROUP),
@@ -101,6 +105,13 @@ def group_data(info: Any, *, invite_link: str) -> dict[str, Any]:
         "allowParticipantsEditGroupSettings": not info.GroupLocked.isLocked,
         "allowParticipantsSendMessages": not info.GroupAnnounce.IsAnnounce,
     }
+
+
+def invite_code(link: str) -> str:
+    """The code of an invite link (what the library joins or asks about); "" for what is no
+    WhatsApp invite link."""
+    code = link.strip().removeprefix(INVITE_PREFIX).strip("/")
+    return code if code.isalnum() and link.strip().startswith(INVITE_PREFIX) else ""
 
 
 def invite_link(code_or_link: str) -> str:

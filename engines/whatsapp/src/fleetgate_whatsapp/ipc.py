@@ -76,12 +76,17 @@ OPS: dict[str, tuple[str, ...]] = {
     "group_picture": ("group_id", "file"),  # file as send's (a JPEG) -> "" or why not
     # either may be None (unchanged) -> "" or why not
     "group_settings": ("group_id", "members_edit", "members_send"),
+    "describe_group": ("group_id", "description"),  # -> "" or why not
+    "reset_invite": ("group_id",),  # a new invite link -> {link, reason}
+    # the group an invite link leads to -> {groupId, state: joined | pending, reason}
+    "join_group": ("link",),
     # Chats and the account's own messages -> None.
     "revoke": ("chat_id", "id_message"),  # delete the account's message for everyone
     "edit": ("chat_id", "id_message", "text"),  # replace the text of the account's message
     "typing": ("chat_id", "state"),  # state: composing, recording or paused
     "disappearing": ("chat_id", "expiration_s"),  # the chat's timer (0: off)
     "profile_picture": ("file",),  # file as send's (a JPEG)
+    "block": ("chat_id", "blocked"),  # block (true) or unblock a person
     "ping": (),  # -> the worker's pid (sid 0)
     "migrate": ("store",),  # create or upgrade the store's tables now (sid 0) -> None
 }

@@ -34,6 +34,8 @@ module does about the library (facts from the research note on neonize 0.5.2):
   text says why; ``groups.refusal`` turns the known ones into the answer (the sandbox's words)
   and leaves any other an error. Revokes and edits are built from the protobuf classes
   (``edits.py``): the library's own builder for a revoke asks ``get_me`` (see above).
+  Reactions and pins are built the same way (``pointers.py``), the account told from the
+  others by the JID it linked with.
 - **Poll votes** are decrypted by the library (``decrypt_poll_vote``: the poll's secret is in
   the store) and counted against the polls this client sent or received, kept in memory.
 """
@@ -234,7 +236,7 @@ class NeonizeClient:
         if not self._running:
             raise ClientError("not connected")  # before uploading any file for nothing
         try:
-            outgoing = translate.outgoing(message_data)
+            outgoing = translate.outgoing(message_data, chat_id=chat_id, me=self._me_chat())
             to = translate.jid_of(chat_id)
         except ValueError as exc:
             raise ClientError(str(exc)) from None
@@ -325,6 +327,29 @@ class NeonizeClient:
             return self._refused(lambda lib: lib.set_group_announce(jid, not members_send))[0]
         return ""
 
+    def describe_group(self, group_id: str, description: str) -> str:
+        jid = _jid_of(group_id)
+        # No previous or new topic id: the library looks the current one up and makes one.
+        return self._refused(lambda lib: lib.set_group_topic(jid, "", "", description))[0]
+
+    def reset_invite(self, group_id: str) -> dict[str, str]:
+        jid = _jid_of(group_id)
+        reason, link = self._refused(lambda lib: lib.get_group_invite_link(jid, revoke=True))
+        return {"link": groups.invite_link(link or ""), "reason": reason}
+
+    def join_group(self, link: str) -> dict[str, str]:
+        code = groups.invite_code(link)
+        if not code:
+            return {"groupId": "", "state": "", "reason": groups.NO_INVITE}
+        reason, jid = self._refused(lambda lib: lib.join_group_with_link(code))
+        if reason or jid is None:
+            return {"groupId": "", "state": "", "reason": reason}
+        # The library answers the group's JID whether the account joined or asked an admin to
+        # let it in; only a member is shown the group.
+        member = not self._refused(lambda lib: lib.get_group_info(jid))[0]
+        state = groups.JOINED if member else groups.PENDING
+        return {"groupId": translate.chat_id_of(jid), "state": state, "reason": ""}
+
     # -- chats and the account's own messages --------------------------------------------
 
     def revoke(self, chat_id: str, id_message: str) -> None:
@@ -348,6 +373,11 @@ class NeonizeClient:
 
     def profile_picture(self, picture: FileToSend) -> None:
         self._call(lambda lib: lib.set_profile_photo(picture.content))
+
+    def block(self, chat_id: str, blocked: bool) -> None:
+        jid = _jid_of(chat_id)
+        action = _enum.BlocklistAction.BLOCK if blocked else _enum.BlocklistAction.UNBLOCK
+        self._call(lambda lib: lib.update_blocklist(jid, action))
 
     # -- the library client ----------------------------------------------------------------
 

@@ -82,6 +82,20 @@ class OptionalMethods:
         args = {"group_id": group_id, "members_edit": members_edit, "members_send": members_send}
         return str(await self._ask("group_settings", args))
 
+    # GroupAdminSession: what the library can do of it (docs/whatsapp.md, *Optional methods*).
+
+    async def update_group_description(self, group_id: str, description: str) -> str:
+        args = {"group_id": group_id, "description": description}
+        return str(await self._ask("describe_group", args))
+
+    async def reset_group_invite(self, group_id: str) -> dict[str, str]:
+        made = await self._ask("reset_invite", {"group_id": group_id})
+        return {"link": str(made["link"]), "reason": str(made["reason"])}
+
+    async def join_group(self, link: str) -> dict[str, str]:
+        joined = await self._ask("join_group", {"link": link})
+        return {k: str(joined[k]) for k in ("groupId", "state", "reason")}
+
     async def _participant(self, group_id: str, participant: str, action: str) -> str:
         args = {"group_id": group_id, "participant": participant, "action": action}
         return str(await self._ask("group_participant", args))
@@ -123,6 +137,11 @@ class OptionalMethods:
 
     async def set_disappearing(self, chat_id: str, *, expiration_s: int) -> None:
         await self._ask("disappearing", {"chat_id": chat_id, "expiration_s": expiration_s})
+
+    # ChatMarkSession: blocking (the chat marks are app-state the library does not expose).
+
+    async def block_contact(self, chat_id: str, *, blocked: bool) -> None:
+        await self._ask("block", {"chat_id": chat_id, "blocked": blocked})
 
     # The account's profile.
 

@@ -14,8 +14,10 @@ It takes what fleetgate's send queue hands an engine (``api/greenapi/sending_wir
 - sendLocation, sendContact, sendPoll: their ``*MessageData``.
 - forwardMessages: the forwarded message's messageData, as sent or received, with
   ``isForwarded`` and ``forwardingScore`` at its top. A forward quotes nothing.
+- Reactions (``reactionMessage``) and pins (fleetgate's ``pinMessage``): messages that point
+  at another one (``pointers.py``), as the Z-API routes queue them.
 
-Quoted ids arrive as WhatsApp's own (``services/messaging.with_remote_quotes``).
+Quoted and pointed-at ids arrive as WhatsApp's own (``services/messaging.with_remote_quotes``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from fleetgate_whatsapp import proto
+from fleetgate_whatsapp import pointers, proto
 from fleetgate_whatsapp.chats import jid_text
 from fleetgate_whatsapp.files import mime_of
 
@@ -42,7 +44,8 @@ MEDIA_KINDS = {
 }
 TEXTS = ("textMessage", "extendedTextMessage", "quotedMessage")
 OTHERS = ("locationMessage", "contactMessage", "contactsArrayMessage", "pollMessage")
-SENDABLE = (*TEXTS, *MEDIA_KINDS, *OTHERS)
+POINTERS = ("reactionMessage", "pinMessage")
+SENDABLE = (*TEXTS, *MEDIA_KINDS, *OTHERS, *POINTERS)
 _CAPTIONED = ("image", "video", "document")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
@@ -78,11 +81,17 @@ class Outgoing:
     preview_url: str = ""
 
 
-def outgoing(message_data: dict[str, Any]) -> Outgoing:
-    """What to send for a messageData; ValueError, saying why, for one that cannot be sent."""
+def outgoing(message_data: dict[str, Any], *, chat_id: str = "", me: str = "") -> Outgoing:
+    """What to send for a messageData to ``chat_id``; ValueError, saying why, for one that cannot
+    be sent. ``me``: the account's own chat id, which tells its messages from the others' when
+    a reaction or a pin names the message it points at."""
     if not isinstance(message_data, dict):
         raise ValueError("messageData must be an object")
     kind = message_data.get("typeMessage")
+    if kind == "reactionMessage":
+        return Outgoing(message=pointers.reaction(chat_id, message_data, me))
+    if kind == "pinMessage":
+        return Outgoing(message=pointers.pin(chat_id, message_data, me))
     forwarded = message_data.get("isForwarded") is True
     context = _forward(message_data) if forwarded else _quote(message_data)
     if kind in TEXTS:
