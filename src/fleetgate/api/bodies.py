@@ -1,7 +1,7 @@
 """Request bodies for every façade: read within a size limit, parse, validate with clear errors.
 
-Also the field types more than one façade's bodies use: 64-bit ids, texts without control
-characters, the longest message text.
+Also how such a body shows in the OpenAPI document, and the field types more than one façade's
+bodies use: 64-bit ids, texts without control characters, the longest message text.
 """
 
 from __future__ import annotations
@@ -57,6 +57,17 @@ def parse_body(model: type[M], data: Any) -> M:
         return model.model_validate({} if data is None else data)
     except ValidationError as exc:
         raise InvalidInput(_describe(exc)) from None
+
+
+def json_body(body: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` of a route that reads this JSON body itself (a model or a schema).
+
+    FastAPI sees no body parameter in such a route, so without this the documentation pages
+    and the schema's readers (fuzzers, client generators) would not know what it takes. Every
+    such body is optional on the wire: an empty one is parsed as ``{}``.
+    """
+    schema = body if isinstance(body, dict) else body.model_json_schema()
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}, "required": False}}
 
 
 def _describe(exc: ValidationError) -> str:

@@ -31,7 +31,7 @@ DOCS_POLICY = (
 
 def install(app: FastAPI) -> None:
     """Serve the two pages and their assets (the app is built with ``docs_url=None``)."""
-    _hoist_local_definitions(app)
+    _finish_schema(app)
     app.mount(ASSETS, StaticFiles(packages=[(_PACKAGE, "static")]), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
 
@@ -68,10 +68,15 @@ def _pinned(page: HTMLResponse) -> HTMLResponse:
 
 _LOCAL_REF = "#/$defs/"
 _COMPONENT_REF = "#/components/schemas/"
+# FastAPI's answer to a request its parameters refuse. Every route takes its parameters as
+# plain strings and reads its body itself, so it is never sent (errors come in the route's
+# façade format, declared by its route class: api/errors.py).
+_NEVER_SENT = "422"
+_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
-def _hoist_local_definitions(app: FastAPI) -> None:
-    """Make the schema's references resolvable from the document root.
+def _finish_schema(app: FastAPI) -> None:
+    """Make the schema's references resolvable from the document root, and leave out the 422.
 
     Routes that read their body themselves describe it with a model's JSON schema
     (``openapi_extra``); pydantic puts a nested model under that schema's own ``$defs`` and
@@ -85,22 +90,53 @@ def _hoist_local_definitions(app: FastAPI) -> None:
         if app.openapi_schema is None:
             doc = build()
             schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-            app.openapi_schema = _moved(doc, schemas)
+            app.openapi_schema = _without_validation_errors(_moved(doc, schemas, {}))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _moved(node: Any, schemas: dict[str, Any]) -> Any:
+def _moved(node: Any, schemas: dict[str, Any], names: dict[str, str]) -> Any:
     if isinstance(node, list):
-        return [_moved(item, schemas) for item in node]
+        return [_moved(item, schemas, names) for item in node]
     if not isinstance(node, dict):
         return node
-    for name, schema in node.get("$defs", {}).items():
-        # One model name, one model: the same nested model is what every body calls it.
-        schemas.setdefault(name, _moved(schema, schemas))
-    moved = {key: _moved(value, schemas) for key, value in node.items() if key != "$defs"}
+    local = node.get("$defs", {})
+    if local:
+        names = {**names, **_component_names(local, schemas)}
+        for name, schema in local.items():
+            schemas.setdefault(names[name], _moved(schema, schemas, names))
+    moved = {key: _moved(value, schemas, names) for key, value in node.items() if key != "$defs"}
     ref = moved.get("$ref")
     if isinstance(ref, str) and ref.startswith(_LOCAL_REF):
-        moved["$ref"] = _COMPONENT_REF + ref.removeprefix(_LOCAL_REF)
+        name = ref.removeprefix(_LOCAL_REF)
+        moved["$ref"] = _COMPONENT_REF + names.get(name, name)
     return moved
+
+
+def _component_names(local: dict[str, Any], schemas: dict[str, Any]) -> dict[str, str]:
+    """Each local definition's name in ``components/schemas``.
+
+    Its own name, unless a different model already has it there (two façades each have an
+    ``ActionButton``, say): then the name with the first free number after it.
+    """
+    same = {name: name for name in local}
+    names: dict[str, str] = {}
+    for name, schema in local.items():
+        found = _moved(schema, {}, same)
+        candidate, number = name, 1
+        while candidate in schemas and schemas[candidate] != found:
+            number += 1
+            candidate = f"{name}{number}"
+        names[name] = candidate
+    return names
+
+
+def _without_validation_errors(doc: dict[str, Any]) -> dict[str, Any]:
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop(_NEVER_SENT, None)
+    schemas = doc.get("components", {}).get("schemas", {})
+    for name in _VALIDATION_SCHEMAS:
+        schemas.pop(name, None)
+    return doc

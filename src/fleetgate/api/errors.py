@@ -13,9 +13,11 @@ import logging
 import re
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, ClassVar, NamedTuple
 
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -58,6 +60,12 @@ def error_body(_code: int, text: str) -> dict[str, object]:
     return {"error": text}
 
 
+class ErrorAnswer(BaseModel):
+    """An error of the plain APIs and Z-API."""
+
+    error: str
+
+
 def answers(statuses: Mapping[type[FleetgateError], int]) -> dict[type[FleetgateError], Answer]:
     """A table of plain statuses: the body code is the HTTP status, the text the error's."""
     return {kind: Answer(status, status) for kind, status in statuses.items()}
@@ -75,6 +83,25 @@ class ErrorFormat:
     unmapped: Answer = UNMAPPED
     # The WWW-Authenticate header of a 401, if the façade sends one.
     challenge: str | None = None
+    # The body's shape, for the OpenAPI document.
+    model: type[BaseModel] = ErrorAnswer
+
+    def documented(self) -> dict[int | str, dict[str, Any]]:
+        """The error answers this format gives, as the ``responses`` of a route's operation.
+
+        Every status of the table and the unmapped error's, the 503 of a database outage or
+        a shutdown (api/unavailable.py, api/middleware.py), and where the format claims paths,
+        the router's own 404 and 405. Answers given with HTTP 200 (GREEN-API's partner API)
+        are not errors to a reader of the document and stay out.
+        """
+        statuses = {found.status for found in self.table.values()} | {self.unmapped.status, 503}
+        if self.paths is not None:
+            statuses |= set(HTTP_TEXT)
+        return {
+            status: {"model": self.model, "description": HTTPStatus(status).phrase}
+            for status in sorted(statuses)
+            if status >= 400
+        }
 
     def answer(self, status: int, text: str, headers: Mapping[str, str] | None = None) -> Response:
         """An answer of ``status`` with ``text`` in this format's body."""
@@ -122,6 +149,12 @@ class MappedRoute(APIRoute):
     """An APIRoute whose domain errors come out in its façade's format."""
 
     error_format: ClassVar[ErrorFormat] = PLAIN_ERRORS
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # Every route of a façade declares its error answers: the format's, once for all of
+        # them, under whatever the route itself declares.
+        kwargs["responses"] = {**self.error_format.documented(), **(kwargs.get("responses") or {})}
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep
-from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
+from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
@@ -52,7 +52,7 @@ def _phone(phone: str) -> str:
     return phone
 
 
-@router.post("/phones/{phone}/scan")
+@router.post("/phones/{phone}/scan", openapi_extra=json_body(ScanBody))
 async def scan(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone scans a QR payload shown by one of the partner's instances and links to it."""
     body = parse_body(ScanBody, await read_json(request, ctx.settings.http.max_body_bytes))
@@ -61,7 +61,7 @@ async def scan(phone: str, request: Request, partner: PartnerDep, ctx: ContextDe
     )
 
 
-@router.post("/phones/{phone}/link")
+@router.post("/phones/{phone}/link", openapi_extra=json_body(CodeBody))
 async def link(phone: str, request: Request, partner: PartnerDep, ctx: ContextDep) -> Response:
     """The phone types a pairing code that an instance issued for this phone number."""
     body = parse_body(CodeBody, await read_json(request, ctx.settings.http.max_body_bytes))
@@ -299,7 +299,7 @@ def fold_changes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-@router.post("/phones/{phone}/read")
+@router.post("/phones/{phone}/read", openapi_extra=json_body(PhoneReadBody))
 async def phone_reads(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -313,7 +313,7 @@ async def phone_reads(
     return OrjsonResponse({"read": count})
 
 
-@router.post("/phones/{phone}/presence")
+@router.post("/phones/{phone}/presence", openapi_extra=json_body(PhonePresenceBody))
 async def phone_presence(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -438,11 +438,7 @@ async def phone_statuses(phone: str, partner: PartnerDep, ctx: ContextDep) -> Re
 
 @router.post(
     "/phones/{phone}/statuses/read",
-    openapi_extra={
-        "requestBody": {
-            "content": {"application/json": {"schema": PhoneViewBody.model_json_schema()}}
-        }
-    },
+    openapi_extra=json_body(PhoneViewBody),
 )
 async def phone_views_status(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep

@@ -7,14 +7,14 @@ it); errors are ``{"error": "<text>"}``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep
-from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
+from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
@@ -61,11 +61,6 @@ class CallBody(_InChat):
     isVideo: bool = False
 
 
-def _json(model: type[BaseModel]) -> dict[str, Any]:
-    """The route's JSON body for the OpenAPI schema (the route reads it itself)."""
-    return {"requestBody": {"content": {"application/json": {"schema": model.model_json_schema()}}}}
-
-
 _Body = TypeVar("_Body", bound=BaseModel)
 
 
@@ -73,7 +68,7 @@ async def _parse(model: type[_Body], request: Request, ctx: Context) -> _Body:
     return parse_body(model, await read_json(request, ctx.settings.http.max_body_bytes))
 
 
-@router.post("/phones/{phone}/edit", openapi_extra=_json(EditBody))
+@router.post("/phones/{phone}/edit", openapi_extra=json_body(EditBody))
 async def phone_edits(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -92,7 +87,7 @@ async def phone_edits(
     return OrjsonResponse({"idMessage": id_edit})
 
 
-@router.post("/phones/{phone}/delete", openapi_extra=_json(MessageActionBody))
+@router.post("/phones/{phone}/delete", openapi_extra=json_body(MessageActionBody))
 async def phone_deletes(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -110,7 +105,7 @@ async def phone_deletes(
     return OrjsonResponse({"idMessage": id_delete})
 
 
-@router.post("/phones/{phone}/react", openapi_extra=_json(ReactBody))
+@router.post("/phones/{phone}/react", openapi_extra=json_body(ReactBody))
 async def phone_reacts(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -130,7 +125,7 @@ async def phone_reacts(
     return OrjsonResponse({"idMessage": id_reaction})
 
 
-@router.post("/phones/{phone}/vote", openapi_extra=_json(VoteBody))
+@router.post("/phones/{phone}/vote", openapi_extra=json_body(VoteBody))
 async def phone_votes(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -149,7 +144,7 @@ async def phone_votes(
     return OrjsonResponse({"idMessage": id_vote})
 
 
-@router.post("/phones/{phone}/call", openapi_extra=_json(CallBody))
+@router.post("/phones/{phone}/call", openapi_extra=json_body(CallBody))
 async def phone_calls(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -169,7 +164,7 @@ async def phone_calls(
     return OrjsonResponse({"idCall": id_call})
 
 
-@router.post("/phones/{phone}/block", openapi_extra=_json(_InChat))
+@router.post("/phones/{phone}/block", openapi_extra=json_body(_InChat))
 async def phone_blocks(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:

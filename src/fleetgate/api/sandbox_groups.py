@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep
-from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, parse_body, read_json
+from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
@@ -75,7 +75,7 @@ def _group(group_id: str) -> str:
     return group_id
 
 
-@router.post("")
+@router.post("", openapi_extra=json_body(NewGroupBody))
 async def create_group(
     phone: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -119,7 +119,7 @@ class InviteBody(BaseModel):
     caption: str = Field("", max_length=MESSAGE_MAX)
 
 
-@router.post("/{groupId}/invite")
+@router.post("/{groupId}/invite", openapi_extra=json_body(InviteBody))
 async def send_invite(
     phone: str, groupId: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:
@@ -139,7 +139,7 @@ async def send_invite(
     return OrjsonResponse({"idMessage": id_message})
 
 
-@router.post("/{groupId}/{action}")
+@router.post("/{groupId}/{action}", openapi_extra=json_body(GroupActionBody))
 async def group_action(
     phone: str, groupId: str, action: str, request: Request, partner: PartnerDep, ctx: ContextDep
 ) -> Response:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep
-from fleetgate.api.bodies import Int64, parse_body, read_json
+from fleetgate.api.bodies import Int64, json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
@@ -48,7 +48,7 @@ async def list_dead_letters(
     return OrjsonResponse({"deadLetters": [dead_letter_json(d) for d in found]})
 
 
-@router.post("/dead-letters/replay")
+@router.post("/dead-letters/replay", openapi_extra=json_body(ReplayBody))
 async def replay_dead_letters(partner: PartnerDep, request: Request, ctx: ContextDep) -> Response:
     """Queue the named dead letters again; answers the new receipt ids."""
     body = parse_body(ReplayBody, await read_json(request, ctx.settings.http.max_body_bytes))

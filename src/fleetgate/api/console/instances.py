@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from fleetgate.api.bearer import PartnerDep
-from fleetgate.api.bodies import NO_CONTROL, parse_body, read_json
+from fleetgate.api.bodies import NO_CONTROL, json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
@@ -45,12 +45,7 @@ def instance_id(text: str) -> int:
 
 @router.post(
     "/instances",
-    openapi_extra={
-        "requestBody": {
-            "content": {"application/json": {"schema": CreateBody.model_json_schema()}},
-            "required": False,
-        }
-    },
+    openapi_extra=json_body(CreateBody),
 )
 async def create_instance(partner: PartnerDep, request: Request, ctx: ContextDep) -> Response:
     """Create an instance of the partner; its id and token (the token is shown once)."""

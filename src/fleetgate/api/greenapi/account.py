@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
@@ -56,7 +56,7 @@ async def get_settings(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse
     return OrjsonResponse(settings_of(instance, webhook_url_token=token))
 
 
-@router.post("/setSettings/{apiTokenInstance}")
+@router.post("/setSettings/{apiTokenInstance}", openapi_extra=json_body(SetSettingsBody))
 async def set_settings(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Change any subset of the settings (at least one); they apply at once."""
     body = parse_body(SetSettingsBody, await read_json(request, ctx.settings.http.max_body_bytes))
@@ -168,7 +168,9 @@ async def qr(instance: InstanceDep, ctx: ContextDep) -> OrjsonResponse:
     return OrjsonResponse({"type": "qrCode", "message": qr_png_base64(payload)})
 
 
-@router.post("/getAuthorizationCode/{apiTokenInstance}")
+@router.post(
+    "/getAuthorizationCode/{apiTokenInstance}", openapi_extra=json_body(AuthorizationCodeBody)
+)
 async def get_authorization_code(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:

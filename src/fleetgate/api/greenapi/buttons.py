@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.chats_wire import (
     SendInteractiveButtonsBody,
     SendInteractiveButtonsReplyBody,
-    json_body,
 )
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.ratelimit import rate_limited

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from fleetgate.api import message_actions
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.chats_wire import (
@@ -23,7 +23,6 @@ from fleetgate.api.greenapi.chats_wire import (
     DisappearingBody,
     EditMessageBody,
     SendTypingBody,
-    json_body,
 )
 from fleetgate.api.greenapi.errors import InstanceRoute
 from fleetgate.api.greenapi.ratelimit import rate_limited

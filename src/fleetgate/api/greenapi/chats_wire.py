@@ -20,11 +20,6 @@ ButtonId = Annotated[str, Field(min_length=1, max_length=256, pattern=NO_CONTROL
 Part = Annotated[str, Field(max_length=MESSAGE_MAX)]
 
 
-def json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """A route's JSON body for the OpenAPI schema (the routes read their bodies themselves)."""
-    return {"requestBody": {"content": {"application/json": {"schema": model.model_json_schema()}}}}
-
-
 class ChatOnlyBody(BaseModel):
     """A chat."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic import BaseModel
+
 from fleetgate.api.errors import Answer, ErrorFormat, MappedRoute
 from fleetgate.errors import (
     BodyTooLarge,
@@ -20,6 +22,13 @@ from fleetgate.errors import (
 def green_body(code: int, text: str) -> dict[str, object]:
     """``{"code", "description"}``, as GREEN-API answers errors."""
     return {"code": code, "description": text}
+
+
+class GreenError(BaseModel):
+    """An error, as GREEN-API answers it."""
+
+    code: int
+    description: str
 
 
 _INTERNAL = Answer(500, 500, "Internal Server Error")
@@ -40,6 +49,7 @@ PARTNER_ERRORS = ErrorFormat(
     },
     paths=re.compile("/partner/"),
     unmapped=_INTERNAL,
+    model=GreenError,
 )
 
 # The instance API uses real HTTP statuses: 401 wrong token, 403 unknown or deleted instance.
@@ -56,6 +66,7 @@ INSTANCE_ERRORS = ErrorFormat(
     },
     paths=re.compile("/waInstance"),
     unmapped=_INTERNAL,
+    model=GreenError,
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetgate.api.bodies import NO_CONTROL, parse_body, read_json
+from fleetgate.api.bodies import NO_CONTROL, json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute, green_body
@@ -48,11 +48,6 @@ METHODS = (
 _STRICT = ConfigDict(extra="forbid", strict=True)
 _PERSONAL_CHAT = rf"^{CHAT_PHONE}@c\.us$"
 NOT_WORKING = "the method is temporarily not working"
-
-
-def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI request body of a route that reads its JSON body itself."""
-    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
 # What the retired methods took (they answer 403 whatever they are given).
@@ -151,7 +146,7 @@ def _fields(body: ContactBody) -> dict[str, Any]:
 
 @router.post(
     "/addContact/{apiTokenInstance}",
-    openapi_extra=_json_body(ContactBody.model_json_schema()),
+    openapi_extra=json_body(ContactBody),
 )
 async def add_contact(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Add a number to the contacts: ``{"addContact": true}``; 400 if it is one already, 404
@@ -177,7 +172,7 @@ async def add_contact(instance: InstanceDep, request: Request, ctx: ContextDep) 
 
 @router.post(
     "/editContact/{apiTokenInstance}",
-    openapi_extra=_json_body(ContactBody.model_json_schema()),
+    openapi_extra=json_body(ContactBody),
 )
 async def edit_contact(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Change a contact's names: ``{"editContact": true}``; 404 for a number not in the
@@ -200,7 +195,7 @@ async def edit_contact(instance: InstanceDep, request: Request, ctx: ContextDep)
 
 @router.post(
     "/deleteContact/{apiTokenInstance}",
-    openapi_extra=_json_body(ContactRefBody.model_json_schema()),
+    openapi_extra=json_body(ContactRefBody),
 )
 async def delete_contact(
     instance: InstanceDep, request: Request, ctx: ContextDep
@@ -227,7 +222,7 @@ class SendLinkBody(BaseModel):
 
 @router.post(
     "/sendLink/{apiTokenInstance}",
-    openapi_extra=_json_body(SendLinkBody.model_json_schema()),
+    openapi_extra=json_body(SendLinkBody),
 )
 async def send_link(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Send a link as a text with its preview; answers idMessage like sendMessage."""
@@ -257,7 +252,7 @@ def _retired(name: str) -> None:
         retired,
         methods=["POST"],
         name=name,
-        openapi_extra=_json_body(_RETIRED_BODY),
+        openapi_extra=json_body(_RETIRED_BODY),
     )
 
 

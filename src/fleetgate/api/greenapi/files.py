@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
@@ -158,7 +158,7 @@ async def send_file_by_url(
     return OrjsonResponse({"idMessage": id_message})
 
 
-@router.post("/downloadFile/{apiTokenInstance}")
+@router.post("/downloadFile/{apiTokenInstance}", openapi_extra=json_body(MessageRefBody))
 async def download_file(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """A fresh download link to the file of a message sent or received: ``{chatId,
     idMessage}`` → ``{downloadUrl}``."""

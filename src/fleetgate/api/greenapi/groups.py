@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
@@ -67,7 +67,7 @@ async def _body(request: Request, ctx: Context) -> Any:
     return await read_json(request, ctx.settings.http.max_body_bytes)
 
 
-@router.post("/createGroup/{apiTokenInstance}")
+@router.post("/createGroup/{apiTokenInstance}", openapi_extra=json_body(CreateGroupBody))
 async def create_group(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """A new group with the account as owner and admin, and these members."""
     body = parse_body(CreateGroupBody, await _body(request, ctx))
@@ -77,7 +77,7 @@ async def create_group(instance: InstanceDep, request: Request, ctx: ContextDep)
     )
 
 
-@router.post("/updateGroupName/{apiTokenInstance}")
+@router.post("/updateGroupName/{apiTokenInstance}", openapi_extra=json_body(GroupNameBody))
 async def update_group_name(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -87,7 +87,7 @@ async def update_group_name(
     return OrjsonResponse({"updateGroupName": not refused})
 
 
-@router.post("/getGroupData/{apiTokenInstance}")
+@router.post("/getGroupData/{apiTokenInstance}", openapi_extra=json_body(GroupBody))
 async def get_group_data(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -107,7 +107,7 @@ async def _participant_call(
     return OrjsonResponse({key: not refused})
 
 
-@router.post("/addGroupParticipant/{apiTokenInstance}")
+@router.post("/addGroupParticipant/{apiTokenInstance}", openapi_extra=json_body(ParticipantBody))
 async def add_group_participant(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -117,7 +117,7 @@ async def add_group_participant(
     )
 
 
-@router.post("/removeGroupParticipant/{apiTokenInstance}")
+@router.post("/removeGroupParticipant/{apiTokenInstance}", openapi_extra=json_body(ParticipantBody))
 async def remove_group_participant(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -127,7 +127,7 @@ async def remove_group_participant(
     )
 
 
-@router.post("/setGroupAdmin/{apiTokenInstance}")
+@router.post("/setGroupAdmin/{apiTokenInstance}", openapi_extra=json_body(ParticipantBody))
 async def set_group_admin(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -137,7 +137,7 @@ async def set_group_admin(
     )
 
 
-@router.post("/removeAdmin/{apiTokenInstance}")
+@router.post("/removeAdmin/{apiTokenInstance}", openapi_extra=json_body(ParticipantBody))
 async def remove_admin(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Take a member's admin rights (never the owner's)."""
     return await _participant_call(
@@ -145,7 +145,7 @@ async def remove_admin(instance: InstanceDep, request: Request, ctx: ContextDep)
     )
 
 
-@router.post("/leaveGroup/{apiTokenInstance}")
+@router.post("/leaveGroup/{apiTokenInstance}", openapi_extra=json_body(GroupBody))
 async def leave_group(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """The account leaves the group; its messages to it then get the notInGroup status."""
     body = parse_body(GroupBody, await _body(request, ctx))
@@ -153,7 +153,7 @@ async def leave_group(instance: InstanceDep, request: Request, ctx: ContextDep) 
     return OrjsonResponse({"leaveGroup": not refused})
 
 
-@router.post("/updateGroupSettings/{apiTokenInstance}")
+@router.post("/updateGroupSettings/{apiTokenInstance}", openapi_extra=json_body(GroupSettingsBody))
 async def update_group_settings(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 
 from fleetgate.api import message_actions
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
@@ -143,7 +143,7 @@ async def last_outgoing(
     return await _last(ctx, instance, request, Direction.OUT, minutes)
 
 
-@router.post("/getChatHistory/{apiTokenInstance}")
+@router.post("/getChatHistory/{apiTokenInstance}", openapi_extra=json_body(ChatHistoryBody))
 async def get_chat_history(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -159,7 +159,7 @@ async def get_chat_history(
     return OrjsonResponse([journal_item(m, ctx.media) for m in found])
 
 
-@router.post("/getMessage/{apiTokenInstance}")
+@router.post("/getMessage/{apiTokenInstance}", openapi_extra=json_body(MessageRefBody))
 async def get_message(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """One message of a chat by its idMessage."""
     body = parse_body(MessageRefBody, await read_json(request, ctx.settings.http.max_body_bytes))
@@ -172,7 +172,7 @@ async def get_message(instance: InstanceDep, request: Request, ctx: ContextDep) 
     return OrjsonResponse(journal_item(found, ctx.media))
 
 
-@router.post("/readChat/{apiTokenInstance}")
+@router.post("/readChat/{apiTokenInstance}", openapi_extra=json_body(ChatBody))
 async def read_chat(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Mark a chat's incoming messages (or one of them) read; their senders see it."""
     body = parse_body(ChatBody, await read_json(request, ctx.settings.http.max_body_bytes))
@@ -193,7 +193,7 @@ async def _exists(ctx: Context, instance: InstanceView, phone: str) -> bool:
     return bool(answer)
 
 
-@router.post("/checkWhatsapp/{apiTokenInstance}")
+@router.post("/checkWhatsapp/{apiTokenInstance}", openapi_extra=json_body(PhoneBody))
 async def check_whatsapp(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -205,7 +205,7 @@ async def check_whatsapp(
     return OrjsonResponse({"existsWhatsapp": await _exists(ctx, instance, phone)})
 
 
-@router.post("/getAvatar/{apiTokenInstance}")
+@router.post("/getAvatar/{apiTokenInstance}", openapi_extra=json_body(ChatBody))
 async def get_avatar(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """The avatar of a chat: the account's own picture (setProfilePicture) for its own
     number; the sandbox shows no others (an empty URL)."""
@@ -245,7 +245,7 @@ async def get_contacts(
     return OrjsonResponse(items)
 
 
-@router.post("/getContactInfo/{apiTokenInstance}")
+@router.post("/getContactInfo/{apiTokenInstance}", openapi_extra=json_body(ChatBody))
 async def get_contact_info(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from fleetgate.api.authguard import admit
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.errors import PartnerRoute
 from fleetgate.api.greenapi.wire import (
@@ -30,12 +30,6 @@ from fleetgate.services import instances, partners
 router = APIRouter(prefix="/partner", tags=["GREEN-API partner"], route_class=PartnerRoute)
 
 METHODS = ("createInstance", "getInstances", "deleteInstanceAccount")
-
-
-def _json_body(model: Any) -> dict[str, Any]:
-    """OpenAPI description of a JSON body that the handler parses itself."""
-    schema = {"application/json": {"schema": model.model_json_schema()}}
-    return {"requestBody": {"content": schema, "required": False}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +58,7 @@ async def _partner(ctx: Context, request: Request, token: str) -> Partner:
         return await guard.check(partners.authenticate_partner(session=session, token=token))
 
 
-@router.post("/createInstance/{partnerToken}", openapi_extra=_json_body(CreateInstanceBody))
+@router.post("/createInstance/{partnerToken}", openapi_extra=json_body(CreateInstanceBody))
 async def create_instance(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
     """Create an instance with any subset of its settings; returns its id and token."""
     data = await _json_or_error(request, ctx)
@@ -91,7 +85,7 @@ async def get_instances(partnerToken: str, request: Request, ctx: ContextDep) ->
     return StreamingResponse(_stream_listing(ctx, partner), media_type="application/json")
 
 
-@router.post("/deleteInstanceAccount/{partnerToken}", openapi_extra=_json_body(DeleteInstanceBody))
+@router.post("/deleteInstanceAccount/{partnerToken}", openapi_extra=json_body(DeleteInstanceBody))
 async def delete_instance_account(partnerToken: str, request: Request, ctx: ContextDep) -> Response:
     """Delete one of the partner's instances; it stays listed with `deleted: true`."""
     data = await _json_or_error(request, ctx)

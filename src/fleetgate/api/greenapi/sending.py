@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from fleetgate.api import message_actions
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
@@ -72,9 +72,7 @@ def _send_route(name: str, model: type[BaseModel]) -> None:
         send,
         methods=["POST"],
         name=name,
-        openapi_extra={
-            "requestBody": {"content": {"application/json": {"schema": model.model_json_schema()}}}
-        },
+        openapi_extra=json_body(model),
     )
 
 
@@ -82,7 +80,7 @@ for _name, _model in _SENDS.items():
     _send_route(_name, _model)
 
 
-@router.post("/forwardMessages/{apiTokenInstance}")
+@router.post("/forwardMessages/{apiTokenInstance}", openapi_extra=json_body(ForwardMessagesBody))
 async def forward_messages(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:

@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
 from starlette.responses import Response
 
-from fleetgate.api.bodies import parse_body, read_json
+from fleetgate.api.bodies import json_body, parse_body, read_json
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.greenapi.auth import PREFIX, InstanceDep
 from fleetgate.api.greenapi.errors import InstanceRoute
@@ -60,12 +59,6 @@ NO_SUCH_STATUS = "ID message notfound"
 STATUS_CHAT = "status@broadcast"
 DEFAULT_BACKGROUND = "#FFFFFF"
 _STATUS_RANK = {"sent": 0, "delivered": 1, "read": 2}
-
-
-def _json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI request body of a route that reads its JSON body itself."""
-    schema = model.model_json_schema()
-    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
 async def _call(ctx: Context, instance: InstanceView, method: str, args: dict[str, Any]) -> Any:
@@ -121,7 +114,7 @@ async def _file(
     return stored, stored.key
 
 
-@router.post("/sendTextStatus/{apiTokenInstance}", openapi_extra=_json_body(TextStatusBody))
+@router.post("/sendTextStatus/{apiTokenInstance}", openapi_extra=json_body(TextStatusBody))
 async def send_text_status(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -137,7 +130,7 @@ async def send_text_status(
     return await _post(ctx, instance, data, body.participants)
 
 
-@router.post("/sendVoiceStatus/{apiTokenInstance}", openapi_extra=_json_body(VoiceStatusBody))
+@router.post("/sendVoiceStatus/{apiTokenInstance}", openapi_extra=json_body(VoiceStatusBody))
 async def send_voice_status(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -152,7 +145,7 @@ async def send_voice_status(
     return await _post(ctx, instance, data, body.participants, (stored, key))
 
 
-@router.post("/sendMediaStatus/{apiTokenInstance}", openapi_extra=_json_body(MediaStatusBody))
+@router.post("/sendMediaStatus/{apiTokenInstance}", openapi_extra=json_body(MediaStatusBody))
 async def send_media_status(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -168,7 +161,7 @@ async def send_media_status(
     return await _post(ctx, instance, data, body.participants, (stored, key))
 
 
-@router.post("/deleteStatus/{apiTokenInstance}", openapi_extra=_json_body(StatusRefBody))
+@router.post("/deleteStatus/{apiTokenInstance}", openapi_extra=json_body(StatusRefBody))
 async def delete_status(instance: InstanceDep, request: Request, ctx: ContextDep) -> Response:
     """Delete an own status: an empty answer, or 400 ``ID message notfound``."""
     body = parse_body(StatusRefBody, await read_json(request, ctx.settings.http.max_body_bytes))

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from fleetgate.api import message_actions
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import actions_wire as wire
@@ -23,7 +24,6 @@ from fleetgate.api.zapi.auth import InstanceDep, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.api.zapi.instance import PREFIX
 from fleetgate.api.zapi.sending import chat_id, send_triple
-from fleetgate.api.zapi.sending_more import json_body
 from fleetgate.context import Context
 from fleetgate.domain.chats import pin, poll_vote, reaction
 from fleetgate.domain.instances import InstanceView

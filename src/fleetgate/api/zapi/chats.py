@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import chats_wire as wire
@@ -75,7 +76,7 @@ async def get_chat_singular(phone: str, instance: InstanceDep, ctx: ContextDep) 
     return await _one_chat(ctx, instance, phone)
 
 
-@router.post("/modify-chat")
+@router.post("/modify-chat", openapi_extra=json_body(wire.ModifyChat))
 async def modify_chat(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """archive, unarchive, pin, unpin, mute, unmute, clear, delete, read or unread a chat:
     ``{"value": true}``."""
@@ -99,7 +100,7 @@ async def modify_chat(instance: InstanceDep, request: Request, ctx: ContextDep) 
     return OrjsonResponse({"value": True})
 
 
-@router.post("/send-chat-expiration")
+@router.post("/send-chat-expiration", openapi_extra=json_body(wire.ChatExpiration))
 async def send_chat_expiration(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:

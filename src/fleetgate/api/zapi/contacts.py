@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi.auth import InstanceDep, parsed
@@ -112,7 +113,7 @@ async def phone_exists(phone: str, instance: InstanceDep, ctx: ContextDep) -> Or
     return OrjsonResponse({"exists": exists, "phone": phone if exists else None, "lid": None})
 
 
-@router.post("/phone-exists-batch")
+@router.post("/phone-exists-batch", openapi_extra=json_body(PhonesBody))
 async def phone_exists_batch(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -151,7 +152,7 @@ async def profile_picture(
     return OrjsonResponse({"link": link})
 
 
-@router.post("/contacts/modify-blocked")
+@router.post("/contacts/modify-blocked", openapi_extra=json_body(BlockBody))
 async def modify_blocked(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:

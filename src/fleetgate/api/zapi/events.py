@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Request
 
 from fleetgate.api import message_actions, message_data
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import events_wire as wire
@@ -20,7 +21,6 @@ from fleetgate.api.zapi.auth import InstanceDep, parsed
 from fleetgate.api.zapi.errors import ZapiRoute
 from fleetgate.api.zapi.instance import PREFIX
 from fleetgate.api.zapi.sending import chat_id
-from fleetgate.api.zapi.sending_more import json_body
 from fleetgate.context import Context
 from fleetgate.domain.instances import InstanceView
 from fleetgate.domain.messages import Direction, Message

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import groups_wire as wire
@@ -44,7 +45,7 @@ def _value(refused: Any) -> OrjsonResponse:
     return OrjsonResponse({"value": not refused})
 
 
-@router.post("/create-group")
+@router.post("/create-group", openapi_extra=json_body(wire.CreateGroup))
 async def create_group(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """A new group the account owns, with ``phones`` as members: ``{phone, invitationLink,
     phonesNotAdded}``."""
@@ -62,7 +63,7 @@ async def create_group(instance: InstanceDep, request: Request, ctx: ContextDep)
     )
 
 
-@router.post("/update-group-name")
+@router.post("/update-group-name", openapi_extra=json_body(wire.GroupNameBody))
 async def update_group_name(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -72,7 +73,7 @@ async def update_group_name(
     return _value(await call(ctx, instance, engine_calls.UPDATE_GROUP_NAME, args))
 
 
-@router.post("/update-group-description")
+@router.post("/update-group-description", openapi_extra=json_body(wire.GroupDescription))
 async def update_group_description(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -82,7 +83,7 @@ async def update_group_description(
     return _value(await call(ctx, instance, engine_calls.UPDATE_GROUP_DESCRIPTION, args))
 
 
-@router.post("/update-group-photo")
+@router.post("/update-group-photo", openapi_extra=json_body(wire.GroupPhoto))
 async def update_group_photo(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -151,7 +152,7 @@ async def _each(
     return _value(refused)
 
 
-@router.post("/add-participant")
+@router.post("/add-participant", openapi_extra=json_body(wire.Participants))
 async def add_participant(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -160,7 +161,7 @@ async def add_participant(
     return await _each(ctx, instance, engine_calls.ADD_GROUP_PARTICIPANT, body)
 
 
-@router.post("/remove-participant")
+@router.post("/remove-participant", openapi_extra=json_body(wire.Participants))
 async def remove_participant(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -169,7 +170,7 @@ async def remove_participant(
     return await _each(ctx, instance, engine_calls.REMOVE_GROUP_PARTICIPANT, body)
 
 
-@router.post("/approve-participant")
+@router.post("/approve-participant", openapi_extra=json_body(wire.Participants))
 async def approve_participant(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -178,7 +179,7 @@ async def approve_participant(
     return await _each(ctx, instance, engine_calls.DECIDE_GROUP_REQUEST, body, approve=True)
 
 
-@router.post("/reject-participant")
+@router.post("/reject-participant", openapi_extra=json_body(wire.Participants))
 async def reject_participant(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -187,28 +188,28 @@ async def reject_participant(
     return await _each(ctx, instance, engine_calls.DECIDE_GROUP_REQUEST, body, approve=False)
 
 
-@router.post("/add-admin")
+@router.post("/add-admin", openapi_extra=json_body(wire.Participants))
 async def add_admin(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Make members ``phones`` admins."""
     body = await parsed(wire.Participants, request, ctx)
     return await _each(ctx, instance, engine_calls.SET_GROUP_ADMIN, body)
 
 
-@router.post("/remove-admin")
+@router.post("/remove-admin", openapi_extra=json_body(wire.Participants))
 async def remove_admin(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Take the admin rights of ``phones`` (never the owner's)."""
     body = await parsed(wire.Participants, request, ctx)
     return await _each(ctx, instance, engine_calls.REMOVE_GROUP_ADMIN, body)
 
 
-@router.post("/leave-group")
+@router.post("/leave-group", openapi_extra=json_body(wire.GroupOnly))
 async def leave_group(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """The account leaves the group."""
     body = await parsed(wire.GroupOnly, request, ctx)
     return _value(await call(ctx, instance, engine_calls.LEAVE_GROUP, {"groupId": body.groupId}))
 
 
-@router.post("/update-group-settings")
+@router.post("/update-group-settings", openapi_extra=json_body(wire.GroupSettings))
 async def update_group_settings(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:

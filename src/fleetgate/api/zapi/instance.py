@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.qr import qr_png_base64
 from fleetgate.api.responses import OrjsonResponse
@@ -119,8 +120,8 @@ async def me(instance: InstanceDep, token: str) -> OrjsonResponse:
     return OrjsonResponse(wire.me(instance, token, now_ms()))
 
 
-@router.put("/update-name")
-@router.post("/update-name")
+@router.put("/update-name", openapi_extra=json_body(wire.NameValue))
+@router.post("/update-name", openapi_extra=json_body(wire.NameValue))
 async def update_name(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Rename the instance."""
     body = await parsed(wire.NameValue, request, ctx)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from fleetgate.api.authguard import admit
 from fleetgate.api.bearer import PartnerDep
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import wire
@@ -72,7 +73,7 @@ async def list_instances(
     )
 
 
-@router.post("/integrator/on-demand")
+@router.post("/integrator/on-demand", openapi_extra=json_body(wire.CreateBody))
 async def create_on_demand(
     partner: CreatorDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -89,7 +90,7 @@ async def create_on_demand(
     return OrjsonResponse({"id": str(created.id_instance), "token": created.api_token, "due": due})
 
 
-@router.post(ON_DEMAND + "/subscription")
+@router.post(ON_DEMAND + "/subscription", openapi_extra=json_body(wire.WithCalls))
 async def subscribe(instance: OwnedDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Subscribe the instance (ends a trial; undoes a cancellation)."""
     body = await parsed(wire.WithCalls, request, ctx)
@@ -108,8 +109,11 @@ async def cancel(instance: OwnedDep, ctx: ContextDep) -> OrjsonResponse:
     return OrjsonResponse({"value": True}, 201)
 
 
-@router.put(ON_DEMAND + "/subscription/update")
-@router.put("/{instanceId}/token/{token}/integrator/subscription/update")
+@router.put(ON_DEMAND + "/subscription/update", openapi_extra=json_body(wire.WithCalls))
+@router.put(
+    "/{instanceId}/token/{token}/integrator/subscription/update",
+    openapi_extra=json_body(wire.WithCalls),
+)
 async def update_subscription(
     instance: OwnedDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -136,7 +140,7 @@ async def delete(instance: OwnedDep, partner: PartnerDep, ctx: ContextDep) -> Or
     return OrjsonResponse({"value": True})
 
 
-@router.post("/integrator/on-demand/batch-delete")
+@router.post("/integrator/on-demand/batch-delete", openapi_extra=json_body(wire.BatchDelete))
 async def batch_delete(partner: PartnerDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Delete several instances; each is answered on its own (``value`` or ``error``)."""
     body = await parsed(wire.BatchDelete, request, ctx)

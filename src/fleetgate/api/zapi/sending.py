@@ -8,6 +8,7 @@ import re
 from fastapi import APIRouter, Request
 
 from fleetgate.api import message_actions
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.sends import queue_send
@@ -47,7 +48,7 @@ def send_triple(instance: InstanceView, id_message: str) -> OrjsonResponse:
     return OrjsonResponse({"zaapId": zaap_id, "messageId": id_message, "id": id_message})
 
 
-@router.post("/send-text")
+@router.post("/send-text", openapi_extra=json_body(wire.SendText))
 async def send_text(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Queue a text (a reply to ``messageId``, if given); sent after ``delayMessage`` seconds
     at the least (else the instance's pace). With ``editMessageId``, edit that earlier text

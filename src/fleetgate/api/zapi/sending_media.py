@@ -9,10 +9,10 @@ to a limit derived from ``media.max_file_bytes`` rather than ``http.max_body_byt
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from fastapi import APIRouter, Request
 
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.sends import queue_send
@@ -30,12 +30,6 @@ from fleetgate.services import zapi_callbacks
 router = APIRouter(prefix=PREFIX, tags=["Z-API media sending"], route_class=ZapiRoute)
 
 _EXTENSION = re.compile(r"^[A-Za-z0-9]{1,16}$")
-
-
-def _schema(model: type[wire.MediaSend]) -> dict[str, Any]:
-    """The route's JSON body in the OpenAPI document (the route reads the body itself)."""
-    schema = model.model_json_schema(by_alias=True)
-    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
 async def send_media(
@@ -78,43 +72,43 @@ async def send_media(
     return OrjsonResponse({"zaapId": zaap_id, "messageId": id_message, "id": id_message})
 
 
-@router.post("/send-image", openapi_extra=_schema(wire.SendImage))
+@router.post("/send-image", openapi_extra=json_body(wire.SendImage))
 async def send_image(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Queue an image (``image``: URL or base64 data URI), with an optional ``caption``."""
     return await send_media(ctx, instance, request, wire.SendImage)
 
 
-@router.post("/send-audio", openapi_extra=_schema(wire.SendAudio))
+@router.post("/send-audio", openapi_extra=json_body(wire.SendAudio))
 async def send_audio(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Queue an audio file (``audio``: URL or base64 data URI)."""
     return await send_media(ctx, instance, request, wire.SendAudio)
 
 
-@router.post("/send-video", openapi_extra=_schema(wire.SendVideo))
+@router.post("/send-video", openapi_extra=json_body(wire.SendVideo))
 async def send_video(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Queue a video (``video``: URL or base64 data URI), with an optional ``caption``."""
     return await send_media(ctx, instance, request, wire.SendVideo)
 
 
-@router.post("/send-gif", openapi_extra=_schema(wire.SendGif))
+@router.post("/send-gif", openapi_extra=json_body(wire.SendGif))
 async def send_gif(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Queue a GIF (``gif``: an MP4 by URL or base64 data URI); it is sent as a video."""
     return await send_media(ctx, instance, request, wire.SendGif)
 
 
-@router.post("/send-ptv", openapi_extra=_schema(wire.SendPtv))
+@router.post("/send-ptv", openapi_extra=json_body(wire.SendPtv))
 async def send_ptv(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Queue a video note (``ptv`` or ``video``: URL or base64 data URI), sent as a video."""
     return await send_media(ctx, instance, request, wire.SendPtv)
 
 
-@router.post("/send-sticker", openapi_extra=_schema(wire.SendSticker))
+@router.post("/send-sticker", openapi_extra=json_body(wire.SendSticker))
 async def send_sticker(instance: InstanceDep, request: Request, ctx: ContextDep) -> OrjsonResponse:
     """Queue a sticker (``sticker``: a WebP by URL or base64 data URI)."""
     return await send_media(ctx, instance, request, wire.SendSticker)
 
 
-@router.post("/send-document/{extension}", openapi_extra=_schema(wire.SendDocument))
+@router.post("/send-document/{extension}", openapi_extra=json_body(wire.SendDocument))
 async def send_document(
     extension: str, instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -125,7 +119,7 @@ async def send_document(
     return await send_media(ctx, instance, request, wire.SendDocument, extension)
 
 
-@router.post("/send-document", openapi_extra=_schema(wire.SendDocument))
+@router.post("/send-document", openapi_extra=json_body(wire.SendDocument))
 async def send_document_any(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:

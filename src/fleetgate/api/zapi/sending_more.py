@@ -9,12 +9,10 @@ notifications show for list menus), whose sending GREEN-API has retired.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
 from fleetgate.api import message_actions
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.sends import queue_send
@@ -26,12 +24,6 @@ from fleetgate.api.zapi.instance import PREFIX
 from fleetgate.api.zapi.sending import chat_id, send_triple
 
 router = APIRouter(prefix=PREFIX, tags=["Z-API sending"], route_class=ZapiRoute)
-
-
-def json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The route's JSON body in the OpenAPI document (the route reads the body itself)."""
-    schema = model.model_json_schema()
-    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
 def _send_route(path: str, model: type[wire.QueuedSend]) -> None:

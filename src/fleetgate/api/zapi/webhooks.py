@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from fleetgate.api.bodies import json_body
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.responses import OrjsonResponse
 from fleetgate.api.zapi import wire
@@ -55,19 +56,25 @@ def _url_patch(event: str) -> Callable[[str], ConfigPatch]:
     return lambda url: ConfigPatch(callbacks={event: url.strip()})
 
 
-def _add(path: str, endpoint: Callable[..., Any]) -> None:
+def _add(path: str, endpoint: Callable[..., Any], model: type[Any]) -> None:
     # One route per method, so each has its own OpenAPI operation id.
     for method in ("PUT", "POST"):
-        router.add_api_route(f"/{path}", endpoint, methods=[method], name=path.replace("-", "_"))
+        router.add_api_route(
+            f"/{path}",
+            endpoint,
+            methods=[method],
+            name=path.replace("-", "_"),
+            openapi_extra=json_body(model),
+        )
 
 
 for _path, _event in URL_SETTERS.items():
     _doc = f"Set the {_event.replace('_', ' ')} callback URL (empty: none)."
-    _add(_path, _setter(wire.TextValue, _url_patch(_event), _doc))
+    _add(_path, _setter(wire.TextValue, _url_patch(_event), _doc), wire.TextValue)
 
 
-@router.put("/update-every-webhooks")
-@router.post("/update-every-webhooks")
+@router.put("/update-every-webhooks", openapi_extra=json_body(wire.EveryWebhooks))
+@router.post("/update-every-webhooks", openapi_extra=json_body(wire.EveryWebhooks))
 async def update_every_webhooks(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -85,8 +92,8 @@ async def update_every_webhooks(
     return OrjsonResponse({"value": True})
 
 
-@router.put("/update-notify-sent-by-me")
-@router.post("/update-notify-sent-by-me")
+@router.put("/update-notify-sent-by-me", openapi_extra=json_body(wire.NotifySentByMe))
+@router.post("/update-notify-sent-by-me", openapi_extra=json_body(wire.NotifySentByMe))
 async def update_notify_sent_by_me(
     instance: InstanceDep, request: Request, ctx: ContextDep
 ) -> OrjsonResponse:
@@ -126,4 +133,4 @@ _OPTION_SETTERS: dict[str, tuple[type[Any], Callable[[Any], ConfigPatch]]] = {
 
 
 for _path, (_model, _to_patch) in _OPTION_SETTERS.items():
-    _add(_path, _setter(_model, _to_patch, f"Set {_path.removeprefix('update-')}."))
+    _add(_path, _setter(_model, _to_patch, f"Set {_path.removeprefix('update-')}."), _model)
