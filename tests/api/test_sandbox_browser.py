@@ -642,7 +642,7 @@ async def test_the_page_reacts_votes_edits_deletes_calls_blocks_and_posts_status
     await _assert_inert(watched)
 
 
-async def test_the_console_s_sign_in_carries_to_the_sandbox_until_the_token_is_revoked(
+async def test_the_console_s_sign_in_carries_to_the_sandbox_which_links_by_qr_and_by_code(
     ctx: Context,
     client: httpx.AsyncClient,
     make_instance: MakeInstance,
@@ -677,6 +677,33 @@ async def test_the_console_s_sign_in_carries_to_the_sandbox_until_the_token_is_r
     await page.click("#scan")
     await wait_for_state(client, instance, "authorized")
 
+    # A second instance links by a pairing code: its page asks for one for a number, and the
+    # sandbox's phone of that number types it (a wrong code first: refused, nothing linked).
+    second = await make_instance(partner_token)
+    await wait_for_state(client, second, "notAuthorized")
+    await page.goto(f"{watched.origin}/console/instances/{second.id}")
+    paired = _phone()
+    await page.fill("#pairPhone", paired)
+    await page.click("#pair")
+    await page.wait_for_function(
+        "() => document.querySelector('#pairCode').textContent.length === 8", timeout=WAIT_MS
+    )
+    code = await page.text_content("#pairCode") or ""
+    await page.click("#sandboxLink")
+    await page.locator("#qr img").wait_for(timeout=WAIT_MS)
+    await page.fill("#linkPhone", paired)
+    await page.fill("#pairingCode", "WRONG123")
+    await page.click("#typeCode")
+    await page.locator("#status.error", has_text="Linking failed: ").wait_for(timeout=WAIT_MS)
+    state = await client.get(second.url("getStateInstance"))
+    assert state.json() == {"stateInstance": "notAuthorized"}
+    await page.fill("#pairingCode", code)
+    await page.click("#typeCode")
+    linked = f"Linked {paired} to instance {second.id}."
+    await page.locator("#status", has_text=linked).wait_for(timeout=WAIT_MS)
+    await wait_for_state(client, second, "authorized")
+    assert await page.input_value("#toPhone") == paired
+
     # The old address lands on the same page, still signed in.
     response = await page.goto(watched.origin + "/sandbox")
     assert response is not None and response.url == watched.origin + PAGE
@@ -692,8 +719,8 @@ async def test_the_console_s_sign_in_carries_to_the_sandbox_until_the_token_is_r
     await page.locator("#signinError", has_text="not accepted").wait_for(timeout=WAIT_MS)
     assert await page.locator("#app").is_hidden()
     assert await page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") is None
-    # Chromium logs the one refusal the test provoked; nothing else went wrong or left.
-    unauthorized = "Failed to load resource: the server responded with a status of 401"
-    assert watched.console_errors == [f"{unauthorized} (Unauthorized)"]
+    # Chromium logs the two refusals the test provoked; nothing else went wrong or left.
+    refused = "Failed to load resource: the server responded with a status of"
+    assert watched.console_errors == [f"{refused} 404 (Not Found)", f"{refused} 401 (Unauthorized)"]
     assert watched.foreign_requests == []
     assert watched.dialogs == []

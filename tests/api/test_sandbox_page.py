@@ -182,6 +182,8 @@ async def test_every_call_of_the_page_is_a_route_with_that_method(
     # The page's phone does everything its routes offer (the groups' actions share one route).
     phone_routes = {path.split("\0")[1] for _, path in calls if path.startswith("/sandbox/phones/")}
     assert phone_routes >= {
+        "/scan",
+        "/link",
         "/messages",
         "/conversation",
         "/edit",

@@ -6,7 +6,7 @@
 //   sandbox-chat.js     the phone's conversation and what it does to messages
 //   sandbox-groups.js   the phone's groups
 //   sandbox-more.js     calls, blocks and statuses
-import { $, attempt, auth, chat, el, fail, json, me, seg, withJson } from "./sandbox-lib.js";
+import { $, attempt, auth, chat, el, fail, json, me, note, seg, withJson } from "./sandbox-lib.js";
 import { conversation, watch } from "./sandbox-chat.js";
 import { groups } from "./sandbox-groups.js";
 import { statuses } from "./sandbox-more.js";
@@ -79,6 +79,21 @@ async function scan() {
   }
 }
 
+// The other way to link: the phone types a pairing code an instance issued for its number.
+async function typeCode() {
+  await attempt("Linking", async () => {
+    const phone = $("linkPhone").value.trim();
+    const got = await json(`/sandbox/phones/${seg(phone)}/link`, {
+      method: "POST",
+      ...withJson({ code: $("pairingCode").value.trim() }),
+    });
+    $("pairingCode").value = "";
+    $("toPhone").value = phone;
+    await load();
+    note(`Linked ${phone} to instance ${String(got.idInstance)}.`);
+  });
+}
+
 // A text goes to the chat of the "to" box: a number's, or a group's the phone is a member of.
 async function send() {
   await attempt("Send", async () => {
@@ -132,6 +147,7 @@ $("fromPhone").addEventListener("change", () => {
 });
 $("load").addEventListener("click", load);
 $("scan").addEventListener("click", scan);
+$("typeCode").addEventListener("click", typeCode);
 $("send").addEventListener("click", send);
 $("sendFile").addEventListener("click", sendFile);
 $("anyFile").addEventListener("change", () => {
