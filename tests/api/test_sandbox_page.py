@@ -1,10 +1,12 @@
-"""The /sandbox page a person uses to link instances and write as a contact."""
+"""The console's sandbox page, where a person links instances and writes as a contact."""
 
 from __future__ import annotations
 
 import re
 
 import httpx
+
+from fleetgate.api.console.pages import CONTENT_SECURITY_POLICY, STATIC
 
 # Every call the page makes: json(`<path template>`[, { method: "<VERB>", ... }]).
 _CALL = re.compile(r'json\(`([^`]+)`(?:\s*,\s*\{\s*method:\s*"([A-Z]+)")?')
@@ -36,14 +38,23 @@ def routed(spec: dict[str, dict[str, object]], method: str, path: str) -> bool:
     return False
 
 
+def assert_hardened(r: httpx.Response) -> None:
+    """The console's page headers (tests/api/console/test_pages.py checks its other pages)."""
+    assert r.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-frame-options"] == "DENY"
+
+
 # The modules a script imports: import { ... } from "./<file>.js";
 _IMPORT = re.compile(r'^import \{[^}]*\} from "\./([a-z-]+\.js)";$', re.MULTILINE)
+PAGE = "/console/sandbox"
 
 
 async def page_scripts(client: httpx.AsyncClient) -> dict[str, str]:
     """Every script of the page, by its path: sandbox.js and the modules it imports, in turn."""
     scripts: dict[str, str] = {}
-    waiting = ["/sandbox/sandbox.js"]
+    waiting = [f"{STATIC}/sandbox.js"]
     while waiting:
         path = waiting.pop()
         r = await client.get(path)
@@ -51,32 +62,47 @@ async def page_scripts(client: httpx.AsyncClient) -> dict[str, str]:
         assert r.headers["content-type"].startswith("text/javascript"), path
         scripts[path] = r.text
         waiting += [
-            f"/sandbox/{m}" for m in _IMPORT.findall(r.text) if f"/sandbox/{m}" not in scripts
+            f"{STATIC}/{m}" for m in _IMPORT.findall(r.text) if f"{STATIC}/{m}" not in scripts
         ]
     return scripts
 
 
-async def test_page_is_served_with_its_script_and_style(client: httpx.AsyncClient) -> None:
-    r = await client.get("/sandbox")
+async def test_page_is_served_in_the_console_with_its_script_and_style(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.get(PAGE)
     assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert_hardened(r)
     html = r.text
     for element in (
-        'id="token"',
         'id="instances"',
+        'id="load"',
         'id="qr"',
+        'id="linkPhone"',
         'id="scan"',
         'id="send"',
         'id="file"',
         'id="sendFile"',
+        'id="inbox"',
+        'id="groups"',
+        'id="statuses"',
+        # The console's layout: its navigation, its sign-in (the one token box), its status line.
+        'href="/console/sandbox"',
+        'id="signinForm"',
+        'id="status"',
     ):
-        assert element in html
+        assert element in html, element
+    assert html.count('id="token"') == 1  # the console's sign-in, not a box of the page's own
     # No inline code or style: the page's policy would refuse it.
-    assert "<script>" not in html and "<style>" not in html
+    assert "<script>" not in html and "<style" not in html
     assert not re.search(r"\son[a-z]+\s*=|\sstyle\s*=", html, re.IGNORECASE)
+    assert f'<script src="{STATIC}/console.js" defer></script>' in html
+    assert f'<script type="module" src="{STATIC}/sandbox.js"></script>' in html
     for asset, kind in (
-        ("/sandbox/sandbox.js", "text/javascript"),
-        ("/sandbox/sandbox.css", "text/css"),
+        (f"{STATIC}/console.css", "text/css"),
+        (f"{STATIC}/sandbox.css", "text/css"),
+        (f"{STATIC}/sandbox.js", "text/javascript"),
     ):
         assert f'"{asset}"' in html
         got = await client.get(asset)
@@ -85,20 +111,48 @@ async def test_page_is_served_with_its_script_and_style(client: httpx.AsyncClien
         assert got.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_the_script_modules_are_served_as_the_page_is_and_nothing_else(
+async def test_the_old_address_redirects_to_the_console_and_keeps_the_api(
     client: httpx.AsyncClient,
 ) -> None:
-    page = await client.get("/sandbox")
-    for module in ("lib", "chat", "groups", "more"):
-        r = await client.get(f"/sandbox/sandbox-{module}.js")
+    r = await client.get("/sandbox")
+    assert r.status_code == 307
+    assert r.headers["location"] == PAGE
+    followed = await client.get("/sandbox", follow_redirects=True)
+    assert followed.status_code == 200 and str(followed.url).endswith(PAGE)
+    assert 'id="scan"' in followed.text
+    # The page's files moved with it: nothing is served at the old paths any more ...
+    for old in ("/sandbox/sandbox.js", "/sandbox/sandbox-lib.js", "/sandbox/sandbox.css"):
+        assert (await client.get(old)).status_code == 404, old
+    # ... while the phones' routes under /sandbox stay where they were.
+    spec = (await client.get("/openapi.json")).json()["paths"]
+    assert "/sandbox/phones/{phone}/scan" in spec
+
+
+async def test_the_script_modules_are_served_as_the_console_s_and_nothing_else(
+    client: httpx.AsyncClient,
+) -> None:
+    for name in ("sandbox.js", *(f"sandbox-{m}.js" for m in ("lib", "chat", "groups", "more"))):
+        r = await client.get(f"{STATIC}/{name}")
         assert r.status_code == 200
-        assert r.headers["content-type"] == "text/javascript; charset=utf-8"
-        for header in ("content-security-policy", "x-content-type-options", "cache-control"):
-            assert r.headers[header] == page.headers[header]
-        assert "innerHTML" not in r.text and "eval(" not in r.text
+        assert r.headers["content-type"].startswith("text/javascript")
+        assert r.headers["x-content-type-options"] == "nosniff"
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in r.text, (name, sink)
     for unknown in ("sandbox-x.js", "sandbox-..%2Fsandbox.js", "sandbox-lib.jsx"):
-        r = await client.get(f"/sandbox/{unknown}")
+        r = await client.get(f"{STATIC}/{unknown}")
         assert r.status_code == 404, unknown
+
+
+async def test_the_page_uses_the_console_s_token_and_never_puts_it_in_a_url(
+    client: httpx.AsyncClient,
+) -> None:
+    script = "\n".join((await page_scripts(client)).values())
+    # The token is the one the console keeps for the tab (console.js), read through it ...
+    assert "window.fleetgate.token()" in script
+    assert "sessionStorage" not in script and '$("token")' not in script
+    # ... and travels in the Authorization header only, never in a path or a query.
+    assert "token()}" not in script and "token=" not in script
+    assert "/partner/getInstances/" not in script
 
 
 async def test_every_call_of_the_page_is_a_route_with_that_method(
@@ -106,11 +160,11 @@ async def test_every_call_of_the_page_is_a_route_with_that_method(
 ) -> None:
     scripts = await page_scripts(client)
     assert set(scripts) == {
-        "/sandbox/sandbox.js",
-        "/sandbox/sandbox-lib.js",
-        "/sandbox/sandbox-chat.js",
-        "/sandbox/sandbox-groups.js",
-        "/sandbox/sandbox-more.js",
+        f"{STATIC}/sandbox.js",
+        f"{STATIC}/sandbox-lib.js",
+        f"{STATIC}/sandbox-chat.js",
+        f"{STATIC}/sandbox-groups.js",
+        f"{STATIC}/sandbox-more.js",
     }
     script = "\n".join(scripts.values())
     calls = page_calls(script)
@@ -120,7 +174,7 @@ async def test_every_call_of_the_page_is_a_route_with_that_method(
     verbs = [verb for _, verb in _CALL.findall(script) if verb]
     assert len(verbs) == script.count("method:")
     assert {path.split("\0")[0] for _, path in calls} >= {
-        "/partner/getInstances/",
+        "/instances",
         "/sandbox/instances/",
         "/sandbox/phones/",
         "/waInstance",
@@ -128,6 +182,8 @@ async def test_every_call_of_the_page_is_a_route_with_that_method(
     # The page's phone does everything its routes offer (the groups' actions share one route).
     phone_routes = {path.split("\0")[1] for _, path in calls if path.startswith("/sandbox/phones/")}
     assert phone_routes >= {
+        "/scan",
+        "/link",
         "/messages",
         "/conversation",
         "/edit",

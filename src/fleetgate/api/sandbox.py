@@ -9,13 +9,12 @@ link only to that partner's instances. Errors are ``{"error": "<text>"}``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from importlib import resources
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from fleetgate.api.bearer import PartnerDep
 from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, json_body, parse_body, read_json
@@ -468,54 +467,13 @@ def message_text(data: dict[str, Any]) -> str:
     return ""
 
 
-_STATIC = resources.files("fleetgate.api").joinpath("static")
-# The page runs only its own script file: no inline code, no framing, no plugins, no <base>, and
-# fetches to this origin only. The QR is shown as a data: image. Instance names and messages are
-# text the page never parses as markup (sandbox.js); this policy is the second wall behind that.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-_ASSETS = {
-    "sandbox.html": "text/html; charset=utf-8",
-    "sandbox.js": "text/javascript; charset=utf-8",
-    "sandbox.css": "text/css; charset=utf-8",
-}
-# The modules sandbox.js imports (the page's script, split by what it does).
-_MODULES = ("lib", "chat", "groups", "more")
-_ASSETS |= {f"sandbox-{m}.js": "text/javascript; charset=utf-8" for m in _MODULES}
-
-
-def _asset(name: str) -> Response:
-    return Response(
-        _STATIC.joinpath(name).read_bytes(),
-        media_type=_ASSETS[name],
-        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"},
-    )
+# The page that was here is a section of the partner console now (docs/console.md); a 307 keeps
+# old links and bookmarks working (temporary: a browser caches no 307, so a server rolled back to
+# a version that served the page here is reached again at once).
+SANDBOX_PAGE = "/console/sandbox"
 
 
 @router.get("", include_in_schema=False)
 async def page() -> Response:
-    """A page where a person links instances to virtual phones and acts as a contact: writes,
-    reacts, votes, edits, deletes, makes groups, calls, blocks and posts statuses."""
-    return _asset("sandbox.html")
-
-
-@router.get("/sandbox.js", include_in_schema=False)
-async def page_script() -> Response:
-    """The page's script (a file of its own: the page's policy forbids inline code)."""
-    return _asset("sandbox.js")
-
-
-@router.get("/sandbox-{module}.js", include_in_schema=False)
-async def page_module(module: str) -> Response:
-    """A module of the page's script: only the files the page ships."""
-    if module not in _MODULES:
-        raise NotFound("no such file")
-    return _asset(f"sandbox-{module}.js")
-
-
-@router.get("/sandbox.css", include_in_schema=False)
-async def page_style() -> Response:
-    """The page's style sheet (a file of its own: the page's policy forbids inline styles)."""
-    return _asset("sandbox.css")
+    """Where the sandbox page went: the console's sandbox section."""
+    return RedirectResponse(SANDBOX_PAGE, status_code=307)

@@ -89,6 +89,17 @@ async def shoot(folder: Path) -> list[Path]:
                 await page.locator("#chat li").nth(1).wait_for(timeout=WAIT_MS)
                 shots.append(folder / "instance.png")
                 await page.screenshot(path=shots[-1], full_page=True)
+
+                # The sandbox section, as the waiting instance's page links to it: its QR picked,
+                # and the contact phone of the chat above showing its conversation.
+                await page.goto(f"{server.url}/console/sandbox?instance={waiting.id}")
+                await page.locator("#qr img").wait_for(timeout=WAIT_MS)
+                await page.fill("#fromPhone", "79007654321")
+                await page.dispatch_event("#fromPhone", "change")
+                await page.fill("#toPhone", "79001234567")
+                await page.locator("#inbox .msg").nth(1).wait_for(timeout=WAIT_MS)
+                shots.append(folder / "sandbox.png")
+                await page.screenshot(path=shots[-1], full_page=True)
                 await browser.close()
     return shots
 

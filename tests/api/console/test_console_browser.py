@@ -1,9 +1,9 @@
 """The console in a real browser: Debian's Chromium, driven by Playwright.
 
-Set up as tests/api/test_sandbox_browser.py is (its ``browser`` fixture and ``Watched`` are
-used here): the system's Chromium, never a downloaded one. Every page here runs with the
-network cut to 127.0.0.1: any request elsewhere is refused and recorded, and the tests assert
-there was none.
+Set up as tests/api/test_sandbox_browser.py is (its ``browser`` fixture, ``Watched`` and
+``sign_in`` are used here): the system's Chromium, never a downloaded one. Every page here runs
+with the network cut to 127.0.0.1: any request elsewhere is refused and recorded, and the tests
+assert there was none.
 
 The server is this module's own, whose delivery worker gives up on a webhook within seconds,
 so that a dead letter appears while the test watches.
@@ -23,7 +23,7 @@ from playwright.async_api import Browser, BrowserContext, Dialog, Route
 from fleetgate.api.console.pages import CONTENT_SECURITY_POLICY
 from fleetgate.context import Context
 from fleetgate.services import partners
-from tests.api.test_sandbox_browser import WAIT_MS, Watched, browser
+from tests.api.test_sandbox_browser import WAIT_MS, Watched, browser, sign_in
 from tests.delivery.hooks import FAST_DELIVERY
 from tests.receiver import Receiver, running_receiver
 from tests.support import Instance, LiveServer, server_fixture
@@ -210,12 +210,15 @@ async def test_a_partner_runs_an_instance_from_the_console(
         "() => document.querySelector('#pairCode').textContent.length === 8", timeout=WAIT_MS
     )
 
-    # A second tab, the sandbox page, links a phone; the console turns authorized by itself.
-    sandbox = await open_page("/sandbox")
-    await sandbox.page.fill("#token", partner)
-    await sandbox.page.click("#load")
-    await sandbox.page.locator("#instances button").first.click(timeout=WAIT_MS)
+    # The page links to the console's sandbox with this instance picked. Opened in a second tab
+    # (signed in there: a tab keeps its own token), a phone scans the QR; the console turns
+    # authorized by itself.
+    link = await page.get_attribute("#sandboxLink", "href")
+    assert link == f"/console/sandbox?instance={id_instance}"
+    sandbox = await open_page(link)
+    await sign_in(sandbox.page, partner)
     await sandbox.page.locator("#qr img").wait_for(timeout=WAIT_MS)
+    assert await sandbox.page.get_attribute("#qr img", "alt") == f"QR of {id_instance}"
     await sandbox.page.fill("#linkPhone", own)
     await sandbox.page.click("#scan")
     await page.locator("#state", has_text=re.compile("^authorized$")).wait_for(timeout=WAIT_MS)

@@ -8,14 +8,7 @@ import httpx
 import pytest
 
 from fleetgate.api.console.pages import CONTENT_SECURITY_POLICY, STATIC
-from tests.api.test_sandbox_page import routed
-
-
-def _assert_hardened(r: httpx.Response) -> None:
-    assert r.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-    assert r.headers["x-content-type-options"] == "nosniff"
-    assert r.headers["referrer-policy"] == "no-referrer"
-    assert r.headers["x-frame-options"] == "DENY"
+from tests.api.test_sandbox_page import assert_hardened, routed
 
 
 def test_the_policy_allows_no_inline_code_and_no_other_origin() -> None:
@@ -34,11 +27,11 @@ async def test_the_instances_page_renders_with_its_scripts_and_the_headers(
     r = await client.get("/console")
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/html; charset=utf-8"
-    _assert_hardened(r)
+    assert_hardened(r)
     page = r.text
     assert f'<script src="{STATIC}/console.js" defer></script>' in page
     assert f'<script src="{STATIC}/instances.js" defer></script>' in page
-    assert 'href="/sandbox"' in page  # the sandbox is reached from the console's navigation
+    assert 'href="/console/sandbox"' in page  # the console's navigation reaches its sandbox
     # No inline script or style anywhere: the policy would block it.
     assert "<script>" not in page and "<style" not in page and "style=" not in page
 
@@ -46,9 +39,11 @@ async def test_the_instances_page_renders_with_its_scripts_and_the_headers(
 async def test_an_instance_page_names_its_instance(client: httpx.AsyncClient) -> None:
     r = await client.get("/console/instances/1101000001")
     assert r.status_code == 200
-    _assert_hardened(r)
+    assert_hardened(r)
     assert 'data-id="1101000001"' in r.text
     assert f"{STATIC}/instance.js" in r.text
+    # Linking a phone of the sandbox network is one click away, with this instance picked.
+    assert 'href="/console/sandbox?instance=1101000001"' in r.text
 
 
 @pytest.mark.parametrize("given", ["<b>bold", "12ab", '"><img src=x onerror=alert(1)>'])
@@ -57,7 +52,7 @@ async def test_a_malformed_instance_id_is_a_404_page_that_shows_it_as_text(
 ) -> None:
     r = await client.get("/console/instances/" + httpx.URL(given).raw_path.decode())
     assert r.status_code == 404
-    _assert_hardened(r)
+    assert_hardened(r)
     assert "<b>" not in r.text and "<img" not in r.text
     if "<" in given:
         assert "&lt;" in r.text  # autoescaped, not dropped

@@ -71,3 +71,11 @@ async def instance_page(idInstance: str) -> Response:
     return _page(
         "instance.html", title=f"Instance {id_instance}", page="instance", id_instance=id_instance
     )
+
+
+@router.get("/sandbox")
+async def sandbox_page() -> Response:
+    """The sandbox network for a person: link instances to virtual phones (QR or pairing code)
+    and act as a contact: write, react, vote, edit, delete, make groups, call, block, post
+    statuses. ``/sandbox`` redirects here."""
+    return _page("sandbox.html", title="Sandbox", page="sandbox")

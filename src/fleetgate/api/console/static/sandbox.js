@@ -1,31 +1,45 @@
-// The /sandbox page's script, its entry module: the partner's instances, linking a phone, and
-// writing as that phone. The page's Content-Security-Policy allows scripts from this origin only,
-// so this file and the modules it imports are the page's only code; the others:
+// The console's sandbox page's script, its entry module: the partner's instances, linking a
+// phone, and writing as that phone. The page's Content-Security-Policy allows scripts from this
+// origin only, so console.js (the sign-in, the token, the status line), this file and the modules
+// it imports are the page's only code; the others:
 //   sandbox-lib.js      shared helpers (elements from text, the one call to the server)
 //   sandbox-chat.js     the phone's conversation and what it does to messages
 //   sandbox-groups.js   the phone's groups
 //   sandbox-more.js     calls, blocks and statuses
-import { $, attempt, auth, chat, el, fail, json, me, seg, token, withJson } from "./sandbox-lib.js";
+import { $, attempt, auth, chat, el, fail, json, me, note, seg, withJson } from "./sandbox-lib.js";
 import { conversation, watch } from "./sandbox-chat.js";
 import { groups } from "./sandbox-groups.js";
 import { statuses } from "./sandbox-more.js";
 
 let picked = null;
+// The instance an instance page of the console sent the person here to link (?instance=id),
+// picked once the list first shows it.
+let preselect = new URLSearchParams(location.search).get("instance");
 
 function placeholderRow(text) {
   return el("tr", {}, el("td", { colSpan: 4, class: "muted" }, text));
 }
 
+// The partner's instances, each with its own token: the Z-API list, read page by page with the
+// partner token in the Authorization header (as everywhere in the console, never in a URL).
+async function instances() {
+  const all = [];
+  for (let page = 1; ; page++) {
+    const got = await json(`/instances?page=${page}&pageSize=100`, { headers: auth() });
+    all.push(...got.content);
+    if (page >= got.totalPage) return all;
+  }
+}
+
 async function load() {
   fail("");
   try {
-    const list = await json(`/partner/getInstances/${seg(token())}`);
     const rows = [];
-    for (const i of list.filter((i) => !i.deleted)) {
-      const id = String(i.idInstance);
-      const state = await json(`/waInstance${seg(id)}/getStateInstance/${seg(i.apiTokenInstance)}`)
+    for (const i of await instances()) {
+      const id = String(i.id);
+      const state = await json(`/waInstance${seg(id)}/getStateInstance/${seg(i.token)}`)
         .catch(() => ({}));
-      const pickButton = el("button", { "data-id": id, "data-token": String(i.apiTokenInstance) }, "pick");
+      const pickButton = el("button", { "data-id": id, "data-token": String(i.token) }, "pick");
       rows.push(el("tr", {},
         el("td", {}, id),
         el("td", {}, String(i.name ?? "")),
@@ -33,6 +47,9 @@ async function load() {
         el("td", {}, pickButton)));
     }
     $("instances").replaceChildren(...(rows.length ? rows : [placeholderRow("no instances")]));
+    const wanted = rows.map((r) => r.querySelector("button")).find((b) => b.dataset.id === preselect);
+    preselect = null;
+    if (wanted) pick(wanted.dataset.id, wanted.dataset.token);
   } catch (e) {
     fail("Could not list instances: " + e.message);
   }
@@ -60,6 +77,21 @@ async function scan() {
   } catch (e) {
     fail("Scan failed: " + e.message);
   }
+}
+
+// The other way to link: the phone types a pairing code an instance issued for its number.
+async function typeCode() {
+  await attempt("Linking", async () => {
+    const phone = $("linkPhone").value.trim();
+    const got = await json(`/sandbox/phones/${seg(phone)}/link`, {
+      method: "POST",
+      ...withJson({ code: $("pairingCode").value.trim() }),
+    });
+    $("pairingCode").value = "";
+    $("toPhone").value = phone;
+    await load();
+    note(`Linked ${phone} to instance ${String(got.idInstance)}.`);
+  });
 }
 
 // A text goes to the chat of the "to" box: a number's, or a group's the phone is a member of.
@@ -115,6 +147,7 @@ $("fromPhone").addEventListener("change", () => {
 });
 $("load").addEventListener("click", load);
 $("scan").addEventListener("click", scan);
+$("typeCode").addEventListener("click", typeCode);
 $("send").addEventListener("click", send);
 $("sendFile").addEventListener("click", sendFile);
 $("anyFile").addEventListener("change", () => {
@@ -124,4 +157,6 @@ $("instances").addEventListener("click", (e) => {
   const b = e.target.closest("button");
   if (b) pick(b.dataset.id, b.dataset.token);
 });
+// The console shows the page once the tab is signed in (console.js): then the list loads.
+window.fleetgate.onSignedIn = load;
 setInterval(refresh, 2000);

@@ -1,10 +1,11 @@
-// What every part of the /sandbox page shares: element lookup, elements built from text (never
-// from markup), and json(), the one function that calls the server. Everything the server
-// sends (names, messages, error texts) is set by others: it reaches the page as text only.
+// What every part of the console's sandbox page shares: element lookup, elements built from
+// text (never from markup), and json(), the one function that calls the server. Everything the
+// server sends (names, messages, error texts) is set by others: it reaches the page as text only.
+// The partner token and the status line are the console's (console.js, loaded before).
 
 export const $ = (id) => document.getElementById(id);
 export const seg = encodeURIComponent;
-export const token = () => $("token").value.trim();
+export const token = () => window.fleetgate.token() || "";
 export const auth = () => ({ Authorization: "Bearer " + token() });
 
 // The page acts as the phone of the "From phone" box ...
@@ -21,13 +22,14 @@ export function withJson(body) {
   return { headers: { ...auth(), "Content-Type": "application/json" }, body: JSON.stringify(body) };
 }
 
+// Why an action failed, on the console's status line ...
 export function fail(text) {
-  $("status").textContent = text;
+  window.fleetgate.say(text, true);
 }
 
-// What went well, beside the error line (which stays empty then).
+// ... or what it did.
 export function note(text) {
-  $("note").textContent = text;
+  window.fleetgate.say(text);
 }
 
 // An element with optional class, data- and other properties, and children (strings become
@@ -46,6 +48,12 @@ export function el(tag, attrs = {}, ...children) {
 export async function json(url, opts = {}) {
   const r = await fetch(url, opts);
   const body = await r.json().catch(() => null);
+  if (r.status === 401 || (body && body.code === 401)) {
+    // A request with the partner token, refused: the token was revoked since the sign-in.
+    if ("Authorization" in (opts.headers || {})) {
+      window.fleetgate.signOut("Your token was not accepted (wrong or revoked); sign in again.");
+    }
+  }
   if (!r.ok || (body && body.code === 401)) {
     throw new Error(String((body && (body.error || body.description)) || r.status));
   }
