@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from bench.driver import Limits
 
 # On the main server of a backend (health always runs: the ratios are taken against it).
-SERVER_WORKLOADS = ("health", "list", "zapi", "create", "state", "send", "longpoll", "webhook")
+SERVER_WORKLOADS = (
+    "health",
+    "list",
+    "zapi",
+    "console",
+    "create",
+    "state",
+    "send",
+    "longpoll",
+    "webhook",
+)
 # Each on a server of its own: the fleet with the runner on, media with one instance.
 WORKLOADS = (*SERVER_WORKLOADS, "fleet", "media")
 DEFAULT_SIZES = (10_000, 100_000)
@@ -33,6 +43,9 @@ class Plan:
     quick: bool
     # Z-API list pages (plain and searched) of the largest listing partner.
     zapi: Limits
+    # The console's instance list (bench/console_list.py): each shape, and the partner's size.
+    console: Limits
+    console_instances: int
     # Authenticated instance GET (getStateInstance), keep-alive, over `instances` instances.
     state: Limits
     # POST sendMessage to instances that are not authorized: the enqueue alone.
@@ -73,6 +86,8 @@ FULL = Plan(
     create=Limits(32, 4_000, 15),
     quick=False,
     zapi=Limits(4, 20_000, 10),
+    console=Limits(4, 5_000, 8),
+    console_instances=100_000,
     state=Limits(64, 100_000, 10),
     send=Limits(32, 30_000, 10),
     instances=100,
@@ -90,6 +105,8 @@ QUICK = Plan(
     create=Limits(32, 600, 4),
     quick=True,
     zapi=Limits(4, 3_000, 3),
+    console=Limits(4, 500, 2),
+    console_instances=10_000,
     state=Limits(64, 20_000, 3),
     send=Limits(32, 5_000, 3),
     instances=100,

@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import instance_api, media, webhooks, workloads, zapi
+from bench import console_list, instance_api, media, webhooks, workloads, zapi
 from bench.backends import BACKENDS, database
 from bench.boot import fleet_boot
 from bench.fleet import InstanceSet, SeededInstance, seed_sets
@@ -44,7 +44,7 @@ from fleetgate.context import Context
 from fleetgate.settings import Settings
 
 # The instance sets of the instance-API and webhook workloads (id prefixes 2001..2004; the
-# listing partners use 1102 and 1103, createInstance 1101, the fleet 3001).
+# listing partners use 1102 and 1103, createInstance 1101, the console's 1201, the fleet 3001).
 _API, _POLL, _PUSH, _REBOOT = "api", "poll", "push", "reboot"
 
 
@@ -105,6 +105,7 @@ class _Main:
     ctx: Context
     by_size: dict[int, SeededPartner]
     sets: dict[str, list[SeededInstance]]
+    console: SeededPartner | None
 
 
 class Bench:
@@ -160,7 +161,15 @@ class Bench:
                 began = time.perf_counter()
                 seeded = await seed_database(settings, sizes)
                 sets = await seed_sets(settings, "bench-instances", self._sets(receiver))
-                n = sum(sizes) + sum(len(v) for v in sets.values())
+                console = None
+                if "console" in self.workloads:
+                    size = self.plan.console_instances
+                    console = await console_list.seed_console(settings, size)
+                n = (
+                    sum(sizes)
+                    + sum(len(v) for v in sets.values())
+                    + (console.instances if console else 0)
+                )
                 _say(f"[{backend}] seeded {n:,} instances in {time.perf_counter() - began:.1f} s")
                 log = work / "server.log"
                 runner = self.args.runner == "on"
@@ -175,7 +184,7 @@ class Bench:
                 ctx = Context.from_settings(settings)
                 try:
                     server.start()
-                    main = _Main(backend, server, receiver, ctx, seeded.by_size, sets)
+                    main = _Main(backend, server, receiver, ctx, seeded.by_size, sets, console)
                     await self._workloads(main, seeded.creator)
                 except Exception:
                     _say(f"--- end of the server's log ---\n{log.read_text()[-3000:]}")
@@ -239,6 +248,22 @@ class Bench:
                     ),
                 )
                 for kind in ("page", "search")
+            ]
+        if main.console is not None:
+            steps += [
+                (
+                    f"console-{shape.slug}",
+                    partial(
+                        console_list.console_list,
+                        server,
+                        client,
+                        plan.console,
+                        backend,
+                        main.console,
+                        shape,
+                    ),
+                )
+                for shape in console_list.shapes(main.console)
             ]
         if "create" in chosen:
             steps.append(

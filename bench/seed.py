@@ -7,6 +7,7 @@ encrypted by the same cipher the server uses, take seconds and give the server i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from fleetgate.ids import INSTANCE_SUFFIX_SPACE, new_instance_token
 from fleetgate.services import partners
 from fleetgate.services.instances import TYPE_WHATSAPP
 from fleetgate.settings import Settings
+from fleetgate.storage.search import search_key
 from fleetgate.storage.tables import InstanceRow, PartnerRow
 
 _CHUNK = 5_000
@@ -38,9 +40,19 @@ class SeededPartner:
 
 
 async def seed_partner(
-    ctx: Context, *, name: str, instances: int, id_prefix: int, tariff: str = "PARTNER"
+    ctx: Context,
+    *,
+    name: str,
+    instances: int,
+    id_prefix: int,
+    tariff: str = "PARTNER",
+    deleted_every: int = _DELETED_EVERY,
+    naming: Callable[[int], str] | None = None,
 ) -> SeededPartner:
-    """Create a partner owning ``instances`` instances, ids ``id_prefix`` + 000000, 000001, ..."""
+    """Create a partner owning ``instances`` instances, ids ``id_prefix`` + 000000, 000001, ...
+
+    One in ``deleted_every`` is deleted; ``naming`` names the i-th (default ``Instance <id>``).
+    """
     if instances > INSTANCE_SUFFIX_SPACE:
         raise ValueError("more instances than one id prefix holds")
     async with ctx.db.transaction() as session:
@@ -53,7 +65,7 @@ async def seed_partner(
         for i in range(first, min(first + _CHUNK, instances)):
             id_instance = id_prefix * INSTANCE_SUFFIX_SPACE + i
             created = start + i * step
-            deleted = created + 3_600_000 if id_instance % _DELETED_EVERY == 0 else None
+            deleted = created + 3_600_000 if id_instance % deleted_every == 0 else None
             rows.append(
                 instance_row(
                     ctx,
@@ -64,12 +76,13 @@ async def seed_partner(
                     deleted=deleted,
                     tariff=tariff,
                     seq=i + 1,
+                    name=naming(i) if naming else None,
                 )
             )
         async with ctx.db.transaction() as session:
             await session.execute(insert(_INSTANCES), rows)
     live = instances - sum(
-        1 for i in range(instances) if (id_prefix * INSTANCE_SUFFIX_SPACE + i) % _DELETED_EVERY == 0
+        1 for i in range(instances) if (id_prefix * INSTANCE_SUFFIX_SPACE + i) % deleted_every == 0
     )
     async with ctx.db.transaction() as session:
         await session.execute(
@@ -90,14 +103,15 @@ def instance_row(
     deleted: int | None = None,
     tariff: str = "PARTNER",
     seq: int = 0,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """The ``instances`` columns of one instance as createInstance would have written them."""
-    name = f"Instance {id_instance}"
+    name = name or f"Instance {id_instance}"
     return {
         "id_instance": id_instance,
         "partner_id": partner_id,
         "name": name,
-        "search_key": name.casefold(),
+        "search_key": search_key(name, id_instance),
         "seq": seq,
         "type_instance": TYPE_WHATSAPP,
         "engine": "sandbox",

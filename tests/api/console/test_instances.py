@@ -127,6 +127,33 @@ async def test_deleted_instances_are_listed_latest_first_and_only_the_partners(
     assert second_page.json()["totalPage"] == 2
 
 
+async def test_the_pages_of_deleted_instances_hold_each_once_in_order(
+    client: httpx.AsyncClient, make_partner: MakePartner, make_instance: MakeInstance
+) -> None:
+    """Each page's ids are chosen on the index first, then read (#18): the pages still join
+    up to the whole list, latest deletion first, and a page past the end is empty."""
+    partner = await make_partner()
+    made = [await make_instance(partner) for _ in range(6)]
+    for instance in made[:5]:
+        r = await client.delete(f"/console/api/instances/{instance.id}", headers=_bearer(partner))
+        assert r.status_code == 200
+    whole = await client.get("/console/api/instances/deleted", headers=_bearer(partner))
+    listed = [(i["deletedMs"], int(i["id"])) for i in whole.json()["content"]]
+    # Deletions within one millisecond are ordered by id, the latest first.
+    assert listed == sorted(listed, reverse=True)
+    assert {i for _, i in listed} == {i.id for i in made[:5]}
+    pages = []
+    for number in (1, 2, 3, 4):
+        r = await client.get(
+            f"/console/api/instances/deleted?page={number}&pageSize=2", headers=_bearer(partner)
+        )
+        assert r.status_code == 200
+        assert (r.json()["total"], r.json()["totalPage"]) == (5, 3)
+        pages.append([i["id"] for i in r.json()["content"]])
+    assert [len(page) for page in pages] == [2, 2, 1, 0]
+    assert [i for page in pages for i in page] == [i["id"] for i in whole.json()["content"]]
+
+
 @pytest.mark.parametrize(
     ("query", "error"),
     [

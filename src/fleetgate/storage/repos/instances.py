@@ -126,9 +126,18 @@ async def deleted_page(
     session: AsyncSession, *, partner_id: int, offset: int, limit: int
 ) -> tuple[int, Sequence[Row[int, str, int, int | None]]]:
     """How many deleted instances the partner has, and ``limit`` of them from ``offset``,
-    the latest deletion first: (id, name, created_ms, deleted_ms) each."""
+    the latest deletion first: (id, name, created_ms, deleted_ms) each.
+
+    Both read the partial index on (partner_id, deleted_ms, id_instance) alone; the page's
+    ids are chosen there first and only those rows are read, so a deep page skips index
+    entries, not whole rows.
+    """
     where = (InstanceRow.partner_id == partner_id, InstanceRow.deleted_ms.is_not(None))
+    order = (InstanceRow.deleted_ms.desc(), InstanceRow.id_instance.desc())
     total = int(await session.scalar(select(func.count()).where(*where)) or 0)
+    chosen = (
+        select(InstanceRow.id_instance).where(*where).order_by(*order).offset(offset).limit(limit)
+    )
     stmt = (
         select(
             InstanceRow.id_instance,
@@ -136,10 +145,8 @@ async def deleted_page(
             InstanceRow.created_ms,
             InstanceRow.deleted_ms,
         )
-        .where(*where)
-        .order_by(InstanceRow.deleted_ms.desc(), InstanceRow.id_instance.desc())
-        .offset(offset)
-        .limit(limit)
+        .where(InstanceRow.id_instance.in_(chosen.scalar_subquery()))
+        .order_by(*order)
     )
     return total, (await session.execute(stmt)).all()
 
