@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         # Served by api/docs.py from packaged assets instead of a CDN.
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # also api/docs.py's: built off the event loop
     )
     app.state.ctx = ctx
     fallback.install(app)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
 from fleetgate.api.docs import ASSETS
+from fleetgate.app import create_app
+from fleetgate.settings import Settings
+from tests.support import sqlite_url
 
 # Every URL a page names: attributes and the Swagger UI config's ``url:``.
 _URLS = re.compile(r"""(?:src|href|spec-url)="([^"]+)"|url: '([^']+)'""")
@@ -74,3 +79,23 @@ async def test_every_reference_in_the_schema_resolves(client: httpx.AsyncClient)
     contact = doc["paths"]["/waInstance{idInstance}/sendContact/{apiTokenInstance}"]["post"]
     body = contact["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["contact"]["$ref"] == "#/components/schemas/Contact"
+
+
+async def test_building_the_schema_leaves_the_server_answering(tmp_path: Path) -> None:
+    """The first /openapi.json builds the document (about a second of work) in a thread:
+    other requests are answered meanwhile, and every reader gets the same document."""
+    app = create_app(Settings(data_dir=tmp_path, database_url=sqlite_url(tmp_path)))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fleetgate") as c:
+        first = asyncio.create_task(c.get("/openapi.json"))
+        second = asyncio.create_task(c.get("/openapi.json"))
+        # One turn each: in-process there is no I/O to wait on, so a schema request runs
+        # until it waits for its thread (or, built on the loop, until it is done).
+        await asyncio.sleep(0)
+        assert (await c.get("/docs")).status_code == 200
+        assert not first.done()  # the page was served while the schema was being built
+        assert (await first).json() == (await second).json()
+        assert (
+            "/waInstance{idInstance}/sendMessage/{apiTokenInstance}"
+            in (await first).json()["paths"]
+        )

@@ -79,7 +79,7 @@ class Findings:
 
 
 def _operations(server: LiveServer) -> list[APIOperation]:
-    document = httpx.get(f"{server.url}/openapi.json").json()
+    document = httpx.get(f"{server.url}/openapi.json", timeout=60).json()
     schema = schemathesis.openapi.from_dict(document)
     found = [result.ok() for result in schema.get_all_operations()]
     first = [op for op in found if op.label in SLOW]

@@ -8,6 +8,7 @@ Swagger UI's online validator badge, which would call out to a validator service
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,7 +16,10 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
+from fleetgate.api.responses import OrjsonResponse
+
 ASSETS = "/docs-assets"
+SCHEMA_URL = "/openapi.json"
 _PACKAGE = "fastapi_offline"
 # Both pages may only reach this origin. ReDoc's sidebar links its maker's logo from their CDN
 # (the bundle has no option to leave it out): the browser refuses that image here, before any
@@ -30,16 +34,28 @@ DOCS_POLICY = (
 
 
 def install(app: FastAPI) -> None:
-    """Serve the two pages and their assets (the app is built with ``docs_url=None``)."""
+    """Serve the schema, the two pages and their assets (the app is built without FastAPI's
+    own: ``openapi_url``, ``docs_url`` and ``redoc_url`` None)."""
     _finish_schema(app)
     app.mount(ASSETS, StaticFiles(packages=[(_PACKAGE, "static")]), name="docs-assets")
-    openapi_url = app.openapi_url or "/openapi.json"
+    building = asyncio.Lock()
+
+    @app.get(SCHEMA_URL, include_in_schema=False)
+    async def schema() -> OrjsonResponse:
+        """The OpenAPI document, built once on first request in a thread: building it takes
+        about a second for every route of both façades, which FastAPI's own route would spend
+        on the event loop, holding up every other request meanwhile."""
+        if app.openapi_schema is None:
+            async with building:
+                if app.openapi_schema is None:
+                    await asyncio.to_thread(app.openapi)
+        return OrjsonResponse(app.openapi_schema)
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
         return _pinned(
             get_swagger_ui_html(
-                openapi_url=openapi_url,
+                openapi_url=SCHEMA_URL,
                 title=f"{app.title} - Swagger UI",
                 swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
                 swagger_css_url=f"{ASSETS}/swagger-ui.css",
@@ -52,7 +68,7 @@ def install(app: FastAPI) -> None:
     async def redoc() -> HTMLResponse:
         return _pinned(
             get_redoc_html(
-                openapi_url=openapi_url,
+                openapi_url=SCHEMA_URL,
                 title=f"{app.title} - ReDoc",
                 redoc_js_url=f"{ASSETS}/redoc.standalone.js",
                 redoc_favicon_url=f"{ASSETS}/favicon.png",
