@@ -37,10 +37,13 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, Request, async_playwright
+from sqlalchemy import update
 
 from fleetgate.api.console.pages import CONTENT_SECURITY_POLICY
+from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.services import partners
+from fleetgate.storage.tables import SandboxPairingRow
 from tests.receiver import Receiver, running_receiver
 from tests.sending import Json, notifications_until, post, send
 from tests.support import (
@@ -98,6 +101,7 @@ class Watched:
     console_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -109,6 +113,7 @@ class Watched:
 
     def on_request(self, request: Request) -> None:
         url = request.url
+        self.requests.append(url)
         if not (url.startswith(self.origin + "/") or url.startswith("data:")):
             self.foreign_requests.append(url)
 
@@ -266,6 +271,67 @@ async def test_the_page_links_a_phone_and_chats_both_ways(
     assert r.status_code == 200, r.text
     await page.locator("#inbox div", has_text="<i>hi</i>").wait_for(timeout=WAIT_MS)
     assert await page.locator("#inbox i").count() == 0
+    assert watched.console_errors == []
+    assert watched.foreign_requests == []
+
+
+async def test_the_page_reads_its_phone_s_lists_only_when_the_stream_says_so(
+    ctx: Context,
+    client: httpx.AsyncClient,
+    make_partner: MakePartner,
+    make_instance: MakeInstance,
+    open_sandbox: OpenPage,
+) -> None:
+    """No timer: while nothing happens to the phone the page reads none of its lists, though a
+    QR rotates meanwhile (the later event that ends the quiet stretch, a few seconds on)."""
+    partner_token = await make_partner()
+    instance = await make_instance(partner_token)
+    await wait_for_state(client, instance, "notAuthorized")
+    watched = await open_sandbox()
+    page = watched.page
+    await _show_instances(watched, partner_token, 1)
+
+    def reads(route: str) -> int:
+        return sum(1 for url in watched.requests if f"/{route}" in url.split("?")[0])
+
+    contact = _phone()
+    await _watch_phone(page, contact)
+    # The instance's QR is made to expire in four seconds (the sandbox's lives 20 s).
+    auth = {"Authorization": f"Bearer {partner_token}"}
+    assert (await client.get(f"/sandbox/instances/{instance.id}/qr", headers=auth)).is_success
+    async with ctx.db.transaction() as session:
+        await session.execute(
+            update(SandboxPairingRow)
+            .where(SandboxPairingRow.id_instance == instance.id)
+            .values(qr_expires_ms=now_ms() + 4000)
+        )
+    await page.click("#instances button")
+    await page.locator("#qr img").wait_for(timeout=WAIT_MS)
+    shown = await page.locator("#qr img").get_attribute("src")
+    # One reading of each list per stream opened (the phone's, then the phone's and instance's).
+    await page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".filter((e) => e.name.includes('/statuses')).length >= 2",
+        timeout=WAIT_MS,
+    )
+    quiet = {route: reads(route) for route in ("conversation", "groups", "statuses")}
+    assert quiet == {"conversation": 2, "groups": 2, "statuses": 2}
+
+    await page.wait_for_function(
+        f"() => document.querySelector('#qr img')?.getAttribute('src') !== {shown!r}",
+        timeout=WAIT_MS,
+    )
+    assert {route: reads(route) for route in quiet} == quiet
+
+    # Then something happens to the phone: another phone writes to it, and the page shows it.
+    r = await client.post(
+        f"/sandbox/phones/{_phone()}/messages",
+        json={"chatId": f"{contact}@c.us", "message": "now"},
+        headers=auth,
+    )
+    assert r.status_code == 200, r.text
+    await page.locator("#inbox div", has_text="now").wait_for(timeout=WAIT_MS)
+    assert reads("conversation") > quiet["conversation"]
     assert watched.console_errors == []
     assert watched.foreign_requests == []
 

@@ -21,16 +21,18 @@ from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, json_body, parse_body,
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
+from fleetgate.api.sandbox_phone import own_phone
+from fleetgate.api.sandbox_phone import phone_number as _phone
 from fleetgate.api.uploads import is_form, store_form
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.domain.partners import Partner
 from fleetgate.engines.sandbox.network import PRESENCES
 from fleetgate.errors import InvalidInput, NotFound
-from fleetgate.ids import digits_value, is_digits, is_phone, parse_instance_id
+from fleetgate.ids import digits_value, is_digits, parse_instance_id
 from fleetgate.services import sandbox_groups, sandbox_phones
 from fleetgate.services.files import file_message_data
-from fleetgate.services.sandbox_phones import NO_SUCH_INSTANCE, NOT_YOURS
+from fleetgate.services.sandbox_phones import NO_SUCH_INSTANCE
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], route_class=PlainRoute)
 
@@ -43,12 +45,6 @@ class ScanBody(BaseModel):
 class CodeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     code: str = Field(pattern=NO_CONTROL)
-
-
-def _phone(phone: str) -> str:
-    if not is_phone(phone):
-        raise InvalidInput("phone must be 7 to 15 digits with the country code")
-    return phone
 
 
 @router.post("/phones/{phone}/scan", openapi_extra=json_body(ScanBody))
@@ -207,21 +203,6 @@ async def _phone_sends_file(
             await ctx.media.forget(form.file)
         raise
     return OrjsonResponse({"idMessage": id_message, "urlFile": link})
-
-
-async def own_phone(ctx: Context, partner: Partner, phone: str) -> str:
-    """The phone, once it is the partner's: what a list route checks before reading. It reads
-    unless the number is free: claiming writes, so only a first use takes a write transaction
-    (a page polls its phone's lists)."""
-    phone = _phone(phone)
-    async with ctx.db.reading() as session:
-        owner = await sandbox_phones.owner_of(session=session, phone=phone)
-    if owner is None:
-        async with ctx.db.transaction() as session:
-            await sandbox_phones.claim(session=session, partner=partner, phone=phone)
-    elif owner != partner.id:
-        raise NotFound(NOT_YOURS)
-    return phone
 
 
 def message_limit(limit: str) -> int:
@@ -385,6 +366,7 @@ async def phone_posts_status(
             async with ctx.db.transaction() as session:
                 id_message = await sandbox_phones.post_status(
                     session=session,
+                    signals=ctx.signals,
                     partner=partner,
                     phone=poster,
                     message_data=data,
@@ -400,7 +382,7 @@ async def phone_posts_status(
     data = {"typeMessage": "extendedTextMessage", "extendedTextMessageData": text}
     async with ctx.db.transaction() as session:
         id_message = await sandbox_phones.post_status(
-            session=session, partner=partner, phone=poster, message_data=data
+            session=session, signals=ctx.signals, partner=partner, phone=poster, message_data=data
         )
     return OrjsonResponse({"idMessage": id_message})
 

@@ -18,14 +18,9 @@ from fleetgate.api.bodies import MESSAGE_MAX, NO_CONTROL, json_body, parse_body,
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.responses import OrjsonResponse
-from fleetgate.api.sandbox import (
-    _chat_phone,
-    _phone,
-    fold_changes,
-    message_item,
-    message_limit,
-    own_phone,
-)
+from fleetgate.api.sandbox import _chat_phone, fold_changes, message_item, message_limit
+from fleetgate.api.sandbox_phone import own_phone
+from fleetgate.api.sandbox_phone import phone_number as _phone
 from fleetgate.context import Context
 from fleetgate.services import sandbox_chats, sandbox_phones
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from fleetgate.clock import now_ms
 from fleetgate.domain.instances import State
+from fleetgate.engines.sandbox import network, statuses
 from fleetgate.errors import InvalidInput, NotReady
 from fleetgate.services import engine_calls, notifications, outbox, send_queue
 from fleetgate.services.notifications import QueuePolicy
@@ -84,13 +85,24 @@ async def queue_counts(*, db: Database, policy: QueuePolicy, id_instance: int) -
     return QueueCounts(waiting, sends)
 
 
-class Wakeups:
-    """The watched instances some signal named since they were last taken."""
+async def phone_mark(*, db: Database, phone: str) -> tuple[int, int, int]:
+    """What changes whenever a sandbox phone's lists may show something new: the newest event
+    it received or sent (messages, receipts, group changes), and the newest status it got."""
+    async with db.reading() as session:
+        received, sent = await network.feed_mark(session, phone)
+        return received, sent, await statuses.newest_for(session, phone)
 
-    def __init__(self, ids: Iterable[int]) -> None:
+
+class Wakeups:
+    """The watched instances some signal named since they were last taken, and whether the
+    watched sandbox phone (if any) was named since ``take_phone``."""
+
+    def __init__(self, ids: Iterable[int], phone: str = "") -> None:
         self.watched = frozenset(ids)
+        self.phone = phone
         # Everything is due at first: the stream starts with a full picture.
         self._due: set[int] = set(self.watched)
+        self._phone_due = bool(phone)
         self._woke = asyncio.Event()
         self._woke.set()
         self._loop = asyncio.get_running_loop()
@@ -99,22 +111,33 @@ class Wakeups:
         if payload.isdigit() and int(payload) in self.watched:
             self._loop.call_soon_threadsafe(self._mark, {int(payload)})
 
-    def on_resync(self, _payload: str) -> None:
-        self._loop.call_soon_threadsafe(self._mark, set(self.watched))
+    def on_phone_signal(self, payload: str) -> None:
+        if payload == self.phone:
+            self._loop.call_soon_threadsafe(self._mark, set(), True)
 
-    def _mark(self, ids: set[int]) -> None:
+    def on_resync(self, _payload: str) -> None:
+        self._loop.call_soon_threadsafe(self._mark, set(self.watched), True)
+
+    def _mark(self, ids: set[int], phone: bool = False) -> None:
         self._due |= ids
+        self._phone_due = self._phone_due or (phone and bool(self.phone))
         self._woke.set()
 
     def recheck(self) -> None:
         """Look at everything again (a signal from another process may have been missed)."""
-        self._mark(set(self.watched))
+        self._mark(set(self.watched), True)
 
     async def wait(self, timeout_s: float) -> bool:
         """Until some watched instance is due, at most ``timeout_s``; whether one is."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._woke.wait(), timeout_s)
         return self._woke.is_set()
+
+    def take_phone(self) -> bool:
+        """Whether the phone is due now (and it is not after); before ``take``, which ends the
+        wake-up."""
+        due, self._phone_due = self._phone_due, False
+        return due
 
     def take(self) -> set[int]:
         """The instances due now (and none are due after)."""
@@ -124,10 +147,13 @@ class Wakeups:
 
 
 @contextlib.contextmanager
-def watching(signals: Signals, ids: Iterable[int]) -> Iterator[Wakeups]:
-    """Wake-ups for ``ids`` while the block runs."""
-    wakeups = Wakeups(ids)
+def watching(signals: Signals, ids: Iterable[int], phone: str = "") -> Iterator[Wakeups]:
+    """Wake-ups for ``ids``, and for the sandbox ``phone`` if one is named, while the block
+    runs."""
+    wakeups = Wakeups(ids, phone)
     stops = [signals.listen(channel, wakeups.on_signal) for channel in _CHANNELS]
+    if phone:
+        stops.append(signals.listen(network.PHONE_CHANNEL, wakeups.on_phone_signal))
     stops.append(signals.listen(RESYNC_CHANNEL, wakeups.on_resync))
     try:
         yield wakeups

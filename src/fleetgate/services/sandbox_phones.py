@@ -154,6 +154,7 @@ async def post(
 async def post_status(
     *,
     session: AsyncSession,
+    signals: Signals,
     partner: Partner,
     phone: str,
     message_data: dict[str, Any],
@@ -165,6 +166,7 @@ async def post_status(
     media = None if file is None else {"owner": None, "key": file.key}
     await statuses.post(
         session,
+        signals,
         from_phone=phone,
         id_message=id_message,
         message_data=message_data,

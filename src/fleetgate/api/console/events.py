@@ -2,10 +2,13 @@
 
 ``GET /console/api/events?ids=1,2`` streams the states of the listed instances (the list page);
 ``GET /console/api/instances/{id}/events`` streams one instance's state, its pairing QR while
-it is not authorized (a new image each time it rotates) and its queue counts. Each stream first
-sends the full picture, then only changes. The partner token travels in the
-``Authorization`` header, so the page reads the stream with ``fetch`` (``EventSource`` cannot
-send a header; a token in the URL is what the console never does).
+it is not authorized (a new image each time it rotates) and its queue counts;
+``GET /console/api/sandbox/events?phone=&instance=`` tells the sandbox page when its phone's
+lists may show something new (``phone``: the page reads them again) and brings the picked
+instance's state and QR. Each stream first sends the full picture, then only changes. The
+partner token travels in the ``Authorization`` header, so the page reads the stream with
+``fetch`` (``EventSource`` cannot send a header; a token in the URL is what the console never
+does).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from fleetgate.api.console.instances import instance_id
 from fleetgate.api.deps import ContextDep
 from fleetgate.api.errors import PlainRoute
 from fleetgate.api.qr import qr_png_base64
+from fleetgate.api.sandbox_phone import own_phone
 from fleetgate.clock import now_ms
 from fleetgate.context import Context
 from fleetgate.domain.instances import State
@@ -90,6 +94,28 @@ async def instance_events(
     if id_instance not in found:
         raise NotFound("Instance not found")
     return _stream(_instance(ctx, _Session(partner, authorization), id_instance))
+
+
+@router.get("/sandbox/events", include_in_schema=False)
+async def sandbox_events(
+    partner: PartnerDep,
+    ctx: ContextDep,
+    authorization: Authorization,
+    phone: str = "",
+    instance: str = "",
+) -> StreamingResponse:
+    """The sandbox page: ``phone`` when the partner's virtual phone's lists may have changed,
+    ``state`` and ``qr`` of the partner's instance ``instance``; either may be left out."""
+    if not phone and not instance:
+        raise InvalidInput("name a phone, an instance, or both")
+    own = await own_phone(ctx, partner, phone) if phone else ""
+    id_instance = None
+    if instance:
+        id_instance = instance_id(instance)
+        found = await console_feed.live_states(db=ctx.db, partner_id=partner.id, ids=[id_instance])
+        if id_instance not in found:
+            raise NotFound("Instance not found")
+    return _stream(_sandbox(ctx, _Session(partner, authorization), own, id_instance))
 
 
 class _Session:
@@ -186,25 +212,67 @@ async def _states(ctx: Context, signed: _Session, ids: list[int]) -> AsyncIterat
                 yield rest
 
 
+class _Shown:
+    """What a stream has shown of one instance: its state, and its QR while not authorized."""
+
+    def __init__(self, id_instance: int) -> None:
+        self.id_instance = id_instance
+        self.live: Live | None = None
+        self.qr: PairingQr | None = None
+        self._first = True
+
+    async def state(self, ctx: Context, partner_id: int) -> bytes | None:
+        """A ``state`` event, first and once the state changed (``live`` is then the new one)."""
+        found = await console_feed.live_states(
+            db=ctx.db, partner_id=partner_id, ids=[self.id_instance]
+        )
+        live = found.get(self.id_instance)
+        if not self._first and live == self.live:
+            return None
+        self._first, self.live = False, live
+        return _event("state", _state_data(self.id_instance, live))
+
+    def _pairing(self) -> bool:
+        return self.live is not None and self.live.state == State.NOT_AUTHORIZED
+
+    async def qr_event(self, ctx: Context) -> bytes | None:
+        """A ``qr`` event: a new image while the instance is not authorized and the one shown
+        expired, or none once it is."""
+        if self._pairing():
+            if self.qr is None or self.qr.expires_ms <= now_ms():
+                self.qr = await console_feed.pairing_qr(
+                    db=ctx.db, signals=ctx.signals, id_instance=self.id_instance
+                )
+                if self.qr is not None:
+                    png = qr_png_base64(self.qr.payload)
+                    return _event("qr", {"image": png, "expiresMs": self.qr.expires_ms})
+            return None
+        if self.qr is not None:
+            self.qr = None
+            return _event("qr", {"image": None, "expiresMs": None})
+        return None
+
+    def due_ms(self) -> int | None:
+        """When to look at the QR again: when it expires, or in two seconds while there is
+        none yet (the engine is starting)."""
+        if self.qr is not None:
+            return self.qr.expires_ms
+        return now_ms() + 2000 if self._pairing() else None
+
+
 async def _instance(ctx: Context, signed: _Session, id_instance: int) -> AsyncIterator[bytes]:
     partner = signed.partner
-    live: Live | None = None
-    first = True
+    shown = _Shown(id_instance)
     counts: QueueCounts | None = None
-    qr: PairingQr | None = None
     clock = _Clock(ctx)
     with console_feed.watching(ctx.signals, [id_instance]) as wakeups:
         while not clock.over():
             if wakeups.take():
-                found = await console_feed.live_states(
-                    db=ctx.db, partner_id=partner.id, ids=[id_instance]
-                )
-                now_live = found.get(id_instance)
-                if first or now_live != live:
-                    first, live = False, now_live
+                state = await shown.state(ctx, partner.id)
+                if state is not None:
                     clock.sent = time.monotonic()
-                    yield _event("state", _state_data(id_instance, live))
-                if live is None:
+                    yield state
+                if shown.live is None:
                     return  # deleted: nothing more will come
                 fresh = await console_feed.queue_counts(
                     db=ctx.db, policy=ctx.queue_policy, id_instance=id_instance
@@ -213,22 +281,44 @@ async def _instance(ctx: Context, signed: _Session, id_instance: int) -> AsyncIt
                     counts = fresh
                     waiting = {"notifications": fresh.notifications, "sends": fresh.sends}
                     yield _event("queues", waiting)
-            if live is not None and live.state == State.NOT_AUTHORIZED:
-                if qr is None or qr.expires_ms <= now_ms():
-                    qr = await console_feed.pairing_qr(
-                        db=ctx.db, signals=ctx.signals, id_instance=id_instance
-                    )
-                    if qr is not None:
-                        clock.sent = time.monotonic()
-                        png = qr_png_base64(qr.payload)
-                        yield _event("qr", {"image": png, "expiresMs": qr.expires_ms})
-            elif qr is not None:
-                qr = None
-                yield _event("qr", {"image": None, "expiresMs": None})
-            # No QR yet (the engine is starting): ask again in two seconds.
-            retry_ms = now_ms() + 2000 if live and live.state == State.NOT_AUTHORIZED else None
-            until = qr.expires_ms if qr is not None else retry_ms
-            rest = await _rest(ctx, signed, clock, wakeups, until)
+            qr = await shown.qr_event(ctx)
+            if qr is not None:
+                clock.sent = time.monotonic()
+                yield qr
+            rest = await _rest(ctx, signed, clock, wakeups, shown.due_ms())
+            if signed.revoked:
+                return
+            if rest:
+                yield rest
+
+
+async def _sandbox(
+    ctx: Context, signed: _Session, phone: str, id_instance: int | None
+) -> AsyncIterator[bytes]:
+    partner = signed.partner
+    mark: tuple[int, int, int] | None = None
+    shown = None if id_instance is None else _Shown(id_instance)
+    clock = _Clock(ctx)
+    ids = [] if id_instance is None else [id_instance]
+    with console_feed.watching(ctx.signals, ids, phone) as wakeups:
+        while not clock.over():
+            phone_due = wakeups.take_phone()
+            events: list[bytes | None] = []
+            if wakeups.take() and shown is not None:
+                events.append(await shown.state(ctx, partner.id))
+            if phone_due:
+                fresh = await console_feed.phone_mark(db=ctx.db, phone=phone)
+                if fresh != mark:
+                    mark = fresh
+                    events.append(_event("phone", {"phone": phone}))
+            if shown is not None:
+                events.append(await shown.qr_event(ctx))
+            for event in events:
+                if event is not None:
+                    clock.sent = time.monotonic()
+                    yield event
+            due_ms = None if shown is None else shown.due_ms()
+            rest = await _rest(ctx, signed, clock, wakeups, due_ms)
             if signed.revoked:
                 return
             if rest:

@@ -289,6 +289,7 @@ class SandboxSession(GroupMethods):
         async with self.engine.host.db.transaction() as session:
             await statuses.post(
                 session,
+                self.engine.host.signals,
                 from_phone=phone,
                 id_message=status.id_message,
                 message_data=status.message_data,

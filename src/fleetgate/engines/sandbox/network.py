@@ -38,6 +38,9 @@ from fleetgate.storage.tables import (
 QR_TTL_MS = 20_000
 CODE_TTL_MS = 150_000
 CHANNEL = "sandbox"
+# Names a phone (its number) whose feed just changed, as the sender or the receiver of an event:
+# the console's sandbox page waits on it instead of reading the phone's lists on a timer.
+PHONE_CHANNEL = "sandbox-phone"
 _CODE_ALPHABET = string.ascii_uppercase + string.digits
 
 
@@ -354,6 +357,8 @@ async def _post(
     await session.flush()
     for id_instance in await linked_instances(session, to_phone):
         await signals.send(session, CHANNEL, str(id_instance))
+    for phone in dict.fromkeys((to_phone, from_phone)):
+        await signals.send(session, PHONE_CHANNEL, phone)
 
 
 async def events_after(
@@ -379,6 +384,12 @@ async def events_after(
 async def last_event_id(session: AsyncSession, phone: str) -> int:
     stmt = select(func.max(SandboxEventRow.id)).where(SandboxEventRow.to_phone == phone)
     return int(await session.scalar(stmt) or 0)
+
+
+async def feed_mark(session: AsyncSession, phone: str) -> tuple[int, int]:
+    """The newest events ``phone`` received and sent: a new one, either way, changes this."""
+    sent = select(func.max(SandboxEventRow.id)).where(SandboxEventRow.from_phone == phone)
+    return await last_event_id(session, phone), int(await session.scalar(sent) or 0)
 
 
 async def behind(session: AsyncSession, ids: list[int]) -> list[int]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fleetgate.clock import now_ms
 from fleetgate.domain.messages import MessageStatus
 from fleetgate.engines.base import StatusRecord
-from fleetgate.engines.sandbox.network import MESSAGE, phone_exists
+from fleetgate.engines.sandbox.network import MESSAGE, PHONE_CHANNEL, phone_exists
+from fleetgate.storage.signals import Signals
 from fleetgate.storage.tables import SandboxEventRow, SandboxStatusRow, SandboxStatusViewRow
 
 
@@ -39,6 +40,7 @@ async def contacts_of(session: AsyncSession, phone: str) -> set[str]:
 
 async def post(
     session: AsyncSession,
+    signals: Signals,
     *,
     from_phone: str,
     id_message: str,
@@ -47,7 +49,8 @@ async def post(
     media: dict[str, Any] | None,
 ) -> None:
     """Post a status to the phone's contacts, or to the named participants the network knows
-    (others are skipped, as WhatsApp skips them). Idempotent by phone and id."""
+    (others are skipped, as WhatsApp skips them). Idempotent by phone and id. Each viewer's
+    phone is signalled: a page showing its statuses reads them again."""
     known = await session.scalar(
         select(SandboxStatusRow.id).where(
             SandboxStatusRow.from_phone == from_phone, SandboxStatusRow.id_message == id_message
@@ -76,7 +79,16 @@ async def post(
                 status_id=row.id, viewer_phone=viewer, status=MessageStatus.DELIVERED, at_ms=now
             )
         )
+        await signals.send(session, PHONE_CHANNEL, viewer)
     await session.flush()
+
+
+async def newest_for(session: AsyncSession, phone: str) -> int:
+    """The newest status that went to ``phone``: a new one changes this."""
+    stmt = select(func.max(SandboxStatusViewRow.status_id)).where(
+        SandboxStatusViewRow.viewer_phone == phone
+    )
+    return int(await session.scalar(stmt) or 0)
 
 
 async def _own(session: AsyncSession, phone: str, id_message: str) -> SandboxStatusRow | None:

@@ -12,9 +12,17 @@ let watched = "";
 let shown = "";
 const texts = new Map(); // idMessage -> its text, for the edit box
 let editing = null; // { chatId, idMessage } of the message being edited
+let followed = () => {};
+
+// What to do when the page follows another phone (sandbox.js opens the page's stream for it).
+export function onWatch(then) {
+  followed = then;
+}
 
 export function watch(phone) {
+  if (phone === watched) return;
   watched = phone;
+  followed();
 }
 
 export function watching() {

@@ -7,7 +7,7 @@
 //   sandbox-groups.js   the phone's groups
 //   sandbox-more.js     calls, blocks and statuses
 import { $, attempt, auth, chat, el, fail, json, me, note, seg, withJson } from "./sandbox-lib.js";
-import { conversation, watch } from "./sandbox-chat.js";
+import { conversation, onWatch, watch, watching } from "./sandbox-chat.js";
 import { groups } from "./sandbox-groups.js";
 import { statuses } from "./sandbox-more.js";
 
@@ -39,7 +39,7 @@ async function load() {
       const id = String(i.id);
       const state = await json(`/waInstance${seg(id)}/getStateInstance/${seg(i.token)}`)
         .catch(() => ({}));
-      const pickButton = el("button", { "data-id": id, "data-token": String(i.token) }, "pick");
+      const pickButton = el("button", { "data-id": id }, "pick");
       rows.push(el("tr", {},
         el("td", {}, id),
         el("td", {}, String(i.name ?? "")),
@@ -49,22 +49,64 @@ async function load() {
     $("instances").replaceChildren(...(rows.length ? rows : [placeholderRow("no instances")]));
     const wanted = rows.map((r) => r.querySelector("button")).find((b) => b.dataset.id === preselect);
     preselect = null;
-    if (wanted) pick(wanted.dataset.id, wanted.dataset.token);
+    if (wanted) pick(wanted.dataset.id);
   } catch (e) {
     fail("Could not list instances: " + e.message);
   }
 }
 
-async function pick(id, instanceToken) {
-  picked = { id, token: instanceToken };
-  const qr = await json(`/waInstance${seg(id)}/qr/${seg(instanceToken)}`)
-    .catch((e) => ({ type: "error", message: e.message }));
-  if (qr.type === "qrCode") {
-    $("qr").replaceChildren(el("img", { alt: `QR of ${id}`, src: "data:image/png;base64," + qr.message }));
-  } else {
-    $("qr").replaceChildren(el("span", { class: "muted" }, String(qr.message)));
+function pick(id) {
+  picked = { id };
+  follow();
+}
+
+function showQr(id, image) {
+  $("qr").replaceChildren(el("img", { alt: `QR of ${id}`, src: "data:image/png;base64," + image }));
+  $("scan").disabled = false;
+}
+
+// Why the picked instance has no QR to scan.
+function noQr(text) {
+  $("qr").replaceChildren(el("span", { class: "muted" }, text));
+  $("scan").disabled = true;
+}
+
+// The page's one live stream: it names the followed phone and the picked instance, and says
+// when what the page shows of them may have changed; the page then reads it again through the
+// routes above (a new QR comes in the event itself, as on an instance's page). No timer reads anything: the stream
+// reopens itself after the server ends it, with a growing pause if it cannot.
+let stopStream = null;
+
+function follow() {
+  if (stopStream) stopStream();
+  stopStream = null;
+  const query = new URLSearchParams();
+  if (watching()) query.set("phone", watching());
+  if (picked) query.set("instance", picked.id);
+  if (![...query.keys()].length || !window.fleetgate.token()) return;
+  stopStream = window.fleetgate.stream(`/console/api/sandbox/events?${query}`, {
+    phone: () => {
+      conversation();
+      groups();
+      statuses();
+    },
+    state: onState,
+    qr: (data) => {
+      if (data.image && picked) showQr(picked.id, data.image);
+    },
+    failed: (status) => fail(`The live updates stopped (${status}).`),
+  });
+}
+
+// The picked instance's state changed: its row shows the new one; unless it waits for a phone,
+// the QR box says why there is no QR (while it waits, the stream brings the QR).
+function onState(data) {
+  const state = String(data.state || "deleted");
+  const button = [...$("instances").querySelectorAll("button")].find((b) => b.dataset.id === String(data.id));
+  if (button) button.closest("tr").children[2].textContent = state;
+  if (picked && String(data.id) === picked.id && state !== "notAuthorized") {
+    noQr(`The instance is ${state}: there is no QR to scan.`);
   }
-  $("scan").disabled = qr.type !== "qrCode";
 }
 
 async function scan() {
@@ -73,7 +115,6 @@ async function scan() {
     const phone = $("linkPhone").value.trim();
     await json(`/sandbox/phones/${seg(phone)}/scan`, { method: "POST", ...withJson({ qr: qr.qr }) });
     $("toPhone").value = phone;
-    setTimeout(load, 500);
   } catch (e) {
     fail("Scan failed: " + e.message);
   }
@@ -127,24 +168,10 @@ async function sendFile() {
 }
 
 // The page follows a number once it is entered (change: blur or Enter), never each partial
-// number typed: reading a phone's messages takes a free number for the partner. Its messages
-// are read every 2 s; its groups and statuses, which change less often and whose routes write,
-// every 10 s (and at once after the page changes them).
-let ticks = 0;
-
-function refresh() {
-  conversation();
-  if (ticks++ % 5 === 0) {
-    groups();
-    statuses();
-  }
-}
-
-$("fromPhone").addEventListener("change", () => {
-  watch(me());
-  ticks = 0;
-  refresh();
-});
+// number typed: reading a phone's lists takes a free number for the partner. The stream then
+// says when to read them again; the page also reads them at once after it changes them.
+$("fromPhone").addEventListener("change", () => watch(me()));
+onWatch(follow);
 $("load").addEventListener("click", load);
 $("scan").addEventListener("click", scan);
 $("typeCode").addEventListener("click", typeCode);
@@ -155,8 +182,15 @@ $("anyFile").addEventListener("change", () => {
 });
 $("instances").addEventListener("click", (e) => {
   const b = e.target.closest("button");
-  if (b) pick(b.dataset.id, b.dataset.token);
+  if (b) pick(b.dataset.id);
 });
-// The console shows the page once the tab is signed in (console.js): then the list loads.
-window.fleetgate.onSignedIn = load;
-setInterval(refresh, 2000);
+// The console shows the page once the tab is signed in (console.js): then the list loads, and
+// the stream opens again if the tab was signed out meanwhile.
+window.fleetgate.onSignedIn = () => {
+  load();
+  follow();
+};
+window.fleetgate.stopAll = () => {
+  if (stopStream) stopStream();
+  stopStream = null;
+};
